@@ -1,0 +1,61 @@
+"""REST endpoints for LOR units (GeoJSON in EPSG:4326)."""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import LorUnit
+from .selectors import lor_unit_list, lor_units_geojson
+
+LEVEL_CHOICES = [level.value for level in LorUnit.Level]
+
+
+class UnitListQuery(serializers.Serializer):
+    level = serializers.ChoiceField(choices=LEVEL_CHOICES, required=False)
+    parent = serializers.RegexField(r"^\d{2,8}$", required=False)
+
+
+FEATURE_COLLECTION = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description=(
+        "GeoJSON FeatureCollection (EPSG:4326); each feature has the properties "
+        "`code`, `name`, `level`, `parent_code`, `area_m2`."
+    ),
+)
+
+
+class LorUnitListApi(APIView):
+    @extend_schema(
+        summary="LOR units as GeoJSON",
+        parameters=[
+            OpenApiParameter("level", str, enum=LEVEL_CHOICES, description="LOR level"),
+            OpenApiParameter("parent", str, description="Key of the parent unit"),
+        ],
+        responses={200: FEATURE_COLLECTION},
+    )
+    def get(self, request: Request) -> Response:
+        query = UnitListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        units = lor_unit_list(
+            level=query.validated_data.get("level"),
+            parent_code=query.validated_data.get("parent"),
+        )
+        return Response(lor_units_geojson(units=units))
+
+
+class LorUnitDetailApi(APIView):
+    @extend_schema(
+        summary="One LOR unit as a GeoJSON Feature",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: None},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        features = lor_units_geojson(units=lor_unit_list().filter(code=code))[
+            "features"
+        ]
+        if not features:
+            raise Http404
+        return Response(features[0])

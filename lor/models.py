@@ -1,0 +1,78 @@
+from django.contrib.gis.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# The key of a LOR unit has a fixed length per level; a unit's key starts with
+# its parent's key, so the hierarchy can be read off the key alone.
+KEY_LENGTH = {
+    "bezirk": 2,
+    "prognoseraum": 4,
+    "bezirksregion": 6,
+    "planungsraum": 8,
+}
+# AfS publishes Berlin totals under the Amtlicher Gemeindeschlüssel.
+BERLIN_CODE = "11000000"
+
+
+class LorUnit(models.Model):
+    """One spatial unit of a LOR scheme (or Berlin as a whole)."""
+
+    class Scheme(models.TextChoices):
+        LOR_2021 = "LOR 2021", "LOR 2021"
+        LOR_2006 = "LOR 2006", "LOR 2006"
+
+    class Level(models.TextChoices):
+        BERLIN = "berlin", _("Berlin")
+        BEZIRK = "bezirk", _("Bezirk")
+        PROGNOSERAUM = "prognoseraum", _("Prognoseraum")
+        BEZIRKSREGION = "bezirksregion", _("Bezirksregion")
+        PLANUNGSRAUM = "planungsraum", _("Planungsraum")
+
+    scheme = models.CharField(
+        _("scheme"), max_length=16, choices=Scheme.choices, default=Scheme.LOR_2021
+    )
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    code = models.CharField(_("key"), max_length=8)
+    name = models.CharField(_("name"), max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    geom = models.MultiPolygonField(_("geometry"), srid=25833)
+    area_m2 = models.FloatField(_("area (m²)"), help_text=_("Computed from geometry."))
+    official_area_m2 = models.FloatField(_("official area (m²)"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("LOR unit")
+        verbose_name_plural = _("LOR units")
+        ordering = ["scheme", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "code"], name="lor_unit_unique_scheme_code"
+            ),
+        ]
+        indexes = [models.Index(fields=["scheme", "level", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("lor:unit-detail", kwargs={"code": self.code})
+
+    @property
+    def code_prefix(self) -> str:
+        """The prefix every descendant's key starts with ('' for Berlin)."""
+        return "" if self.level == self.Level.BERLIN else self.code
+
+    @property
+    def area_km2(self) -> float:
+        return self.area_m2 / 1e6
+
+    @property
+    def official_area_km2(self) -> float | None:
+        return None if self.official_area_m2 is None else self.official_area_m2 / 1e6

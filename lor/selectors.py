@@ -1,0 +1,89 @@
+"""Reads of LOR units: lists per level, children, ancestors, GeoJSON output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.db.models import QuerySet
+
+from .models import BERLIN_CODE, LorUnit
+
+LEVEL_ORDER = [
+    LorUnit.Level.BERLIN,
+    LorUnit.Level.BEZIRK,
+    LorUnit.Level.PROGNOSERAUM,
+    LorUnit.Level.BEZIRKSREGION,
+    LorUnit.Level.PLANUNGSRAUM,
+]
+# Web maps need no millimetres: 6 decimals of a degree are about 10 cm.
+GEOJSON_PRECISION = 6
+
+
+def lor_unit_list(
+    *,
+    level: str | None = None,
+    parent_code: str | None = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
+) -> QuerySet[LorUnit]:
+    """Units of a scheme, optionally of one level and/or below one parent."""
+    qs = LorUnit.objects.filter(scheme=scheme).select_related("parent")
+    if level:
+        qs = qs.filter(level=level)
+    if parent_code is not None:
+        if parent_code == BERLIN_CODE:
+            qs = qs.filter(level=LorUnit.Level.BEZIRK)
+        else:
+            qs = qs.filter(parent__code=parent_code)
+    return qs.order_by("code")
+
+
+def lor_unit_get(*, code: str, scheme: str = LorUnit.Scheme.LOR_2021) -> LorUnit:
+    return LorUnit.objects.select_related("parent").get(scheme=scheme, code=code)
+
+
+def lor_unit_children(*, unit: LorUnit) -> QuerySet[LorUnit]:
+    return lor_unit_list(parent_code=unit.code, scheme=unit.scheme)
+
+
+def lor_unit_ancestors(*, unit: LorUnit) -> list[LorUnit]:
+    """Berlin first, then each level down to (not including) the unit."""
+    ancestors: list[LorUnit] = []
+    current = unit.parent
+    while current is not None:
+        ancestors.append(current)
+        current = current.parent
+    if unit.level != LorUnit.Level.BERLIN:
+        berlin = LorUnit.objects.filter(scheme=unit.scheme, code=BERLIN_CODE).first()
+        if berlin:
+            ancestors.append(berlin)
+    return list(reversed(ancestors))
+
+
+def lor_unit_child_level(*, level: str) -> str | None:
+    index = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+def lor_units_geojson(*, units: QuerySet[LorUnit]) -> dict[str, Any]:
+    """A FeatureCollection in EPSG:4326; PostGIS writes the geometry JSON."""
+    rows = units.annotate(
+        geojson=AsGeoJSON(Transform("geom", 4326), precision=GEOJSON_PRECISION)
+    ).values_list("code", "name", "level", "parent__code", "area_m2", "geojson")
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {
+                "code": code,
+                "name": name,
+                "level": level,
+                "parent_code": parent_code,
+                "area_m2": round(area, 1),
+            },
+            "geometry": json.loads(geojson),
+        }
+        for code, name, level, parent_code, area, geojson in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}

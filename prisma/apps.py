@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PrismaConfig(AppConfig):
+    name = "prisma"
+    verbose_name = "PRISMA"

@@ -1,0 +1,14 @@
+"""Test run: the same PostGIS and Redis as production, tasks run in-process."""
+
+import os
+
+from .base import *  # noqa: F403
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the
+# tests make beside it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+STATIC_ROOT = None  # tests serve nothing from collectstatic

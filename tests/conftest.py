@@ -1,0 +1,85 @@
+"""Shared fixtures: the real LOR 2021 units in the test database, users, a browser."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "berlin"
+ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _ensure_lor_units() -> None:
+    from lor.models import LorUnit
+
+    if LorUnit.objects.filter(level=LorUnit.Level.PLANUNGSRAUM).count() != 542:
+        call_command("lor_import", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the shipped LOR data once per run; tests roll back on top of it."""
+    with django_db_blocker.unblock():
+        _ensure_lor_units()
+
+
+@pytest.fixture
+def lor_units(django_db_blocker):
+    """The LOR units, also after a transactional test flushed the tables."""
+    with django_db_blocker.unblock():
+        _ensure_lor_units()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="planerin", password="geheim-123"
+    )
+
+
+@pytest.fixture
+def client_logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium.")
+    with playwright_sync.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="de-DE"
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
