@@ -16,6 +16,8 @@ log "migrating the database"
 $PY manage.py migrate --noinput -v 0
 log "loading the LOR 2021 units (idempotent)"
 $PY manage.py lor_import
+log "loading the demo data (real Berlin files; skips what is loaded)"
+$PY manage.py datapool_demo
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py demo_user
 

@@ -1,0 +1,242 @@
+"""REST endpoints of the Datenpool: the catalogue and values per level and date."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lor.models import LorUnit
+
+from .models import ImportRun, Variable
+from .selectors import (
+    import_run_get,
+    observation_values,
+    variable_dates,
+    variable_get,
+    variable_latest_date,
+    variable_list,
+)
+
+
+class VariableSerializer(serializers.ModelSerializer):
+    supplier = serializers.StringRelatedField()
+    numerator = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    denominator = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    weight = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    theme_label = serializers.CharField(source="get_theme_display", read_only=True)
+
+    class Meta:
+        model = Variable
+        fields = [
+            "key",
+            "name",
+            "description",
+            "theme",
+            "theme_label",
+            "definition",
+            "unit",
+            "source",
+            "license",
+            "notes",
+            "time_reference",
+            "value_type",
+            "lowest_level",
+            "aggregation",
+            "numerator",
+            "denominator",
+            "weight",
+            "factor",
+            "supplier",
+            "delivery_cycle",
+            "last_delivery",
+            "metadata_complete",
+            "district",
+        ]
+
+
+class VariableQuery(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    theme = serializers.ChoiceField(
+        choices=Variable._meta.get_field("theme").choices, required=False
+    )
+    level = serializers.ChoiceField(choices=LorUnit.Level.choices, required=False)
+
+
+class VariableListApi(ListAPIView):
+    serializer_class = VariableSerializer
+    pagination_class = None
+
+    @extend_schema(
+        summary="Variable catalogue with metadata",
+        parameters=[
+            OpenApiParameter("q", str, description="Search in key, name, description"),
+            OpenApiParameter(
+                "theme",
+                str,
+                enum=[c[0] for c in Variable._meta.get_field("theme").choices],
+            ),
+            OpenApiParameter(
+                "level",
+                str,
+                enum=LorUnit.Level.values,
+                description="Only variables with values at this level",
+            ),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = VariableQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return variable_list(**query.validated_data)
+
+
+class VariableDetailApi(RetrieveAPIView):
+    serializer_class = VariableSerializer
+    lookup_field = "key"
+
+    def get_object(self):
+        try:
+            return variable_get(key=self.kwargs["key"])
+        except Variable.DoesNotExist as exc:
+            raise NotFound("Variable unbekannt.") from exc
+
+
+class ValuesQuery(serializers.Serializer):
+    variable = serializers.CharField(max_length=64)
+    level = serializers.ChoiceField(choices=LorUnit.Level.values)
+    date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+
+VALUE_ROWS = inline_serializer(
+    "ValueRow",
+    many=True,
+    fields={
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+        "value": serializers.FloatField(allow_null=True),
+        "status": serializers.ChoiceField(
+            choices=["ok", "suppressed", "missing", "estimated"]
+        ),
+        "incomplete": serializers.BooleanField(),
+        "aggregate": serializers.BooleanField(),
+        "note": serializers.CharField(),
+    },
+)
+
+
+class ValuesApi(APIView):
+    @extend_schema(
+        summary="Values of one variable for every unit of a level",
+        parameters=[
+            OpenApiParameter(
+                "variable", str, required=True, description="Variable key"
+            ),
+            OpenApiParameter("level", str, required=True, enum=LorUnit.Level.values),
+            OpenApiParameter(
+                "date", str, description="Reference date YYYY-MM-DD; latest if omitted"
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "Values",
+                {
+                    "variable": serializers.CharField(),
+                    "level": serializers.CharField(),
+                    "date": serializers.DateField(allow_null=True),
+                    "dates": serializers.ListField(child=serializers.DateField()),
+                    "results": VALUE_ROWS,
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = ValuesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            variable = variable_get(key=data["variable"])
+        except Variable.DoesNotExist as exc:
+            raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
+        dates = variable_dates(variable=variable, level=data["level"])
+        ref_date = data.get("date") or variable_latest_date(
+            variable=variable, level=data["level"]
+        )
+        if data.get("date") and data["date"] not in dates:
+            raise ValidationError(
+                {
+                    "date": f"Für diesen Stichtag gibt es keine Werte. Verfügbar: "
+                    f"{', '.join(d.isoformat() for d in dates) or 'keine'}"
+                }
+            )
+        rows = (
+            observation_values(
+                variable=variable, level=data["level"], ref_date=ref_date
+            )
+            if ref_date
+            else []
+        )
+        return Response(
+            {
+                "variable": variable.key,
+                "level": data["level"],
+                "date": ref_date,
+                "dates": dates,
+                "results": [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "value": r.value,
+                        "status": r.status,
+                        "incomplete": r.incomplete,
+                        "aggregate": r.is_aggregate,
+                        "note": r.note,
+                    }
+                    for r in rows
+                ],
+            }
+        )
+
+
+class ImportRunStatusSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "status_label",
+            "phase",
+            "percent",
+            "rows_total",
+            "rows_read",
+            "rows_written",
+            "error",
+            "report",
+            "summary",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ImportRunStatusApi(RetrieveAPIView):
+    serializer_class = ImportRunStatusSerializer
+
+    def get_object(self):
+        from .services.imports import import_runs_fail_stale
+
+        import_runs_fail_stale()
+        try:
+            return import_run_get(pk=self.kwargs["pk"])
+        except ImportRun.DoesNotExist as exc:
+            raise NotFound("Import unbekannt.") from exc

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api
+
+app_name = "datapool-api"
+
+urlpatterns = [
+    path("variables/", api.VariableListApi.as_view(), name="variable-list"),
+    path(
+        "variables/<str:key>/", api.VariableDetailApi.as_view(), name="variable-detail"
+    ),
+    path("values/", api.ValuesApi.as_view(), name="values"),
+    path("imports/<int:pk>/", api.ImportRunStatusApi.as_view(), name="import-status"),
+]

@@ -1,0 +1,116 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from datapool.models import ImportRun
+from datapool.services.detect import detect_kind
+from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.tasks import import_run_execute_task
+
+
+def _pair(text: str) -> tuple[str, str]:
+    old, sep, new = text.partition("=")
+    if not sep or not old or not new:
+        raise CommandError(f"--map erwartet ALT=NEU, nicht „{text}“")
+    return old.strip(), new.strip()
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a delivery into the Datenpool (AfS EWR matrix, MSS table, generic "
+        "table, point data). Creates an import run executed by the Celery task; "
+        "by default in this process, with --queue by the worker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--kind", choices=ImportRun.Kind.values)
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="OLD=NEW",
+            help="Map an unknown key to a LOR key (e.g. 06200318=06200418).",
+        )
+        parser.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="KEY",
+            help="Skip the rows of an unknown key.",
+        )
+        parser.add_argument(
+            "--option",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="Parser option, e.g. ref_date=2024-12-31.",
+        )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="Hand the run to the Celery worker and wait for it.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        path: Path = options["path"]
+        if not path.is_file():
+            raise CommandError(f"Datei nicht gefunden: {path}")
+        kind = options["kind"] or detect_kind(path, path.name)
+        parser_options: dict = dict(_pair(o) for o in options["option"])
+        if options["map"]:
+            parser_options["key_map"] = dict(_pair(m) for m in options["map"])
+        if options["skip"]:
+            parser_options["skip_keys"] = options["skip"]
+        run = import_run_create(
+            kind=kind, path=path, original_name=path.name, options=parser_options
+        )
+        self.stdout.write(f"Import #{run.pk} ({run.get_kind_display()}): {path.name}")
+        if options["queue"]:
+            import_run_enqueue(import_run=run)
+            run = self._wait(run)
+        else:
+            import_run_execute_task.apply(args=[run.pk])
+            run.refresh_from_db()
+        self._report(run)
+
+    def _wait(self, run: ImportRun) -> ImportRun:
+        last = None
+        while True:
+            run.refresh_from_db()
+            state = (run.status, run.percent)
+            if state != last:
+                self.stdout.write(f"  {run.get_status_display()} {run.percent} %")
+                last = state
+            if run.is_finished or run.status == ImportRun.Status.REVIEW:
+                return run
+            time.sleep(0.5)
+
+    def _report(self, run: ImportRun) -> None:
+        if run.status == ImportRun.Status.SUCCEEDED:
+            s = run.summary
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Fertig: {s.get('values', 0)} Werte "
+                    f"({s.get('suppressed', 0)} gesperrt) "
+                    f"für {s.get('variables', 0)} Variablen, "
+                    f"{s.get('units', 0)} Räume, "
+                    f"Stichtag(e) {', '.join(s.get('ref_dates', []))}; "
+                    f"{s.get('aggregates', 0)} Aggregate berechnet; "
+                    f"{s.get('replaced', 0)} frühere Werte ersetzt."
+                )
+            )
+            for item in run.report[:20]:
+                self.stdout.write(f"  Hinweis: {item['text']}")
+            if s.get("incomplete_metadata"):
+                self.stdout.write(
+                    "  Metadaten unvollständig: " + ", ".join(s["incomplete_metadata"])
+                )
+            return
+        lines = [run.error] + [f"  {item['text']}" for item in run.report[:50]]
+        if run.status == ImportRun.Status.REVIEW:
+            lines.append(
+                "  Zuordnen mit --map ALT=NEU oder überspringen mit --skip SCHLÜSSEL."
+            )
+        raise CommandError("\n".join(lines))

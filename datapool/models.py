@@ -1,0 +1,368 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from lor.models import LorUnit
+
+
+class Theme(models.TextChoices):
+    BEVOELKERUNG = "bevoelkerung", _("Bevölkerung")
+    SOZIALES = "soziales", _("Soziales")
+    ARBEIT = "arbeit", _("Arbeit")
+    SCHULE = "schule", _("Schule")
+    JUGEND = "jugend", _("Jugend")
+    GESUNDHEIT = "gesundheit", _("Gesundheit")
+    WOHNEN = "wohnen", _("Wohnen")
+    GRUEN = "gruen", _("Grün")
+    INFRASTRUKTUR = "infrastruktur", _("Infrastruktur")
+    SONSTIGES = "sonstiges", _("Sonstiges")
+
+
+class Supplier(models.Model):
+    """Who delivers data: the AfS, a Senate department or a district office."""
+
+    class Kind(models.TextChoices):
+        AFS = "afs", _("Amt für Statistik Berlin-Brandenburg")
+        SENATE = "senate", _("Senate department")
+        DISTRICT = "district", _("District office")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Variable(models.Model):
+    """One variable of the Datenpool, documented by the agreed criteria."""
+
+    class TimeReference(models.TextChoices):
+        STICHTAG = "stichtag", _("Reference date (Stichtag)")
+        ZEITRAUM = "zeitraum", _("Period (Zeitraum)")
+
+    class ValueType(models.TextChoices):
+        COUNT = "count", _("Count")
+        SHARE = "share", _("Share / rate")
+        AMOUNT = "amount", _("Amount (area, money …)")
+        INDEX = "index", _("Index or score")
+        CLASS = "class", _("Class")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("Sum")
+        RATIO = "ratio", _("Ratio of numerator and denominator")
+        WEIGHTED_MEAN = "weighted_mean", _("Weighted mean")
+        NONE = "none", _("Not aggregable")
+
+    class DeliveryCycle(models.TextChoices):
+        SEMIANNUAL = "semiannual", _("Half-yearly")
+        ANNUAL = "annual", _("Yearly")
+        BIENNIAL = "biennial", _("Every two years")
+        IRREGULAR = "irregular", _("Irregular")
+        ONCE = "once", _("Once")
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    theme = models.CharField(
+        _("theme"), max_length=16, choices=Theme.choices, default=Theme.SONSTIGES
+    )
+    definition = models.TextField(_("definition"), blank=True)
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    source = models.CharField(_("source publication"), max_length=300, blank=True)
+    license = models.CharField(_("license"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    time_reference = models.CharField(
+        _("time reference"),
+        max_length=16,
+        choices=TimeReference.choices,
+        default=TimeReference.STICHTAG,
+    )
+    value_type = models.CharField(
+        _("value type"),
+        max_length=16,
+        choices=ValueType.choices,
+        default=ValueType.COUNT,
+    )
+    lowest_level = models.CharField(
+        _("lowest LOR level delivered"),
+        max_length=16,
+        choices=LorUnit.Level.choices,
+        default=LorUnit.Level.PLANUNGSRAUM,
+    )
+    aggregation = models.CharField(
+        _("aggregation rule"),
+        max_length=16,
+        choices=Aggregation.choices,
+        default=Aggregation.SUM,
+    )
+    numerator = models.ForeignKey(
+        "self",
+        verbose_name=_("numerator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    denominator = models.ForeignKey(
+        "self",
+        verbose_name=_("denominator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    weight = models.ForeignKey(
+        "self",
+        verbose_name=_("weight"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    factor = models.FloatField(
+        _("factor"), default=1.0, help_text=_("E.g. 100 for a percentage.")
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name=_("supplier"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="variables",
+    )
+    delivery_cycle = models.CharField(
+        _("delivery cycle"),
+        max_length=16,
+        choices=DeliveryCycle.choices,
+        default=DeliveryCycle.IRREGULAR,
+    )
+    last_delivery = models.DateField(_("last delivery"), null=True, blank=True)
+    metadata_complete = models.BooleanField(_("metadata complete"), default=True)
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("owning district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        related_name="+",
+        help_text=_("Set for data a district uploaded."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("variable")
+        verbose_name_plural = _("variables")
+        ordering = ["theme", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(aggregation="ratio")
+                | (
+                    models.Q(numerator__isnull=False)
+                    & models.Q(denominator__isnull=False)
+                ),
+                name="variable_ratio_has_numerator_and_denominator",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(aggregation="weighted_mean")
+                | models.Q(weight__isnull=False),
+                name="variable_weighted_mean_has_weight",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("datapool:variable-detail", kwargs={"key": self.key})
+
+
+class ImportRun(models.Model):
+    """One delivery being read into the Datenpool, with its progress and report."""
+
+    class Kind(models.TextChoices):
+        EWR = "ewr", _("AfS Einwohnerregister matrix")
+        MSS = "mss", _("Monitoring Soziale Stadtentwicklung table")
+        TABLE = "table", _("Table (CSV/XLSX)")
+        POINTS = "points", _("Point data (facilities)")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Awaiting column mapping")
+        REVIEW = "review", _("Needs a decision")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    checksum = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        LorUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_runs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    phase = models.CharField(_("phase"), max_length=40, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    percent = models.PositiveSmallIntegerField(default=0)
+    report = models.JSONField(_("validation report"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("datapool:import-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+class Delivery(models.Model):
+    """What one import run delivered for one variable and reference date."""
+
+    import_run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    variable = models.ForeignKey(
+        Variable, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    ref_date = models.DateField(_("reference date"))
+    level = models.CharField(max_length=16, choices=LorUnit.Level.choices)
+    values = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+    replaced = models.PositiveIntegerField(
+        default=0, help_text=_("Values of an earlier run this delivery replaced.")
+    )
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-import_run__created_at"]
+
+
+class Observation(models.Model):
+    """One value of a variable for a LOR unit and reference date."""
+
+    class Status(models.TextChoices):
+        OK = "ok", _("ok")
+        SUPPRESSED = "suppressed", _("suppressed")
+        MISSING = "missing", _("missing")
+        ESTIMATED = "estimated", _("estimated")
+
+    variable = models.ForeignKey(Variable, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(LorUnit, on_delete=models.PROTECT, related_name="+")
+    ref_date = models.DateField(_("reference date"))
+    value = models.FloatField(_("value"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OK
+    )
+    is_aggregate = models.BooleanField(
+        _("computed aggregate"),
+        default=False,
+        help_text=_("Computed from the units below, not delivered."),
+    )
+    incomplete = models.BooleanField(
+        _("incomplete"),
+        default=False,
+        help_text=_("An aggregate of which some components are suppressed or missing."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+    import_run = models.ForeignKey(
+        ImportRun, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variable", "ref_date", "unit"],
+                name="observation_unique_variable_date_unit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["ok", "estimated"], value__isnull=False)
+                | models.Q(status__in=["suppressed", "missing"], value__isnull=True),
+                name="observation_value_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "variable"])]
+
+    def __str__(self) -> str:
+        return f"{self.variable_id}/{self.unit_id}/{self.ref_date}: {self.value}"
+
+
+class Coverage(models.Model):
+    """How many values a variable has per level and reference date (kept by imports)."""
+
+    variable = models.ForeignKey(
+        Variable, on_delete=models.CASCADE, related_name="coverage"
+    )
+    level = models.CharField(max_length=16, choices=LorUnit.Level.choices)
+    ref_date = models.DateField()
+    units = models.PositiveIntegerField(default=0)
+    values = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    incomplete = models.PositiveIntegerField(default=0)
+    aggregated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("coverage")
+        verbose_name_plural = _("coverage")
+        ordering = ["variable", "ref_date", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variable", "level", "ref_date"], name="coverage_unique"
+            )
+        ]

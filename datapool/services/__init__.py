@@ -1,0 +1,1 @@
+"""Writes to the Datenpool. Parsers turn files into deliveries; imports write them."""

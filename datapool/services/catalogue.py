@@ -1,0 +1,93 @@
+"""Writes to the variable catalogue: variables and suppliers as imports meet them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from lor.models import LorUnit
+
+from ..models import Supplier, Variable
+from .parsing import VariableSpec
+
+SUPPLIERS = {
+    "afs": ("Amt für Statistik Berlin-Brandenburg", Supplier.Kind.AFS),
+    "sensbw": (
+        "Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen",
+        Supplier.Kind.SENATE,
+    ),
+}
+
+
+def supplier_get_or_create(*, code: str, district: LorUnit | None = None) -> Supplier:
+    """The supplier for a code ('afs', 'sensbw') or for a district office."""
+    if district is not None:
+        supplier, _ = Supplier.objects.get_or_create(
+            name=f"Bezirksamt {district.name}",
+            defaults={"kind": Supplier.Kind.DISTRICT, "district": district},
+        )
+        return supplier
+    name, kind = SUPPLIERS.get(code, (code, Supplier.Kind.OTHER))
+    supplier, _ = Supplier.objects.get_or_create(name=name, defaults={"kind": kind})
+    return supplier
+
+
+@transaction.atomic
+def variables_upsert(
+    *,
+    specs: Iterable[VariableSpec],
+    supplier: Supplier | None,
+    lowest_level: str,
+    district: LorUnit | None = None,
+) -> dict[str, Variable]:
+    """Create variables the catalogue lacks; known ones keep their curated metadata."""
+    specs = list(specs)
+    existing = {
+        v.key: v for v in Variable.objects.filter(key__in=[s.key for s in specs])
+    }
+    result: dict[str, Variable] = {}
+    for spec in specs:
+        variable = existing.get(spec.key)
+        if variable is None:
+            variable = Variable(
+                key=spec.key,
+                name=spec.name,
+                theme=spec.theme,
+                unit=spec.unit,
+                value_type=spec.value_type,
+                aggregation=spec.aggregation,
+                description=spec.description,
+                definition=spec.definition,
+                source=spec.source,
+                license=spec.license,
+                time_reference=spec.time_reference,
+                delivery_cycle=spec.delivery_cycle,
+                metadata_complete=spec.metadata_complete,
+                factor=spec.factor,
+                supplier=supplier,
+                lowest_level=lowest_level,
+                district=district,
+            )
+            if spec.aggregation in {"ratio", "weighted_mean"}:
+                # The components must exist first; set below once all are saved.
+                variable.aggregation = Variable.Aggregation.NONE
+            variable.full_clean(validate_unique=False, validate_constraints=False)
+            variable.save()
+        result[spec.key] = variable
+    for spec in specs:
+        variable = result[spec.key]
+        if spec.aggregation == "ratio" and spec.numerator and spec.denominator:
+            variable.numerator = _component(spec.numerator, result)
+            variable.denominator = _component(spec.denominator, result)
+            variable.aggregation = Variable.Aggregation.RATIO
+            variable.save()
+        elif spec.aggregation == "weighted_mean" and spec.weight:
+            variable.weight = _component(spec.weight, result)
+            variable.aggregation = Variable.Aggregation.WEIGHTED_MEAN
+            variable.save()
+    return result
+
+
+def _component(key: str, known: dict[str, Variable]) -> Variable:
+    return known.get(key) or Variable.objects.get(key=key)

@@ -1,0 +1,162 @@
+"""Parser of the Monitoring Soziale Stadtentwicklung 2021 tables (per Planungsraum)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from lor.models import LorUnit
+
+from .parsing import (
+    ParsedDelivery,
+    Problem,
+    ProblemList,
+    ProgressCallback,
+    UnknownKey,
+    VariableSpec,
+    decode_text,
+    is_suppressed,
+    lor_codes,
+    month_end,
+    read_csv_rows,
+    sniff_delimiter,
+    suggest_key,
+)
+
+SOURCE = (
+    "Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen: "
+    "Monitoring Soziale Stadtentwicklung 2021"
+)
+LICENSE = "Datenlizenz Deutschland – Namensnennung 2.0 (Geoportal Berlin)"
+VALID = "gültig"
+SENTINEL = "-9999"  # "Planungsraum ohne Zuordnung"
+
+
+@cache
+def known_columns() -> dict[str, dict[str, str]]:
+    path = Path(settings.BASE_DIR) / "datapool" / "metadata" / "mss2021_variables.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["column"]: row for row in csv.DictReader(fh, delimiter=";")}
+
+
+def looks_like_mss(header: list[str]) -> bool:
+    return {"PLR_ID", "KOM"} <= set(header)
+
+
+def parse_mss(
+    path: Path,
+    *,
+    file_name: str,
+    options: dict,
+    progress: ProgressCallback | None = None,
+) -> ParsedDelivery:
+    """Every known MSS column; invalid PLRs (KOM) become 'missing' with the reason."""
+    text = decode_text(path.read_bytes(), file_name)
+    header, body = read_csv_rows(text, sniff_delimiter(text, file_name))
+    problems = ProblemList()
+    for column in ("ZEIT", "PLR_ID", "KOM"):
+        if column not in header:
+            problems.add(Problem(f"Pflichtspalte {column} fehlt", file_name, line=1))
+    problems.raise_if_any()
+    columns = [c for c in header if c in known_columns()]
+    if not columns:
+        problems.add(Problem("Keine bekannte MSS-Spalte gefunden", file_name, line=1))
+        problems.raise_if_any()
+    idx = {c: i for i, c in enumerate(header)}
+    plr = lor_codes(level=LorUnit.Level.PLANUNGSRAUM)
+    key_map = options.get("key_map", {})
+    skip = set(options.get("skip_keys", []))
+    delivery = ParsedDelivery(
+        variables=[
+            VariableSpec(
+                key=known_columns()[c]["key"],
+                name=known_columns()[c]["name"],
+                theme=known_columns()[c]["theme"],
+                unit=known_columns()[c]["unit"],
+                value_type=known_columns()[c]["value_type"],
+                aggregation="sum"
+                if known_columns()[c]["value_type"] == "count"
+                else "none",
+                description=known_columns()[c]["description"],
+                source=SOURCE,
+                license=LICENSE,
+                delivery_cycle="biennial",
+                metadata_complete=known_columns()[c]["complete"] == "1",
+            )
+            for c in columns
+        ],
+        supplier="sensbw",
+    )
+    unknown: list[UnknownKey] = []
+    seen: set[str] = set()
+    for offset, cells in enumerate(body):
+        line = offset + 2
+        if progress and offset % 100 == 0:
+            progress(offset, len(body))
+        if len(cells) != len(header):
+            problems.add(
+                Problem(
+                    f"{len(cells)} statt {len(header)} Felder", file_name, line=line
+                )
+            )
+            continue
+        zeit = cells[idx["ZEIT"]].strip()
+        if not re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", zeit):
+            problems.add(
+                Problem("ZEIT ist kein Monat JJJJMM", file_name, line, "ZEIT", zeit)
+            )
+            continue
+        key = cells[idx["PLR_ID"]].strip()
+        if not re.fullmatch(r"\d{8}", key):
+            problems.add(
+                Problem(
+                    "kein 8-stelliger Planungsraum-Schlüssel",
+                    file_name,
+                    line,
+                    "PLR_ID",
+                    key,
+                )
+            )
+            continue
+        if key in skip:
+            continue
+        key = key_map.get(key, key)
+        if key not in plr:
+            unknown.append(UnknownKey(key=key, line=line))
+            continue
+        if key in seen:
+            problems.add(
+                Problem("Planungsraum doppelt", file_name, line, "PLR_ID", key)
+            )
+            continue
+        seen.add(key)
+        kom = cells[idx["KOM"]].strip()
+        ref_date = month_end(zeit)
+        for column in columns:
+            var_key = known_columns()[column]["key"]
+            raw = cells[idx[column]].strip()
+            if column != "EW" and (kom != VALID or raw == SENTINEL):
+                # The MSS publishes no index values for invalid PLRs; keep why.
+                delivery.rows.append((var_key, key, ref_date, None, "missing", kom))
+                continue
+            if is_suppressed(raw):
+                delivery.rows.append((var_key, key, ref_date, None, "suppressed", ""))
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.add(Problem("keine Zahl", file_name, line, column, raw))
+                continue
+            delivery.rows.append((var_key, key, ref_date, value, "ok", ""))
+    delivery.rows_read = len(body)
+    problems.raise_if_any()
+    if unknown:
+        candidates = {c: n for c, n in plr.items() if c not in seen}
+        for item in unknown:
+            item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
+        delivery.unknown_keys = unknown
+    return delivery

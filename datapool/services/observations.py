@@ -1,0 +1,105 @@
+"""Bulk writes of observations: replace a delivery's values with COPY."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+
+from lor.models import LorUnit
+
+from ..models import ImportRun, Observation, Variable
+from .parsing import Row
+
+OBS = Observation._meta.db_table
+UNIT = LorUnit._meta.db_table
+COPY_CHUNK = 200_000
+
+
+@dataclass
+class WriteResult:
+    written: int
+    replaced: Counter  # (variable_id, ref_date) -> values of earlier runs replaced
+    levels: dict[tuple[int, date], str]
+
+
+def observations_replace(
+    *,
+    import_run: ImportRun,
+    rows: list[Row],
+    variables: dict[str, Variable],
+    progress=None,
+) -> WriteResult:
+    """Replace the delivered (variable, date, level) slices; the caller is atomic."""
+    units = dict(
+        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list("code", "id")
+    )
+    levels_by_code = dict(
+        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list(
+            "code", "level"
+        )
+    )
+    var_ids = {key: v.id for key, v in variables.items()}
+    slices: dict[tuple[int, date], set[str]] = {}
+    for key, code, ref_date, *_ in rows:
+        slices.setdefault((var_ids[key], ref_date), set()).add(levels_by_code[code])
+
+    replaced: Counter = Counter()
+    with connection.cursor() as cursor:
+        # The delivered slices and every aggregate of those variables and dates go;
+        # aggregates are recomputed after the write.
+        pairs = [(vid, d, lvl) for (vid, d), lvls in slices.items() for lvl in lvls]
+        cursor.execute(
+            f"""
+            WITH slice(variable_id, ref_date, level) AS (
+                SELECT * FROM unnest(%s::bigint[], %s::date[], %s::text[])
+            )
+            DELETE FROM {OBS} o USING slice s, {UNIT} u
+            WHERE o.variable_id = s.variable_id AND o.ref_date = s.ref_date
+              AND u.id = o.unit_id AND (u.level = s.level OR o.is_aggregate)
+            RETURNING o.variable_id, o.ref_date, o.is_aggregate
+            """,
+            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
+        )
+        for variable_id, ref_date, is_aggregate in cursor.fetchall():
+            if not is_aggregate:
+                replaced[(variable_id, ref_date)] += 1
+
+        run_id = import_run.id
+        total = len(rows)
+        # COPY in chunks: progress is reported between them (a connection that is
+        # in the middle of a COPY cannot run other statements).
+        for start in range(0, total, COPY_CHUNK):
+            with cursor.copy(
+                f"COPY {OBS} (variable_id, unit_id, ref_date, value, status, "
+                "is_aggregate, incomplete, note, import_run_id) FROM STDIN"
+            ) as copy:
+                for key, code, ref_date, value, status, note in rows[
+                    start : start + COPY_CHUNK
+                ]:
+                    copy.write_row(
+                        (
+                            var_ids[key],
+                            units[code],
+                            ref_date,
+                            value,
+                            status,
+                            False,
+                            False,
+                            note,
+                            run_id,
+                        )
+                    )
+            if progress:
+                progress(min(start + COPY_CHUNK, total), total)
+    if progress:
+        progress(total, total)
+    levels = {pair: _finest(lvls) for pair, lvls in slices.items()}
+    return WriteResult(written=len(rows), replaced=replaced, levels=levels)
+
+
+def _finest(levels: set[str]) -> str:
+    order = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
+    return next(level for level in order if level in levels)

@@ -1,0 +1,240 @@
+"""What every parser hands to the import: variables, rows, problems, unknown keys."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lor.models import LorUnit
+
+SUPPRESSED_TOKENS = {"", "na", "n/a", ".", "-", "–", "x", "*"}
+MAX_PROBLEMS = 50
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class Problem:
+    """One reason a file cannot be imported, located as exactly as possible."""
+
+    message: str
+    file: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"Zeile {self.line}")
+        if self.column:
+            where.append(f"Spalte „{self.column}“")
+        text = ", ".join(where) + f": {self.message}"
+        if self.value is not None:
+            text += f" (Wert „{self.value}“)"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "text": str(self),
+        }
+
+
+class ImportValidationError(Exception):
+    """The file has problems; nothing may be written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:3]))
+
+
+class ProblemList(list[Problem]):
+    def add(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            self.append(problem)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ImportValidationError(list(self))
+
+
+@dataclass
+class UnknownKey:
+    """A key in the file that the LOR scheme does not know, with a suggestion."""
+
+    key: str
+    line: int
+    suggestion: str | None = None
+    suggestion_name: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "line": self.line,
+            "suggestion": self.suggestion,
+            "suggestion_name": self.suggestion_name,
+        }
+
+
+@dataclass
+class VariableSpec:
+    key: str
+    name: str
+    theme: str = "sonstiges"
+    unit: str = ""
+    value_type: str = "count"
+    aggregation: str = "sum"
+    description: str = ""
+    definition: str = ""
+    source: str = ""
+    license: str = ""
+    time_reference: str = "stichtag"
+    delivery_cycle: str = "irregular"
+    metadata_complete: bool = True
+    numerator: str | None = None
+    denominator: str | None = None
+    weight: str | None = None
+    factor: float = 1.0
+
+
+Row = tuple[
+    str, str, date, float | None, str, str
+]  # variable key, unit code, date, value, status, note
+
+
+@dataclass
+class ParsedDelivery:
+    """The content of one file, validated, ready to be written."""
+
+    variables: list[VariableSpec]
+    rows: list[Row] = field(default_factory=list)
+    unknown_keys: list[UnknownKey] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+    supplier: str = ""
+    extra: dict = field(default_factory=dict)
+    # Called inside the import's transaction before the values are written, for
+    # deliveries that bring more than values (e.g. the points of a facility layer).
+    # Receives the ImportRun; returns entries for the run's summary.
+    on_write: Callable[[Any], dict] | None = None
+
+    @property
+    def ref_dates(self) -> set[date]:
+        return {row[2] for row in self.rows}
+
+
+def decode_text(raw: bytes, file_name: str) -> str:
+    """UTF-8 (with or without BOM) or Windows-1252, as AfS and Excel write."""
+    if not raw.strip():
+        raise ImportValidationError([Problem("Die Datei ist leer.", file_name)])
+    if raw.startswith(b"PK\x03\x04"):
+        raise ImportValidationError(
+            [Problem("Die Datei ist keine Textdatei (ZIP/XLSX?).", file_name)]
+        )
+    if b"\x00" in raw[:4096]:
+        raise ImportValidationError(
+            [Problem("Die Datei ist keine Textdatei (UTF-16 oder binär?).", file_name)]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ImportValidationError(
+            [
+                Problem(
+                    "Die Kodierung ist weder UTF-8 noch Windows-1252 "
+                    f"(Byte {exc.start}).",
+                    file_name,
+                )
+            ]
+        ) from exc
+
+
+def sniff_delimiter(text: str, file_name: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    delimiter, count = max(counts.items(), key=lambda item: item[1])
+    if count == 0:
+        raise ImportValidationError(
+            [
+                Problem(
+                    "Kein Trennzeichen erkannt: erwartet werden Semikolon, Komma "
+                    "oder Tabulator zwischen den Spalten.",
+                    file_name,
+                    line=1,
+                )
+            ]
+        )
+    return delimiter
+
+
+def read_csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = list(reader)
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        return [], []
+    header = [cell.strip().strip('"') for cell in rows[0]]
+    return header, rows[1:]
+
+
+def month_end(yyyymm: str) -> date:
+    year, month = int(yyyymm[:4]), int(yyyymm[4:6])
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_number(raw: str, *, decimal_comma: bool = False) -> float:
+    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if decimal_comma:
+        text = text.replace(".", "").replace(",", ".")
+    return float(text)
+
+
+def is_suppressed(raw: str | None) -> bool:
+    return raw is None or raw.strip().lower() in SUPPRESSED_TOKENS
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def lor_codes(*, level: str | None = None) -> dict[str, str]:
+    """Key → name of the LOR 2021 units (of one level)."""
+    qs = LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021)
+    if level:
+        qs = qs.filter(level=level)
+    return dict(qs.values_list("code", "name"))
+
+
+def suggest_key(key: str, candidates: dict[str, str]) -> tuple[str | None, str | None]:
+    """The candidate of the same length closest to key (fewest differing digits)."""
+    best: tuple[int, str] | None = None
+    for code in candidates:
+        if len(code) != len(key):
+            continue
+        distance = sum(a != b for a, b in zip(code, key, strict=True))
+        # Digits further left (Bezirk, Prognoseraum) are less likely mistyped.
+        if best is None or (distance, code) < best:
+            best = (distance, code)
+    if best is None or best[0] > 2:
+        return None, None
+    return best[1], candidates[best[1]]
+
+
+def file_label(path: Path, original_name: str | None = None) -> str:
+    return original_name or path.name

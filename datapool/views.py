@@ -1,0 +1,195 @@
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from .charts import berlin_series_svg
+from .forms import CatalogueFilterForm, ImportUploadForm, UnknownKeyForm
+from .models import ImportRun, Supplier, Variable
+from .selectors import (
+    import_run_get,
+    import_run_list,
+    import_run_variables,
+    variable_berlin_series,
+    variable_coverage,
+    variable_get,
+    variable_list,
+)
+from .services.detect import detect_kind
+from .services.imports import (
+    ImportRunNotRetryable,
+    import_run_create,
+    import_run_enqueue,
+    import_run_resolve_keys,
+    import_run_retry,
+    import_runs_fail_stale,
+)
+
+
+class VariableListView(LoginRequiredMixin, TemplateView):
+    template_name = "datapool/variable_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = CatalogueFilterForm(
+            self.request.GET or None, suppliers=Supplier.objects.order_by("name")
+        )
+        filters = form.cleaned_data if form.is_valid() else {}
+        context.update(
+            form=form,
+            variables=variable_list(
+                q=filters.get("q") or "",
+                theme=filters.get("theme") or "",
+                supplier=filters.get("supplier"),
+                level=filters.get("level") or "",
+            ),
+        )
+        return context
+
+
+class VariableMixin:
+    def get_variable(self) -> Variable:
+        try:
+            return variable_get(key=self.kwargs["key"])
+        except Variable.DoesNotExist as exc:
+            raise Http404 from exc
+
+
+class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
+    template_name = "datapool/variable_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        variable = self.get_variable()
+        coverage = variable_coverage(variable=variable)
+        context.update(
+            variable=variable,
+            coverage=coverage,
+            coverage_rows=[
+                (level, [coverage["cells"].get((level, d)) for d in coverage["dates"]])
+                for level in coverage["levels"]
+            ],
+            deliveries=variable.deliveries.select_related("import_run")[:20],
+        )
+        return context
+
+
+class VariableChartView(LoginRequiredMixin, VariableMixin, View):
+    def get(self, request, key):
+        variable = self.get_variable()
+        svg = berlin_series_svg(
+            series=variable_berlin_series(variable=variable), unit=variable.unit
+        )
+        return HttpResponse(svg, content_type="image/svg+xml")
+
+
+class ImportListView(LoginRequiredMixin, TemplateView):
+    template_name = "datapool/import_list.html"
+
+    def get_context_data(self, **kwargs):
+        import_runs_fail_stale()
+        context = super().get_context_data(**kwargs)
+        context["runs"] = import_run_list()[:100]
+        return context
+
+
+class ImportCreateView(LoginRequiredMixin, FormView):
+    template_name = "datapool/import_form.html"
+    form_class = ImportUploadForm
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        run = import_run_create(
+            kind=form.cleaned_data["kind"] or ImportRun.Kind.TABLE,
+            upload=upload,
+            original_name=upload.name,
+            user=self.request.user,
+            district=form.cleaned_data["district"],
+            status=ImportRun.Status.DRAFT,
+        )
+        if not form.cleaned_data["kind"]:
+            kind = detect_kind(Path(run.file.path), run.original_name)
+            ImportRun.objects.filter(pk=run.pk).update(kind=kind)
+            run.kind = kind
+        if run.kind == ImportRun.Kind.TABLE:
+            # Tables need the user to map columns to variables before anything runs.
+            return redirect("datapool:import-mapping", pk=run.pk)
+        import_run_enqueue(import_run=run)
+        messages.success(
+            self.request, _("The file was uploaded and the import started.")
+        )
+        return redirect(run.get_absolute_url())
+
+
+class ImportRunMixin:
+    def get_run(self) -> ImportRun:
+        try:
+            return import_run_get(pk=self.kwargs["pk"])
+        except ImportRun.DoesNotExist as exc:
+            raise Http404 from exc
+
+
+class ImportDetailView(LoginRequiredMixin, ImportRunMixin, TemplateView):
+    template_name = "datapool/import_detail.html"
+
+    def get_context_data(self, **kwargs):
+        import_runs_fail_stale()
+        context = super().get_context_data(**kwargs)
+        run = self.get_run()
+        context.update(
+            run=run,
+            variables=import_run_variables(import_run=run)
+            if run.status == ImportRun.Status.SUCCEEDED
+            else [],
+            status_url=reverse("datapool-api:import-status", kwargs={"pk": run.pk}),
+        )
+        if run.status == ImportRun.Status.REVIEW:
+            context["key_form"] = kwargs.get("key_form") or UnknownKeyForm(
+                unknown_keys=run.summary.get("unknown_keys", [])
+            )
+        return context
+
+
+class ImportResolveView(LoginRequiredMixin, ImportRunMixin, View):
+    def post(self, request, pk):
+        run = self.get_run()
+        form = UnknownKeyForm(
+            request.POST, unknown_keys=run.summary.get("unknown_keys", [])
+        )
+        if not form.is_valid():
+            view = ImportDetailView.as_view()
+            return view(request, pk=pk, key_form=form)
+        key_map, skip = form.decisions()
+        try:
+            import_run_resolve_keys(import_run=run, key_map=key_map, skip_keys=skip)
+        except ImportRunNotRetryable as exc:
+            messages.error(request, str(exc))
+        return redirect(run.get_absolute_url())
+
+
+class ImportRetryView(LoginRequiredMixin, ImportRunMixin, View):
+    def post(self, request, pk):
+        run = self.get_run()
+        try:
+            import_run_retry(import_run=run)
+            messages.success(request, _("The import was started again."))
+        except ImportRunNotRetryable as exc:
+            messages.error(request, str(exc))
+        return redirect(run.get_absolute_url())
+
+
+class ImportMappingView(LoginRequiredMixin, ImportRunMixin, TemplateView):
+    """Preview of a table and the mapping of its columns to variables."""
+
+    template_name = "datapool/import_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["run"] = self.get_run()
+        return context
