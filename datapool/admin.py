@@ -1,6 +1,16 @@
 from django.contrib import admin
+from django.contrib.gis import admin as gis_admin
 
-from .models import Coverage, Delivery, ImportRun, Supplier, Variable
+from .models import (
+    Coverage,
+    Delivery,
+    Facility,
+    FacilityLayer,
+    ImportRun,
+    Indicator,
+    Supplier,
+    Variable,
+)
 
 
 @admin.register(Supplier)
@@ -93,3 +103,43 @@ class ImportRunAdmin(admin.ModelAdmin):
 class CoverageAdmin(admin.ModelAdmin):
     list_display = ["variable", "level", "ref_date", "values", "suppressed", "missing"]
     list_filter = ["level", "ref_date"]
+
+
+@admin.register(FacilityLayer)
+class FacilityLayerAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "theme", "ref_date", "district", "updated_at"]
+    list_filter = ["theme", "district"]
+    search_fields = ["key", "name"]
+    # A layer is written by its import; a new import replaces it.
+    readonly_fields = ["key", "import_run", "sum_attribute", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Facility)
+class FacilityAdmin(gis_admin.GISModelAdmin):
+    list_display = ["name", "layer", "unit", "feature_number"]
+    list_filter = ["layer"]
+    search_fields = ["name", "unit__code", "unit__name"]
+    list_select_related = ["layer", "unit"]
+    raw_id_fields = ["unit"]
+    readonly_fields = ["layer", "feature_number"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = [
+        "variable",
+        "theme",
+        "formula",
+        "kind",
+        "direction",
+        "min_denominator",
+    ]
+    list_filter = ["theme", "kind", "direction", "is_core"]
+    search_fields = ["variable__key", "variable__name", "formula"]
+    raw_id_fields = ["variable", "denominator"]

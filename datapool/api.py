@@ -12,9 +12,11 @@ from rest_framework.views import APIView
 
 from lor.models import LorUnit
 
-from .models import ImportRun, Variable
+from .models import ImportRun, Indicator, Variable
 from .selectors import (
     import_run_get,
+    indicator_list,
+    observation_change,
     observation_values,
     variable_dates,
     variable_get,
@@ -109,10 +111,20 @@ class VariableDetailApi(RetrieveAPIView):
             raise NotFound("Variable unbekannt.") from exc
 
 
+LEVEL_HELP = (
+    "bezirk, prognoseraum, bezirksregion, planungsraum, berlin, or a custom area "
+    "set as custom:<id> (see /api/areas/)"
+)
+
+
 class ValuesQuery(serializers.Serializer):
     variable = serializers.CharField(max_length=64)
-    level = serializers.ChoiceField(choices=LorUnit.Level.values)
+    level = serializers.RegexField(
+        r"^(berlin|bezirk|prognoseraum|bezirksregion|planungsraum|custom:\d{1,9})$",
+        error_messages={"invalid": f"Unbekannte Ebene. Erlaubt: {LEVEL_HELP}."},
+    )
     date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+    compare = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
 
 
 VALUE_ROWS = inline_serializer(
@@ -139,9 +151,17 @@ class ValuesApi(APIView):
             OpenApiParameter(
                 "variable", str, required=True, description="Variable key"
             ),
-            OpenApiParameter("level", str, required=True, enum=LorUnit.Level.values),
+            OpenApiParameter("level", str, required=True, description=LEVEL_HELP),
             OpenApiParameter(
                 "date", str, description="Reference date YYYY-MM-DD; latest if omitted"
+            ),
+            OpenApiParameter(
+                "compare",
+                str,
+                description=(
+                    "Earlier reference date YYYY-MM-DD: return the change since then "
+                    "(percentage points for shares and rates, per cent otherwise)"
+                ),
             ),
         ],
         responses={
@@ -176,6 +196,8 @@ class ValuesApi(APIView):
                     f"{', '.join(d.isoformat() for d in dates) or 'keine'}"
                 }
             )
+        if data.get("compare"):
+            return self._change(variable, data, ref_date, dates)
         rows = (
             observation_values(
                 variable=variable, level=data["level"], ref_date=ref_date
@@ -203,6 +225,75 @@ class ValuesApi(APIView):
                 ],
             }
         )
+
+    def _change(self, variable, data, ref_date, dates) -> Response:
+        if data["compare"] not in dates:
+            raise ValidationError(
+                {"compare": "Für diesen Vergleichsstichtag gibt es keine Werte."}
+            )
+        if ref_date is None or data["compare"] >= ref_date:
+            raise ValidationError(
+                {"compare": "Der Vergleichsstichtag muss vor dem Stichtag liegen."}
+            )
+        indicator = Indicator.objects.filter(variable=variable).first()
+        if indicator is not None:
+            kind = indicator.kind
+        elif variable.value_type == Variable.ValueType.SHARE:
+            kind = "share"
+        else:
+            kind = "quantity"
+        rows = observation_change(
+            variable=variable,
+            level=data["level"],
+            ref_date=ref_date,
+            base_date=data["compare"],
+            kind=kind,
+        )
+        return Response(
+            {
+                "variable": variable.key,
+                "level": data["level"],
+                "date": ref_date,
+                "compare": data["compare"],
+                "dates": dates,
+                "change_unit": "Prozentpunkte" if kind == "share" else "%",
+                "results": [{**r, "aggregate": False, "note": ""} for r in rows],
+            }
+        )
+
+
+class IndicatorSerializer(serializers.Serializer):
+    key = serializers.CharField(source="variable.key")
+    name = serializers.CharField(source="variable.name")
+    theme = serializers.CharField()
+    theme_label = serializers.CharField(source="get_theme_display")
+    formula = serializers.CharField()
+    unit = serializers.CharField(source="variable.unit")
+    kind = serializers.CharField()
+    direction = serializers.CharField()
+    denominator = serializers.CharField(source="denominator.key", allow_null=True)
+    min_denominator = serializers.FloatField()
+    max_input_age_days = serializers.IntegerField()
+    documentation = serializers.CharField()
+    dates = serializers.ListField(
+        child=serializers.DateField(), source="coverage_dates"
+    )
+    levels = serializers.ListField(
+        child=serializers.CharField(), source="coverage_levels"
+    )
+
+
+class IndicatorListApi(APIView):
+    @extend_schema(
+        summary="Indicators with their definitions and coverage",
+        description=(
+            "Values of an indicator are served by /api/values/ under its key, "
+            "exactly like a variable."
+        ),
+        responses={200: IndicatorSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(IndicatorSerializer(indicator_list(), many=True).data)
 
 
 class ImportRunStatusSerializer(serializers.ModelSerializer):

@@ -10,5 +10,6 @@ urlpatterns = [
         "variables/<str:key>/", api.VariableDetailApi.as_view(), name="variable-detail"
     ),
     path("values/", api.ValuesApi.as_view(), name="values"),
+    path("indicators/", api.IndicatorListApi.as_view(), name="indicator-list"),
     path("imports/<int:pk>/", api.ImportRunStatusApi.as_view(), name="import-status"),
 ]

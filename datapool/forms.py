@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lor.models import LorUnit
 
-from .models import ImportRun, Theme
+from .models import ImportRun, Theme, Variable
+from .services.table import NON_SUMMABLE, VARIABLE_KEY
 
 ALLOWED_EXTENSIONS = {
     ".csv",
@@ -134,3 +135,287 @@ class UnknownKeyForm(forms.Form):
             else:
                 key_map[key] = decision.split(":", 1)[1]
         return key_map, skip
+
+
+class TableMappingForm(forms.Form):
+    """The preview step of a table import: key column, date and one choice per column.
+
+    Fields per column are named ``c<index>_<part>``; the column names of the file
+    may contain anything, their position not.
+    """
+
+    IGNORE, NEW, EXISTING = "ignore", "new", "existing"
+    MAPPED_AGGREGATIONS = [
+        (Variable.Aggregation.SUM, _("Sum")),
+        (Variable.Aggregation.NONE, _("Not aggregable")),
+    ]
+
+    key_column = forms.ChoiceField(label=_("Column with the LOR keys"))
+    ref_date = forms.DateField(
+        label=_("Reference date"),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        widget=forms.DateInput(
+            attrs={"type": "date", "data-testid": "ref-date"}, format="%Y-%m-%d"
+        ),
+    )
+    decimal = forms.ChoiceField(
+        label=_("Decimal separator"),
+        choices=[("point", _("point (1234.5)")), ("comma", _("comma (1234,5)"))],
+    )
+    supplier = forms.CharField(
+        label=_("Supplier"),
+        required=False,
+        max_length=200,
+        help_text=_("Who delivered the data; for district data the district office."),
+    )
+    source = forms.CharField(
+        label=_("Source publication"), required=False, max_length=300
+    )
+    license = forms.CharField(label=_("License"), required=False, max_length=120)
+
+    def __init__(self, *args, preview: dict, variables=(), mapping=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = preview["columns"]
+        self.variables = list(variables)
+        self.variable_keys = {key for key, _name in self.variables}
+        mapping = mapping or {}
+        chosen = mapping.get("columns") or {}
+        header = [c["name"] for c in self.columns]
+        self.fields["key_column"].choices = [("", _("– choose –"))] + [
+            (name, name) for name in header
+        ]
+        self.fields["key_column"].widget.attrs["data-testid"] = "key-column"
+        self.fields["decimal"].widget.attrs["data-testid"] = "decimal"
+        if preview.get("format") == "xlsx":
+            self.fields["decimal"].widget = forms.HiddenInput()
+        self.initial.setdefault(
+            "key_column", mapping.get("key_column") or preview.get("key_column") or ""
+        )
+        self.initial.setdefault(
+            "ref_date", mapping.get("ref_date") or preview.get("ref_date")
+        )
+        self.initial.setdefault(
+            "decimal", mapping.get("decimal") or preview.get("decimal") or "point"
+        )
+        for name in ("supplier", "source", "license"):
+            self.initial.setdefault(name, mapping.get(name, ""))
+        for column in self.columns:
+            self._add_column_fields(column, chosen.get(column["name"]))
+
+    def _add_column_fields(self, column: dict, chosen) -> None:
+        prefix = f"c{column['index']}_"
+        test_id = column["name"]
+        new = (chosen or {}).get("new") if isinstance(chosen, dict) else None
+        if isinstance(chosen, str):
+            chosen = {"variable": chosen}
+        if chosen:
+            action = self.NEW if new else self.EXISTING
+            variable = chosen.get("variable", "")
+        else:
+            action, variable = column["action"], column["variable"]
+        new = new or {}
+        fields = {
+            "action": forms.ChoiceField(
+                label=_("Use column %(column)s as") % {"column": column["name"]},
+                required=False,
+                choices=[
+                    (self.IGNORE, _("ignore")),
+                    (self.NEW, _("new variable")),
+                    (self.EXISTING, _("variable of the catalogue")),
+                ],
+                initial=action,
+            ),
+            "variable": forms.CharField(
+                label=_("Variable key"),
+                required=False,
+                max_length=64,
+                initial=variable if action == self.EXISTING else "",
+                widget=forms.TextInput(attrs={"list": "catalogue-variables"}),
+            ),
+            "key": forms.CharField(
+                label=_("Key"),
+                required=False,
+                max_length=64,
+                initial=variable if action == self.NEW else column["new_key"],
+            ),
+            "name": forms.CharField(
+                label=_("Name"),
+                required=False,
+                max_length=200,
+                initial=new.get("name") or column["new_name"],
+            ),
+            "theme": forms.ChoiceField(
+                label=_("Theme"),
+                required=False,
+                choices=Theme.choices,
+                initial=new.get("theme") or Theme.SONSTIGES,
+            ),
+            "unit": forms.CharField(
+                label=_("Unit"),
+                required=False,
+                max_length=40,
+                initial=new.get("unit", column["unit"]),
+            ),
+            "value_type": forms.ChoiceField(
+                label=_("Value type"),
+                required=False,
+                choices=Variable.ValueType.choices,
+                initial=new.get("value_type") or column["value_type"],
+            ),
+            "aggregation": forms.ChoiceField(
+                label=_("Aggregation rule"),
+                required=False,
+                choices=self.MAPPED_AGGREGATIONS,
+                initial=new.get("aggregation") or column["aggregation"],
+            ),
+        }
+        for part, field in fields.items():
+            field.widget.attrs["data-testid"] = f"map-{part}-{test_id}"
+            if part == "action":
+                field.widget.attrs["data-mapping-action"] = ""
+            self.fields[prefix + part] = field
+
+    def column_rows(self) -> list[dict]:
+        """Per column of the file: its preview data and its bound fields."""
+        rows = []
+        new_parts = ("key", "name", "theme", "unit", "value_type", "aggregation")
+        for column in self.columns:
+            prefix = f"c{column['index']}_"
+            rows.append(
+                {
+                    "column": column,
+                    "action": self[prefix + "action"],
+                    "variable": self[prefix + "variable"],
+                    "new_fields": [self[prefix + part] for part in new_parts],
+                }
+            )
+        return rows
+
+    @staticmethod
+    def _value_type_and_aggregation(data: dict, prefix: str) -> tuple[str, str]:
+        value_type = data.get(prefix + "value_type") or Variable.ValueType.COUNT
+        aggregation = data.get(prefix + "aggregation") or (
+            Variable.Aggregation.NONE
+            if value_type in NON_SUMMABLE
+            else Variable.Aggregation.SUM
+        )
+        return value_type, aggregation
+
+    def global_fields(self) -> list:
+        names = ("key_column", "ref_date", "decimal", "supplier", "source", "license")
+        return [self[name] for name in names]
+
+    def clean(self):
+        data = super().clean()
+        key_column = data.get("key_column")
+        used: dict[str, str] = {}
+        mapped = 0
+        for column in self.columns:
+            prefix = f"c{column['index']}_"
+            action = data.get(prefix + "action")
+            if action not in (self.NEW, self.EXISTING):
+                continue
+            mapped += 1
+            if column["name"] == key_column:
+                self.add_error(
+                    prefix + "action",
+                    _("The key column cannot also be mapped to a variable."),
+                )
+                continue
+            if action == self.EXISTING:
+                field = prefix + "variable"
+                key = (data.get(field) or "").strip()
+                if not key:
+                    self.add_error(field, _("Enter the key of a catalogue variable."))
+                    continue
+                if key not in self.variable_keys:
+                    self.add_error(
+                        field,
+                        _("The catalogue has no variable with the key %(key)s.")
+                        % {"key": key},
+                    )
+                    continue
+            else:
+                field = prefix + "key"
+                key = (data.get(field) or "").strip()
+                if not VARIABLE_KEY.match(key):
+                    self.add_error(
+                        field,
+                        _(
+                            "Enter a key of at most 64 letters, digits, _ or -, "
+                            "e.g. EW_INSGESAMT."
+                        ),
+                    )
+                    continue
+                if key in self.variable_keys:
+                    self.add_error(
+                        field,
+                        _(
+                            "The catalogue already has a variable %(key)s; choose "
+                            "'variable of the catalogue' to add values to it."
+                        )
+                        % {"key": key},
+                    )
+                    continue
+                if not (data.get(prefix + "name") or "").strip():
+                    self.add_error(
+                        prefix + "name", _("Enter a name for the new variable.")
+                    )
+                value_type, aggregation = self._value_type_and_aggregation(data, prefix)
+                if aggregation == Variable.Aggregation.SUM and value_type in (
+                    NON_SUMMABLE
+                ):
+                    self.add_error(
+                        prefix + "aggregation",
+                        _(
+                            "Shares, indices and classes cannot be summed; choose "
+                            "'Not aggregable'."
+                        ),
+                    )
+            if key in used:
+                self.add_error(
+                    field,
+                    _("The variable %(key)s is already mapped to column %(column)s.")
+                    % {"key": key, "column": used[key]},
+                )
+                continue
+            used[key] = column["name"]
+        if not mapped:
+            raise forms.ValidationError(
+                _("Map at least one column to a new or existing variable.")
+            )
+        return data
+
+    def mapping(self) -> dict:
+        """The mapping as stored in ImportRun.options (see datapool.services.table)."""
+        data = self.cleaned_data
+        columns: dict[str, dict] = {}
+        for column in self.columns:
+            prefix = f"c{column['index']}_"
+            action = data[prefix + "action"]
+            if action == self.EXISTING:
+                columns[column["name"]] = {
+                    "variable": data[prefix + "variable"].strip()
+                }
+            elif action == self.NEW:
+                value_type, aggregation = self._value_type_and_aggregation(data, prefix)
+                columns[column["name"]] = {
+                    "variable": data[prefix + "key"].strip(),
+                    "new": {
+                        "name": data[prefix + "name"].strip(),
+                        "theme": data[prefix + "theme"] or Theme.SONSTIGES,
+                        "unit": data[prefix + "unit"].strip(),
+                        "value_type": value_type,
+                        "aggregation": aggregation,
+                    },
+                }
+        mapping = {
+            "key_column": data["key_column"],
+            "ref_date": data["ref_date"].isoformat(),
+            "decimal": data["decimal"],
+            "columns": columns,
+        }
+        for name in ("supplier", "source", "license"):
+            if data.get(name, "").strip():
+                mapping[name] = data[name].strip()
+        return mapping

@@ -202,6 +202,7 @@ class ImportRun(models.Model):
         MSS = "mss", _("Monitoring Soziale Stadtentwicklung table")
         TABLE = "table", _("Table (CSV/XLSX)")
         POINTS = "points", _("Point data (facilities)")
+        COMPUTATION = "computation", _("Indicator computation")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Awaiting column mapping")
@@ -215,7 +216,7 @@ class ImportRun(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(_("file name"), max_length=255)
     checksum = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
@@ -300,8 +301,14 @@ class Observation(models.Model):
         MISSING = "missing", _("missing")
         ESTIMATED = "estimated", _("estimated")
 
-    variable = models.ForeignKey(Variable, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(LorUnit, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes: the unique (variable, ref_date, unit) and the
+    # (unit, variable) index cover both lookups, and every index slows the COPY.
+    variable = models.ForeignKey(
+        Variable, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(
+        LorUnit, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     ref_date = models.DateField(_("reference date"))
     value = models.FloatField(_("value"), null=True, blank=True)
     status = models.CharField(
@@ -366,3 +373,186 @@ class Coverage(models.Model):
                 fields=["variable", "level", "ref_date"], name="coverage_unique"
             )
         ]
+
+
+class FacilityLayer(models.Model):
+    """A layer of point facilities (Kitas, Schulen …); each import replaces it whole."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        unique=True,
+        help_text=_("Lower case; the layer's variables are named after it."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    theme = models.CharField(
+        _("theme"), max_length=16, choices=Theme.choices, default=Theme.INFRASTRUKTUR
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    license = models.CharField(_("license"), max_length=120, blank=True)
+    ref_date = models.DateField(_("reference date"), null=True, blank=True)
+    sum_attribute = models.CharField(
+        _("summed attribute"), max_length=64, blank=True, default=""
+    )
+    import_run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import run"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("owning district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("facility layer")
+        verbose_name_plural = _("facility layers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    @property
+    def count_variable_key(self) -> str:
+        """Key of the variable counting this layer's facilities per unit."""
+        return f"{self.key.upper()}_ANZAHL"
+
+
+class Facility(models.Model):
+    """One point of a facility layer, assigned to exactly one Planungsraum."""
+
+    layer = models.ForeignKey(
+        FacilityLayer,
+        verbose_name=_("layer"),
+        on_delete=models.CASCADE,
+        related_name="facilities",
+    )
+    feature_number = models.PositiveIntegerField(
+        _("feature number"), help_text=_("Position in the delivered file (1 = first).")
+    )
+    name = models.CharField(_("name"), max_length=300, blank=True, default="")
+    geom = models.PointField(_("location"), srid=25833)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    unit = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("Planungsraum"),
+        on_delete=models.PROTECT,
+        limit_choices_to={"level": LorUnit.Level.PLANUNGSRAUM},
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["layer", "name", "feature_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["layer", "feature_number"],
+                name="facility_unique_layer_feature_number",
+            )
+        ]
+        indexes = [models.Index(fields=["layer", "unit"])]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.feature_number}"
+
+
+class Indicator(models.Model):
+    """A Kernindikator or other indicator: a formula over Datenpool variables."""
+
+    class Theme(models.TextChoices):
+        BEVOELKERUNG = "bevoelkerung", _("Population structure")
+        STABILITAET = "stabilitaet", _("Stability of the population")
+        ARBEIT_SOZIALES = "arbeit_soziales", _("Work and social situation")
+        GESUNDHEIT = "gesundheit", _("Health")
+        BILDUNG_JUGEND = "bildung_jugend", _("School and youth")
+        WOHNEN_GRUEN = "wohnen_gruen", _("Housing and green space")
+
+    class Direction(models.TextChoices):
+        HIGHER_BETTER = "higher_better", _("higher is better")
+        HIGHER_WORSE = "higher_worse", _("higher is worse")
+        NEUTRAL = "neutral", _("neither")
+
+    class Kind(models.TextChoices):
+        SHARE = "share", _("Share or rate (change in percentage points)")
+        QUANTITY = "quantity", _("Quantity (change in per cent)")
+
+    variable = models.OneToOneField(
+        Variable,
+        on_delete=models.CASCADE,
+        related_name="indicator",
+        help_text=_(
+            "The catalogue entry under which the values are stored and served."
+        ),
+    )
+    code = models.CharField(
+        _("Handbuch code"), max_length=10, blank=True, help_text=_("E.g. A1, B2.")
+    )
+    theme = models.CharField(_("theme"), max_length=20, choices=Theme.choices)
+    formula = models.CharField(
+        _("formula"),
+        max_length=500,
+        help_text=_("Arithmetic over variable keys, e.g. E_E65U80 / E_E * 100."),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.SHARE
+    )
+    direction = models.CharField(
+        _("direction"),
+        max_length=16,
+        choices=Direction.choices,
+        default=Direction.NEUTRAL,
+    )
+    denominator = models.ForeignKey(
+        Variable,
+        verbose_name=_("denominator variable"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Its reference dates define the indicator's; below the minimum "
+            "the value is not shown."
+        ),
+    )
+    min_denominator = models.FloatField(_("minimum denominator"), default=0)
+    max_input_age_days = models.PositiveIntegerField(
+        _("maximum age of other inputs (days)"),
+        default=0,
+        help_text=_(
+            "0: all inputs of the same reference date; otherwise the latest "
+            "value of each input at most this old is used."
+        ),
+    )
+    is_core = models.BooleanField(_("Kernindikator"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    documentation = models.TextField(_("documentation"), blank=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["theme", "sort_order", "variable__key"]
+
+    def __str__(self) -> str:
+        return self.variable.name
+
+    @property
+    def key(self) -> str:
+        return self.variable.key
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .services.formula import FormulaError, formula_parse
+
+        try:
+            formula_parse(self.formula)
+        except FormulaError as exc:
+            raise ValidationError({"formula": str(exc)}) from exc

@@ -10,7 +10,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from lor.models import LorUnit
 
-from .models import Coverage, ImportRun, Observation, Variable
+from .models import (
+    Coverage,
+    Facility,
+    FacilityLayer,
+    ImportRun,
+    Observation,
+    Variable,
+)
 
 
 def variable_list(
@@ -59,6 +66,7 @@ def variable_coverage(*, variable: Variable) -> dict:
 def variable_dates(*, variable: Variable, level: str | None = None) -> list[date]:
     qs = Coverage.objects.filter(variable=variable)
     if level:
+        level, _set = level_parse(level)
         qs = qs.filter(level=level)
     return sorted(set(qs.values_list("ref_date", flat=True)))
 
@@ -91,10 +99,20 @@ class ValueRow:
     note: str
 
 
+def level_parse(level: str) -> tuple[str, int | None]:
+    """'planungsraum' → ('planungsraum', None); 'custom:7' → ('custom', 7)."""
+    if level.startswith("custom:") and level[7:].isdigit():
+        return "custom", int(level[7:])
+    return level, None
+
+
 def observation_values(
     *, variable: Variable, level: str, ref_date: date
 ) -> list[ValueRow]:
     """One row per unit of the level; units without a value show as 'missing'."""
+    level, area_set = level_parse(level)
+    scheme = LorUnit.Scheme.CUSTOM if area_set else LorUnit.Scheme.LOR_2021
+    extra = "AND u.area_set_id = %s" if area_set else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -104,10 +122,10 @@ def observation_values(
             FROM {LorUnit._meta.db_table} u
             LEFT JOIN {Observation._meta.db_table} o
               ON o.unit_id = u.id AND o.variable_id = %s AND o.ref_date = %s
-            WHERE u.level = %s AND u.scheme = %s
+            WHERE u.level = %s AND u.scheme = %s {extra}
             ORDER BY u.code
             """,
-            [variable.id, ref_date, level, LorUnit.Scheme.LOR_2021],
+            [variable.id, ref_date, level, scheme, *([area_set] if area_set else [])],
         )
         return [ValueRow(*row) for row in cursor.fetchall()]
 
@@ -128,3 +146,98 @@ def import_run_variables(*, import_run: ImportRun) -> QuerySet[Variable]:
         .distinct()
         .order_by("key")
     )
+
+
+def indicator_list() -> list:
+    """Indicators with their coverage and latest Berlin value, ordered by theme."""
+    from .models import Indicator
+
+    theme_order = {theme: n for n, theme in enumerate(Indicator.Theme.values)}
+    indicators = sorted(
+        Indicator.objects.select_related("variable", "denominator"),
+        key=lambda i: (theme_order.get(i.theme, 99), i.sort_order, i.variable.key),
+    )
+    coverage: dict[int, list[Coverage]] = {}
+    for c in Coverage.objects.filter(variable__in=[i.variable_id for i in indicators]):
+        coverage.setdefault(c.variable_id, []).append(c)
+    latest = {}
+    for variable_id, ref_date, value, status in (
+        Observation.objects.filter(
+            variable__in=[i.variable_id for i in indicators],
+            unit__level=LorUnit.Level.BERLIN,
+        )
+        .order_by("variable_id", "ref_date")
+        .values_list("variable_id", "ref_date", "value", "status")
+    ):
+        latest[variable_id] = (ref_date, value, status)
+    for ind in indicators:
+        rows = coverage.get(ind.variable_id, [])
+        ind.coverage_dates = sorted({c.ref_date for c in rows})
+        ind.coverage_levels = [
+            lvl
+            for lvl in LorUnit.Level.values
+            if any(c.level == lvl and c.values for c in rows)
+        ]
+        ind.berlin = latest.get(ind.variable_id)
+    return indicators
+
+
+def observation_change(
+    *, variable: Variable, level: str, ref_date: date, base_date: date, kind: str
+) -> list[dict]:
+    """Change per unit between two dates: points for shares, per cent otherwise."""
+    later = {
+        r.code: r
+        for r in observation_values(variable=variable, level=level, ref_date=ref_date)
+    }
+    earlier = {
+        r.code: r
+        for r in observation_values(variable=variable, level=level, ref_date=base_date)
+    }
+    rows = []
+    for code, now in later.items():
+        before = earlier.get(code)
+        value = None
+        status = "missing"
+        if now.value is not None and before is not None and before.value is not None:
+            if kind == "share":
+                value, status = now.value - before.value, "ok"
+            elif before.value != 0:
+                value, status = (now.value / before.value - 1) * 100, "ok"
+        elif "suppressed" in (now.status, before.status if before else None):
+            status = "suppressed"
+        rows.append(
+            {
+                "code": code,
+                "name": now.name,
+                "value": value,
+                "status": status,
+                "incomplete": now.incomplete or bool(before and before.incomplete),
+            }
+        )
+    return rows
+
+
+def facility_layer_list() -> QuerySet[FacilityLayer]:
+    """The facility layers, by name."""
+    return FacilityLayer.objects.select_related("district").order_by("name")
+
+
+def facility_list(
+    *, layer: FacilityLayer | str | None = None, unit: LorUnit | None = None
+) -> QuerySet[Facility]:
+    """Facilities of a layer (object or key) inside a LOR unit of any level."""
+    qs = Facility.objects.select_related("layer", "unit")
+    if layer is not None:
+        qs = (
+            qs.filter(layer=layer)
+            if isinstance(layer, FacilityLayer)
+            else qs.filter(layer__key=layer)
+        )
+    if unit is not None:
+        # Every facility sits in one Planungsraum; LOR keys nest, so a unit's
+        # facilities are those whose Planungsraum key starts with the unit's key.
+        qs = qs.filter(
+            unit__scheme=unit.scheme, unit__code__startswith=unit.code_prefix
+        )
+    return qs.order_by("layer__name", "name", "feature_number")

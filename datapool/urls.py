@@ -16,6 +16,12 @@ urlpatterns = [
         views.VariableChartView.as_view(),
         name="variable-chart",
     ),
+    path("indicators/", views.IndicatorListView.as_view(), name="indicator-list"),
+    path(
+        "indicators/recompute/",
+        views.IndicatorRecomputeView.as_view(),
+        name="indicator-recompute",
+    ),
     path("imports/", views.ImportListView.as_view(), name="import-list"),
     path("imports/new/", views.ImportCreateView.as_view(), name="import-create"),
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),

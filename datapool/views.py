@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -10,12 +11,18 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from .charts import berlin_series_svg
-from .forms import CatalogueFilterForm, ImportUploadForm, UnknownKeyForm
+from .forms import (
+    CatalogueFilterForm,
+    ImportUploadForm,
+    TableMappingForm,
+    UnknownKeyForm,
+)
 from .models import ImportRun, Supplier, Variable
 from .selectors import (
     import_run_get,
     import_run_list,
     import_run_variables,
+    indicator_list,
     variable_berlin_series,
     variable_coverage,
     variable_get,
@@ -29,7 +36,12 @@ from .services.imports import (
     import_run_resolve_keys,
     import_run_retry,
     import_runs_fail_stale,
+    task_send,
 )
+from .services.indicators import indicator_run_create
+from .services.parsing import ImportValidationError
+from .services.table import import_run_map_columns, table_preview
+from .tasks import indicator_run_execute_task
 
 
 class VariableListView(LoginRequiredMixin, TemplateView):
@@ -163,8 +175,11 @@ class ImportResolveView(LoginRequiredMixin, ImportRunMixin, View):
             request.POST, unknown_keys=run.summary.get("unknown_keys", [])
         )
         if not form.is_valid():
-            view = ImportDetailView.as_view()
-            return view(request, pk=pk, key_form=form)
+            detail = ImportDetailView()
+            detail.setup(request, pk=pk)
+            return detail.render_to_response(
+                detail.get_context_data(pk=pk, key_form=form)
+            )
         key_map, skip = form.decisions()
         try:
             import_run_resolve_keys(import_run=run, key_map=key_map, skip_keys=skip)
@@ -184,12 +199,81 @@ class ImportRetryView(LoginRequiredMixin, ImportRunMixin, View):
         return redirect(run.get_absolute_url())
 
 
-class ImportMappingView(LoginRequiredMixin, ImportRunMixin, TemplateView):
+class ImportMappingView(LoginRequiredMixin, ImportRunMixin, FormView):
     """Preview of a table and the mapping of its columns to variables."""
 
-    template_name = "datapool/import_detail.html"
+    template_name = "datapool/import_mapping.html"
+    form_class = TableMappingForm
+
+    def get(self, request, *args, **kwargs):
+        return self._load() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if response := self._load():
+            return response
+        if self.preview is None:  # the file itself is unusable; nothing to map
+            return self.render_to_response(self.get_context_data())
+        return super().post(request, *args, **kwargs)
+
+    def _load(self):
+        self.run = self.get_run()
+        if self.run.kind != ImportRun.Kind.TABLE or self.run.status not in {
+            ImportRun.Status.DRAFT,
+            ImportRun.Status.FAILED,
+        }:
+            return redirect(self.run.get_absolute_url())
+        self.problems = []
+        try:
+            self.preview = table_preview(
+                Path(self.run.file.path), self.run.original_name, self.run.options
+            )
+        except ImportValidationError as exc:
+            self.preview, self.problems = None, exc.problems
+        return None
+
+    def get_form(self, form_class=None):
+        return None if self.preview is None else super().get_form(form_class)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(
+            preview=self.preview,
+            variables=variable_list().values_list("key", "name"),
+            mapping=self.run.options,
+        )
+        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["run"] = self.get_run()
+        context.update(run=self.run, preview=self.preview, problems=self.problems)
         return context
+
+    def form_valid(self, form):
+        try:
+            import_run_map_columns(import_run=self.run, mapping=form.mapping())
+        except ImportRunNotRetryable as exc:
+            messages.error(self.request, str(exc))
+        return redirect(self.run.get_absolute_url())
+
+
+class IndicatorListView(LoginRequiredMixin, TemplateView):
+    template_name = "datapool/indicator_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        indicators = indicator_list()
+        themes: dict[str, list] = {}
+        for indicator in indicators:
+            themes.setdefault(indicator.get_theme_display(), []).append(indicator)
+        context["themes"] = themes
+        return context
+
+
+class IndicatorRecomputeView(LoginRequiredMixin, View):
+    def post(self, request):
+        run = indicator_run_create(user=request.user)
+        transaction.on_commit(
+            lambda: task_send(task=indicator_run_execute_task, run_id=run.pk)
+        )
+        messages.success(request, _("The indicators are being recomputed."))
+        return redirect(run.get_absolute_url())

@@ -1,6 +1,6 @@
 from django.contrib.gis import admin
 
-from .models import LorUnit
+from .models import CustomAreaMember, CustomAreaSet, LorUnit
 
 
 @admin.register(LorUnit)
@@ -10,3 +10,16 @@ class LorUnitAdmin(admin.GISModelAdmin):
     search_fields = ["code", "name"]
     readonly_fields = ["area_m2"]
     raw_id_fields = ["parent"]
+
+
+class CustomAreaMemberInline(admin.TabularInline):
+    model = CustomAreaMember
+    fk_name = "area"
+    extra = 0
+    raw_id_fields = ["planungsraum"]
+
+
+@admin.register(CustomAreaSet)
+class CustomAreaSetAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "owner", "created_at"]
+    list_filter = ["kind"]

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import LorUnit
-from .selectors import lor_unit_list, lor_units_geojson
+from .selectors import custom_area_set_list, lor_unit_list, lor_units_geojson
 
 LEVEL_CHOICES = [level.value for level in LorUnit.Level]
 
@@ -59,3 +59,32 @@ class LorUnitDetailApi(APIView):
         if not features:
             raise Http404
         return Response(features[0])
+
+
+class CustomAreaSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    area_m2 = serializers.FloatField()
+    planungsraeume = serializers.SerializerMethodField()
+
+    def get_planungsraeume(self, unit) -> list[str]:
+        return sorted(m.planungsraum.code for m in unit.members.all())
+
+
+class CustomAreaSetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    level = serializers.CharField(source="level_key")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    areas = CustomAreaSerializer(many=True)
+
+
+class CustomAreaSetListApi(APIView):
+    @extend_schema(
+        summary="Custom area sets; use `level=custom:<id>` in /api/values/",
+        responses={200: CustomAreaSetSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        sets = custom_area_set_list().prefetch_related("areas__members__planungsraum")
+        return Response(CustomAreaSetSerializer(sets, many=True).data)

@@ -20,6 +20,7 @@ class LorUnit(models.Model):
     class Scheme(models.TextChoices):
         LOR_2021 = "LOR 2021", "LOR 2021"
         LOR_2006 = "LOR 2006", "LOR 2006"
+        CUSTOM = "custom", _("custom areas")
 
     class Level(models.TextChoices):
         BERLIN = "berlin", _("Berlin")
@@ -27,6 +28,7 @@ class LorUnit(models.Model):
         PROGNOSERAUM = "prognoseraum", _("Prognoseraum")
         BEZIRKSREGION = "bezirksregion", _("Bezirksregion")
         PLANUNGSRAUM = "planungsraum", _("Planungsraum")
+        CUSTOM = "custom", _("custom area")
 
     scheme = models.CharField(
         _("scheme"), max_length=16, choices=Scheme.choices, default=Scheme.LOR_2021
@@ -46,6 +48,14 @@ class LorUnit(models.Model):
     area_m2 = models.FloatField(_("area (m²)"), help_text=_("Computed from geometry."))
     official_area_m2 = models.FloatField(_("official area (m²)"), null=True, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    area_set = models.ForeignKey(
+        "CustomAreaSet",
+        verbose_name=_("custom area set"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="areas",
+    )
 
     class Meta:
         verbose_name = _("LOR unit")
@@ -76,3 +86,59 @@ class LorUnit(models.Model):
     @property
     def official_area_km2(self) -> float | None:
         return None if self.official_area_m2 is None else self.official_area_m2 / 1e6
+
+
+class CustomAreaSet(models.Model):
+    """A planner's own set of areas (e.g. Aktionsräume plus), each a union of PLRs."""
+
+    class Kind(models.TextChoices):
+        AKTIONSRAUM = "aktionsraum", _("Aktionsraum plus")
+        QM = "qm", _("Quartiersmanagement area")
+        FOERDERGEBIET = "foerdergebiet", _("Funding area")
+        OTHER = "other", _("Other selection")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER
+    )
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("custom area set")
+        verbose_name_plural = _("custom area sets")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def level_key(self) -> str:
+        """How the set is named wherever a level can be chosen."""
+        return f"custom:{self.pk}"
+
+
+class CustomAreaMember(models.Model):
+    """A Planungsraum belonging to a custom area, with the share of it inside."""
+
+    area = models.ForeignKey(LorUnit, on_delete=models.CASCADE, related_name="members")
+    planungsraum = models.ForeignKey(
+        LorUnit, on_delete=models.PROTECT, related_name="+"
+    )
+    share = models.FloatField(
+        _("share of the Planungsraum's area"),
+        default=1.0,
+        help_text=_(
+            "1.0 when picked by key; the covered share when matched from a polygon."
+        ),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "planungsraum"], name="custom_member_unique"
+            )
+        ]

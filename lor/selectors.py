@@ -87,3 +87,19 @@ def lor_units_geojson(*, units: QuerySet[LorUnit]) -> dict[str, Any]:
         for code, name, level, parent_code, area, geojson in rows
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def custom_area_set_list():
+    """Custom area sets with their areas and member counts."""
+    from django.db.models import Count, Prefetch
+
+    from .models import CustomAreaSet
+
+    return CustomAreaSet.objects.select_related("owner").prefetch_related(
+        Prefetch(
+            "areas",
+            queryset=LorUnit.objects.annotate(n_members=Count("members")).order_by(
+                "code"
+            ),
+        )
+    )

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from lor.api import CustomAreaSetListApi
+
 from . import views
 
 urlpatterns = [
@@ -16,8 +18,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/lor/", include("lor.api_urls")),
+    path("api/areas/", CustomAreaSetListApi.as_view(), name="api-area-sets"),
     path("api/", include("datapool.api_urls")),
     path("datapool/", include("datapool.urls")),
+    path("analysis/", include("prisma.analysis.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -18,6 +18,8 @@ log "loading the LOR 2021 units (idempotent)"
 $PY manage.py lor_import
 log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
+log "computing the indicators"
+$PY manage.py indicators_compute
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py demo_user
 

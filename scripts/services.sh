@@ -28,7 +28,8 @@ start_private_postgres() {
 }
 
 if [[ -z "${DATABASE_URL:-}" ]]; then
-  if pg_answers 127.0.0.1 5432; then
+  # PRISMA_PRIVATE_PG=1 forces the private cluster, as on a machine without a server.
+  if [[ -z "${PRISMA_PRIVATE_PG:-}" ]] && pg_answers 127.0.0.1 5432; then
     pg_user=postgres
     psql -h 127.0.0.1 -U "$(id -un)" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 && pg_user=$(id -un)
     export DATABASE_URL="postgis://$pg_user@127.0.0.1:5432/${PRISMA_DB_NAME:-prisma}"

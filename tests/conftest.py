@@ -36,6 +36,21 @@ def lor_units(django_db_blocker):
 
 
 @pytest.fixture
+def ewr_imported(db):
+    """The real EWR matrix of 31.12.2024, with the one non-LOR key mapped."""
+    from datapool.models import ImportRun
+
+    call_command(
+        "datapool_import",
+        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
+        "--map",
+        "06200318=06200418",
+        verbosity=0,
+    )
+    return ImportRun.objects.latest("pk")
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(
         username="planerin", password="geheim-123"

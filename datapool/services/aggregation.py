@@ -13,7 +13,7 @@ from datetime import date
 
 from django.db import connection
 
-from lor.models import LorUnit
+from lor.models import CustomAreaMember, LorUnit
 
 from ..models import ImportRun, Observation, Variable
 
@@ -21,6 +21,7 @@ OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
 LEVELS = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
 PREFIX = {"bezirksregion": 6, "prognoseraum": 4, "bezirk": 2}
+MEMBER = CustomAreaMember._meta.db_table
 
 UPSERT = f"""
 ON CONFLICT (variable_id, ref_date, unit_id) DO UPDATE
@@ -31,11 +32,20 @@ WHERE {OBS}.is_aggregate
 
 
 def _coarser(level: str) -> list[str]:
-    return LEVELS[LEVELS.index(level) + 1 :]
+    targets = LEVELS[LEVELS.index(level) + 1 :]
+    if level == "planungsraum" and CustomAreaMember.objects.exists():
+        targets.append("custom")
+    return targets
 
 
 def _parent_join(target: str) -> str:
     """SQL joining source unit u to its ancestor p at the target level."""
+    if target == "custom":
+        # Custom areas are unions of whole Planungsräume.
+        return (
+            f"JOIN {MEMBER} m ON m.planungsraum_id = u.id "
+            f"JOIN {UNIT} p ON p.id = m.area_id"
+        )
     if target == "berlin":
         return f"JOIN {UNIT} p ON p.scheme = u.scheme AND p.level = 'berlin'"
     return (
@@ -228,3 +238,41 @@ def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> in
         },
     )
     return cursor.rowcount
+
+
+def observations_aggregate_custom(*, import_run: ImportRun) -> int:
+    """Aggregate every variable to all custom areas, for all its reference dates."""
+    from ..models import Coverage
+
+    dates_by_var: dict[int, list[date]] = {}
+    for variable_id, ref_date in Coverage.objects.filter(
+        level="planungsraum"
+    ).values_list("variable_id", "ref_date"):
+        dates_by_var.setdefault(variable_id, []).append(ref_date)
+    variables = list(
+        Variable.objects.filter(
+            id__in=list(dates_by_var), lowest_level="planungsraum"
+        ).exclude(aggregation=Variable.Aggregation.NONE)
+    )
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {OBS} o USING {UNIT} u WHERE u.id = o.unit_id "
+            "AND u.level = 'custom' AND o.is_aggregate AND o.variable_id = ANY(%s)",
+            [[v.id for v in variables]],
+        )
+        for v in variables:
+            dates = sorted(set(dates_by_var[v.id]))
+            if v.aggregation == Variable.Aggregation.SUM:
+                written += _aggregate_sum(
+                    cursor, [v.id], dates, "planungsraum", "custom", import_run.id
+                )
+            elif v.aggregation == Variable.Aggregation.WEIGHTED_MEAN:
+                written += _aggregate_weighted(
+                    cursor, v, dates, "custom", import_run.id
+                )
+        for v in variables:
+            if v.aggregation == Variable.Aggregation.RATIO:
+                dates = sorted(set(dates_by_var.get(v.numerator_id, [])))
+                written += _aggregate_ratio(cursor, v, dates, import_run.id)
+    return written

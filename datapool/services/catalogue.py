@@ -49,6 +49,32 @@ def variables_upsert(
     result: dict[str, Variable] = {}
     for spec in specs:
         variable = existing.get(spec.key)
+        if (
+            variable is not None
+            and not variable.metadata_complete
+            and spec.metadata_complete
+        ):
+            # A placeholder (e.g. an indicator input defined ahead of delivery)
+            # gets the metadata the project keeps for this column.
+            for field in (
+                "name",
+                "theme",
+                "unit",
+                "value_type",
+                "aggregation",
+                "description",
+                "definition",
+                "source",
+                "license",
+                "time_reference",
+                "delivery_cycle",
+                "factor",
+            ):
+                setattr(variable, field, getattr(spec, field))
+            variable.metadata_complete = True
+            variable.supplier = variable.supplier or supplier
+            variable.lowest_level = lowest_level
+            variable.save()
         if variable is None:
             variable = Variable(
                 key=spec.key,

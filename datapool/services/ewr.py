@@ -83,7 +83,7 @@ def parse_ewr(
     """Validate the whole matrix; every problem names line, column and value."""
     text = decode_text(path.read_bytes(), file_name)
     delimiter = sniff_delimiter(text, file_name)
-    header, body = read_csv_rows(text, delimiter)
+    header, body = read_csv_rows(text, delimiter, file_name)
     problems = ProblemList()
     missing = [c for c in ("ZEIT", "RAUMID") if c not in header]
     if missing:
@@ -224,7 +224,8 @@ def parse_ewr(
                 delivery.rows.append((column, key, ref_date, None, "suppressed", ""))
                 continue
             text_value = raw.strip()
-            if not text_value.isdigit():
+            # isdigit() alone also accepts "²" and other digits float() refuses.
+            if not (text_value.isascii() and text_value.isdigit()):
                 if text_value.startswith("-") and text_value[1:].isdigit():
                     message = "Anzahl darf nicht negativ sein"
                 else:

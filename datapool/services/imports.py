@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
 
 PHASES = {  # phase: (start %, end %)
+    "compute": (0, 98),
     "read": (0, 40),
     "write": (40, 80),
     "aggregate": (80, 98),
@@ -111,11 +112,27 @@ def import_run_enqueue(*, import_run: ImportRun) -> None:
         status=ImportRun.Status.QUEUED, error="", report=[], percent=0, phase=""
     )
 
-    def send() -> None:
-        result = import_run_execute_task.delay(import_run.pk)
-        ImportRun.objects.filter(pk=import_run.pk).update(task_id=result.id or "")
+    transaction.on_commit(
+        lambda: task_send(task=import_run_execute_task, run_id=import_run.pk)
+    )
 
-    transaction.on_commit(send)
+
+def task_send(*, task, run_id: int) -> None:
+    """Queue a run's task; if the queue is down, the run says so and can be retried."""
+    try:
+        result = task.delay(run_id)
+    except Exception:  # kombu raises several connection errors
+        logger.exception("could not queue run %s", run_id)
+        ImportRun.objects.filter(pk=run_id).update(
+            error=(
+                "Die Hintergrundverarbeitung ist gerade nicht erreichbar. Die Datei "
+                "ist gespeichert; bitte starten Sie den Import später mit "
+                "„Wiederholen“ neu."
+            ),
+            status=ImportRun.Status.FAILED,
+        )
+        return
+    ImportRun.objects.filter(pk=run_id).update(task_id=result.id or "")
 
 
 class _Progress:
@@ -254,7 +271,10 @@ def _write(run: ImportRun, delivery: ParsedDelivery, progress: _Progress) -> dic
     )
     today = timezone.localdate()
     Variable.objects.filter(id__in=var_ids.values()).update(last_delivery=today)
-    coverage_refresh(variable_ids=_with_dependants(var_ids.values()))
+    coverage_refresh(
+        variable_ids=_with_dependants(var_ids.values()), ref_dates=delivery.ref_dates
+    )
+    _schedule_indicators(variable_ids=var_ids.values(), user=run.created_by)
     progress.set("aggregate", 1, 1)
     return {
         "variables": len(variables),
@@ -273,6 +293,18 @@ def _write(run: ImportRun, delivery: ParsedDelivery, progress: _Progress) -> dic
     }
 
 
+def _schedule_indicators(*, variable_ids, user) -> None:
+    """After the import commits, recompute the indicators that use its variables."""
+    from ..tasks import indicator_run_execute_task
+    from .indicators import indicator_run_create
+
+    computation = indicator_run_create(variable_ids=list(variable_ids), user=user)
+    if computation is not None:
+        transaction.on_commit(
+            lambda: task_send(task=indicator_run_execute_task, run_id=computation.pk)
+        )
+
+
 def _with_dependants(variable_ids) -> list[int]:
     ids = set(variable_ids)
     for v in Variable.objects.filter(
@@ -283,9 +315,13 @@ def _with_dependants(variable_ids) -> list[int]:
     return sorted(ids)
 
 
-def coverage_refresh(*, variable_ids: list[int]) -> None:
-    """Recount values per variable, level and date from the observations."""
-    Coverage.objects.filter(variable_id__in=variable_ids).delete()
+def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
+    """Recount values per variable, level and date (all or the given dates)."""
+    dates = sorted(set(ref_dates)) if ref_dates is not None else None
+    stale = Coverage.objects.filter(variable_id__in=variable_ids)
+    if dates is not None:
+        stale = stale.filter(ref_date__in=dates)
+    stale.delete()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -300,10 +336,11 @@ def coverage_refresh(*, variable_ids: list[int]) -> None:
                    bool_and(o.is_aggregate)
             FROM {Observation._meta.db_table} o
             JOIN {LorUnit._meta.db_table} u ON u.id = o.unit_id
-            WHERE o.variable_id = ANY(%s)
+            WHERE o.variable_id = ANY(%(ids)s)
+              AND (%(dates)s::date[] IS NULL OR o.ref_date = ANY(%(dates)s::date[]))
             GROUP BY o.variable_id, u.level, o.ref_date
             """,
-            [variable_ids],
+            {"ids": variable_ids, "dates": dates},
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -56,7 +57,7 @@ def parse_mss(
 ) -> ParsedDelivery:
     """Every known MSS column; invalid PLRs (KOM) become 'missing' with the reason."""
     text = decode_text(path.read_bytes(), file_name)
-    header, body = read_csv_rows(text, sniff_delimiter(text, file_name))
+    header, body = read_csv_rows(text, sniff_delimiter(text, file_name), file_name)
     problems = ProblemList()
     for column in ("ZEIT", "PLR_ID", "KOM"):
         if column not in header:
@@ -149,6 +150,8 @@ def parse_mss(
             try:
                 value = float(raw)
             except ValueError:
+                value = math.nan
+            if not math.isfinite(value):  # float() also reads "NaN" and "inf"
                 problems.add(Problem("keine Zahl", file_name, line, column, raw))
                 continue
             delivery.rows.append((var_key, key, ref_date, value, "ok", ""))

@@ -69,6 +69,8 @@ def observations_replace(
 
         run_id = import_run.id
         total = len(rows)
+        if progress:  # the write phase shows from its start, not after a chunk
+            progress(0, total)
         # COPY in chunks: progress is reported between them (a connection that is
         # in the middle of a COPY cannot run other statements).
         for start in range(0, total, COPY_CHUNK):
@@ -103,3 +105,9 @@ def observations_replace(
 def _finest(levels: set[str]) -> str:
     order = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
     return next(level for level in order if level in levels)
+
+
+def observations_delete_for_units(*, unit_ids: list[int]) -> int:
+    """Remove every value of these units (used before custom areas are deleted)."""
+    deleted, _ = Observation.objects.filter(unit_id__in=unit_ids).delete()
+    return deleted

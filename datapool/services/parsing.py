@@ -147,6 +147,19 @@ def decode_text(raw: bytes, file_name: str) -> str:
         raise ImportValidationError(
             [Problem("Die Datei ist keine Textdatei (UTF-16 oder binär?).", file_name)]
         )
+    # A NUL byte further down cannot be stored in PostgreSQL text, not even in
+    # the report of a failed run: refuse it here, located.
+    nul = raw.find(b"\x00", 4096)
+    if nul != -1:
+        raise ImportValidationError(
+            [
+                Problem(
+                    "Die Datei enthält ein Nullzeichen (beschädigt oder binär?).",
+                    file_name,
+                    line=_line_of(raw, nul),
+                )
+            ]
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -160,9 +173,14 @@ def decode_text(raw: bytes, file_name: str) -> str:
                     "Die Kodierung ist weder UTF-8 noch Windows-1252 "
                     f"(Byte {exc.start}).",
                     file_name,
+                    line=_line_of(raw, exc.start),
                 )
             ]
         ) from exc
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
 
 
 def sniff_delimiter(text: str, file_name: str) -> str:
@@ -183,9 +201,29 @@ def sniff_delimiter(text: str, file_name: str) -> str:
     return delimiter
 
 
-def read_csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
+def read_csv_rows(
+    text: str, delimiter: str, file_name: str = ""
+) -> tuple[list[str], list[list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = list(reader)
+    rows: list[list[str]] = []
+    start = 1  # the line the record being read begins on
+    try:
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        # E.g. an opening quote that is never closed swallows the rest of a large
+        # file until the csv module's field limit.
+        raise ImportValidationError(
+            [
+                Problem(
+                    "Die Zeile ist als CSV nicht lesbar – fehlt ein schließendes "
+                    f"Anführungszeichen? ({exc})",
+                    file_name,
+                    line=start,
+                )
+            ]
+        ) from exc
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:

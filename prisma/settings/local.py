@@ -1,7 +1,13 @@
 """Developer and demo machine: `make run`."""
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+import os
+
+# `make run` exports the URL it found or started; plain `manage.py` calls on a
+# developer machine fall back to the local server.
+os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma")
+
+from .base import *  # noqa: E402, F403
+from .base import BASE_DIR, env  # noqa: E402
 
 if not SECRET_KEY:  # noqa: F405
     # A per-checkout key under var/ keeps sessions valid across restarts without

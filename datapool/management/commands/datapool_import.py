@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from datapool.models import ImportRun
 from datapool.services.detect import detect_kind
 from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.services.table import TableOptionsError, table_options_from_cli
 from datapool.tasks import import_run_execute_task
 
 
@@ -20,7 +21,12 @@ class Command(BaseCommand):
     help = (
         "Import a delivery into the Datenpool (AfS EWR matrix, MSS table, generic "
         "table, point data). Creates an import run executed by the Celery task; "
-        "by default in this process, with --queue by the worker."
+        "by default in this process, with --queue by the worker. "
+        "A table (CSV/XLSX) needs its column mapping: --option key_column=COL "
+        "--option ref_date=YYYY-MM-DD, plus --option columns=COL:VARIABLE,... for "
+        "variables of the catalogue and/or --option mapping=FILE.json for new "
+        "variables (format: see datapool/services/table.py); optional "
+        "decimal=point|comma, sheet=NAME, supplier=, source=, license=."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,7 +51,12 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="NAME=VALUE",
-            help="Parser option, e.g. ref_date=2024-12-31.",
+            help=(
+                "Parser option, e.g. ref_date=2024-12-31. Tables: key_column=COL, "
+                "ref_date=YYYY-MM-DD, columns=COL:VARIABLE[,COL2:VARIABLE2] "
+                "(existing variables), mapping=FILE.json (whole mapping, also new "
+                "variables), decimal=point|comma, sheet=NAME."
+            ),
         )
         parser.add_argument(
             "--queue",
@@ -59,6 +70,11 @@ class Command(BaseCommand):
             raise CommandError(f"Datei nicht gefunden: {path}")
         kind = options["kind"] or detect_kind(path, path.name)
         parser_options: dict = dict(_pair(o) for o in options["option"])
+        if kind == ImportRun.Kind.TABLE:
+            try:
+                parser_options = table_options_from_cli(parser_options)
+            except TableOptionsError as exc:
+                raise CommandError(str(exc)) from exc
         if options["map"]:
             parser_options["key_map"] = dict(_pair(m) for m in options["map"])
         if options["skip"]:

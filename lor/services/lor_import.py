@@ -16,7 +16,7 @@ from shapely import wkb as shapely_wkb
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon
 from shapely.validation import explain_validity
 
-from .models import BERLIN_CODE, LorUnit
+from ..models import BERLIN_CODE, LorUnit
 
 # Berlin's extent in EPSG:25833 with a margin: coordinates outside it mean the
 # file is in another CRS than declared (or assumed).
