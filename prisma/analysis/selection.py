@@ -1,0 +1,213 @@
+"""A selection of the explorer: columns × units of one level at one date, filtered.
+
+The same object backs the map, the table, charts, exports and saved queries; its
+values come from the selectors behind ``/api/values/``, so every view shows the
+same numbers. Suppressed values stay ``None`` with status ``suppressed``; a
+derived column over a suppressed input is suppressed too, and filters never let a
+suppressed value decide (a unit whose condition cannot be evaluated does not match).
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from datapool.models import Variable
+from datapool.selectors import (
+    level_parse,
+    observation_values,
+    variable_latest_date,
+)
+from datapool.services.formula import FormulaError, formula_evaluate, formula_variables
+
+OPERATORS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+}
+MAX_COLUMNS = 12
+
+
+class SelectionError(ValueError):
+    """The selection cannot be evaluated; the message says why, in German."""
+
+
+@dataclass
+class DerivedColumn:
+    key: str
+    label: str
+    formula: str
+
+
+@dataclass
+class Condition:
+    column: str
+    op: str
+    value: float
+
+
+@dataclass
+class Selection:
+    level: str
+    columns: list[str]
+    date: date | None = None  # None: the latest date of each column
+    derived: list[DerivedColumn] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    within: str = ""  # only units whose key starts with this (e.g. a Bezirk "03")
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Selection:
+        raw_date = data.get("date")
+        return cls(
+            level=data["level"],
+            columns=list(data.get("columns") or []),
+            date=date.fromisoformat(raw_date) if raw_date else None,
+            derived=[DerivedColumn(**d) for d in data.get("derived") or []],
+            conditions=[Condition(**c) for c in data.get("conditions") or []],
+            within=data.get("within") or "",
+        )
+
+
+@dataclass
+class Cell:
+    value: float | None
+    status: str
+    incomplete: bool = False
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    unit: str
+    date: date | None
+    derived: bool = False
+
+
+@dataclass
+class SelectionResult:
+    selection: Selection
+    columns: list[Column]
+    units: list[tuple[str, str]]  # (code, name) in key order
+    cells: dict[str, dict[str, Cell]]  # column key → unit code → cell
+    matches: list[str]  # unit codes meeting every condition
+
+    def rows(self) -> list[dict]:
+        """One dict per unit: code, name, then value and status per column."""
+        out = []
+        for code, name in self.units:
+            row: dict = {"code": code, "name": name, "match": code in self.matches}
+            for column in self.columns:
+                cell = self.cells[column.key].get(code) or Cell(None, "missing")
+                row[column.key] = cell.value
+                row[f"{column.key}__status"] = cell.status
+            out.append(row)
+        return out
+
+
+def selection_evaluate(*, selection: Selection) -> SelectionResult:
+    """Values of all columns for the level's units, derived columns and matches."""
+    if not selection.columns:
+        raise SelectionError(
+            "Bitte wählen Sie mindestens eine Variable oder einen Indikator."
+        )
+    if len(selection.columns) + len(selection.derived) > MAX_COLUMNS:
+        raise SelectionError(f"Höchstens {MAX_COLUMNS} Spalten sind möglich.")
+    variables = {v.key: v for v in Variable.objects.filter(key__in=selection.columns)}
+    unknown = [k for k in selection.columns if k not in variables]
+    if unknown:
+        raise SelectionError(f"Unbekannte Variable(n): {', '.join(unknown)}")
+    level, _set = level_parse(selection.level)
+    columns: list[Column] = []
+    cells: dict[str, dict[str, Cell]] = {}
+    units: list[tuple[str, str]] = []
+    for key in selection.columns:
+        variable = variables[key]
+        ref_date = selection.date or variable_latest_date(
+            variable=variable, level=level
+        )
+        rows = (
+            observation_values(
+                variable=variable, level=selection.level, ref_date=ref_date
+            )
+            if ref_date
+            else []
+        )
+        if not units and rows:
+            units = [(r.code, r.name) for r in rows]
+        cells[key] = {r.code: Cell(r.value, r.status, r.incomplete) for r in rows}
+        columns.append(Column(key, variable.name, variable.unit, ref_date))
+    if not units:
+        units = _units_of_level(selection.level)
+    if selection.within:
+        units = [(c, n) for c, n in units if c.startswith(selection.within)]
+    for derived in selection.derived:
+        _add_derived(derived, columns, cells, units)
+    known = {c.key for c in columns}
+    for condition in selection.conditions:
+        if condition.column not in known:
+            raise SelectionError(f"Bedingung auf unbekannte Spalte {condition.column}.")
+        if condition.op not in OPERATORS:
+            raise SelectionError(f"Unbekannter Vergleich „{condition.op}“.")
+    matches = [
+        code
+        for code, _name in units
+        if all(_holds(cells[c.column].get(code), c) for c in selection.conditions)
+    ]
+    return SelectionResult(selection, columns, units, cells, matches)
+
+
+def _units_of_level(level: str) -> list[tuple[str, str]]:
+    from lor.models import LorUnit
+
+    base, area_set = level_parse(level)
+    qs = LorUnit.objects.filter(level=base)
+    if area_set:
+        qs = qs.filter(area_set_id=area_set)
+    else:
+        qs = qs.filter(scheme=LorUnit.Scheme.LOR_2021)
+    return list(qs.order_by("code").values_list("code", "name"))
+
+
+def _add_derived(derived, columns, cells, units) -> None:
+    try:
+        inputs = formula_variables(derived.formula)
+    except FormulaError as exc:
+        raise SelectionError(f"Spalte „{derived.label}“: {exc}") from exc
+    missing = [k for k in inputs if k not in cells]
+    if missing:
+        raise SelectionError(
+            f"Spalte „{derived.label}“ nutzt {', '.join(missing)}; bitte diese "
+            "Variable(n) zuerst als Spalte hinzufügen."
+        )
+    column_cells: dict[str, Cell] = {}
+    for code, _name in units:
+        parts = [cells[k].get(code) or Cell(None, "missing") for k in inputs]
+        if any(p.status == "suppressed" for p in parts):
+            column_cells[code] = Cell(None, "suppressed")
+            continue
+        value = formula_evaluate(
+            derived.formula, {k: p.value for k, p in zip(inputs, parts, strict=True)}
+        )
+        column_cells[code] = Cell(
+            value,
+            "ok" if value is not None else "missing",
+            any(p.incomplete for p in parts),
+        )
+    cells[derived.key] = column_cells
+    columns.append(Column(derived.key, derived.label, "", None, derived=True))
+
+
+def _holds(cell: Cell | None, condition: Condition) -> bool:
+    if cell is None or cell.value is None:
+        return False
+    return OPERATORS[condition.op](cell.value, condition.value)
