@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+import json
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -14,6 +23,8 @@ from lor.models import LorUnit
 
 from .models import ImportRun, Indicator, Variable
 from .selectors import (
+    facility_layer_list,
+    facility_list,
     import_run_get,
     indicator_list,
     observation_change,
@@ -331,3 +342,45 @@ class ImportRunStatusApi(RetrieveAPIView):
             return import_run_get(pk=self.kwargs["pk"])
         except ImportRun.DoesNotExist as exc:
             raise NotFound("Import unbekannt.") from exc
+
+
+class FacilityLayerListApi(APIView):
+    @extend_schema(
+        summary="Facility layers (Kitas, schools, youth facilities …)",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            [
+                {
+                    "key": layer.key,
+                    "name": layer.name,
+                    "ref_date": layer.ref_date,
+                    "source": layer.source,
+                    "license": layer.license,
+                }
+                for layer in facility_layer_list()
+            ]
+        )
+
+
+class FacilityLayerPointsApi(APIView):
+    @extend_schema(
+        summary="The points of one facility layer as GeoJSON (EPSG:4326)",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: None},
+    )
+    def get(self, request: Request, key: str) -> Response:
+        facilities = facility_list(layer=key).annotate(
+            lonlat=AsGeoJSON(Transform("geom", 4326), precision=6)
+        )
+        features = [
+            {
+                "type": "Feature",
+                "geometry": json.loads(f.lonlat),
+                "properties": {"name": f.name, "plr": f.unit.code if f.unit else None},
+            }
+            for f in facilities
+        ]
+        if not features and not facility_layer_list().filter(key=key).exists():
+            raise NotFound("Diese Einrichtungsebene gibt es nicht.")
+        return Response({"type": "FeatureCollection", "features": features})

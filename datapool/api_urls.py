@@ -11,5 +11,11 @@ urlpatterns = [
     ),
     path("values/", api.ValuesApi.as_view(), name="values"),
     path("indicators/", api.IndicatorListApi.as_view(), name="indicator-list"),
+    path("facilities/", api.FacilityLayerListApi.as_view(), name="facility-layers"),
+    path(
+        "facilities/<slug:key>/",
+        api.FacilityLayerPointsApi.as_view(),
+        name="facility-points",
+    ),
     path("imports/<int:pk>/", api.ImportRunStatusApi.as_view(), name="import-status"),
 ]

@@ -103,3 +103,13 @@ def custom_area_set_list():
             ),
         )
     )
+
+
+def lor_unit_geometries(*, level: str) -> dict[str, Any]:
+    """Each unit's geometry (EPSG:25833) of a level or 'custom:<id>', by key."""
+    qs = LorUnit.objects.all()
+    if level.startswith("custom:") and level[7:].isdigit():
+        qs = qs.filter(scheme=LorUnit.Scheme.CUSTOM, area_set_id=int(level[7:]))
+    else:
+        qs = qs.filter(scheme=LorUnit.Scheme.LOR_2021, level=level)
+    return dict(qs.order_by("code").values_list("code", "geom"))

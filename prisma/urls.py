@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lor.api import CustomAreaSetListApi
+from prisma.analysis.api import SelectionTableApi
 
 from . import views
 
@@ -18,10 +19,16 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/lor/", include("lor.api_urls")),
+    path("api/maps/", include("prisma.maps.urls")),
     path("api/areas/", CustomAreaSetListApi.as_view(), name="api-area-sets"),
+    path(
+        "api/analysis/table/", SelectionTableApi.as_view(), name="api-selection-table"
+    ),
+    path("api/queries/", include("prisma.queries.api_urls")),
     path("api/", include("datapool.api_urls")),
     path("datapool/", include("datapool.urls")),
     path("analysis/", include("prisma.analysis.urls")),
+    path("queries/", include("prisma.queries.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -65,3 +65,31 @@ def test_selection_round_trips_as_dict(ewr_imported):
 def test_bad_selections_are_explained(ewr_imported, selection):
     with pytest.raises(SelectionError):
         selection_evaluate(selection=selection)
+
+
+def test_table_api_gives_ranks_parent_and_berlin_values(ewr_imported, user):
+    import json
+
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    selection = {"level": "bezirksregion", "columns": ["E_E"]}
+    data = client.get(
+        "/api/analysis/table/", {"selection": json.dumps(selection)}
+    ).json()
+    assert data["columns"][0]["berlin"] == 3_897_145
+    assert data["parent_level"] == "prognoseraum"
+    rows = {r["code"]: r for r in data["rows"]}
+    assert len(rows) == 143
+    region = rows["011001"]
+    assert region["E_E__parent"] is not None and region["E_E__parent"] >= region["E_E"]
+    top = max(rows.values(), key=lambda r: r["E_E"] or 0)
+    assert top["E_E__rank_berlin"] == 1
+    mitte = [r for r in rows.values() if r["code"].startswith("01")]
+    assert sorted(r["E_E__rank_bezirk"] for r in mitte) == list(
+        range(1, len(mitte) + 1)
+    )
+    bad = client.get("/api/analysis/table/", {"selection": "{not json"})
+    assert bad.status_code == 400
+    assert client.get("/api/analysis/table/").status_code == 400

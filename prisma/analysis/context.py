@@ -1,0 +1,77 @@
+"""Context for a selection's table: ranks, the parent unit's and Berlin's values."""
+
+from __future__ import annotations
+
+from datapool.models import Variable
+from datapool.selectors import level_parse, observation_values
+from lor.models import BERLIN_CODE, KEY_LENGTH
+
+from .selection import SelectionResult
+
+PARENT_LEVEL = {
+    "prognoseraum": "bezirk",
+    "bezirksregion": "prognoseraum",
+    "planungsraum": "bezirksregion",
+}
+
+
+def _ranks(values: dict[str, float | None]) -> dict[str, int]:
+    """1 = highest value; ties share a rank; units without a value get none."""
+    ordered = sorted((v, c) for c, v in values.items() if v is not None)
+    ordered.reverse()
+    ranks: dict[str, int] = {}
+    previous, rank = None, 0
+    for position, (value, code) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[code] = rank
+    return ranks
+
+
+def selection_context(*, result: SelectionResult) -> dict:
+    """Per column: Berlin's value; per unit: parent value, rank in Berlin and Bezirk."""
+    level, area_set = level_parse(result.selection.level)
+    parent_level = None if area_set else PARENT_LEVEL.get(level)
+    variables = {
+        v.key: v
+        for v in Variable.objects.filter(key__in=[c.key for c in result.columns])
+    }
+    context: dict = {"columns": {}}
+    for column in result.columns:
+        values = {code: cell.value for code, cell in result.cells[column.key].items()}
+        in_view = {code: values.get(code) for code, _n in result.units}
+        by_bezirk: dict[str, dict[str, float | None]] = {}
+        for code, value in in_view.items():
+            by_bezirk.setdefault(code[:2], {})[code] = value
+        district_ranks: dict[str, int] = {}
+        for group in by_bezirk.values():
+            district_ranks.update(_ranks(group))
+        entry = {
+            "rank_berlin": _ranks(in_view),
+            "rank_bezirk": district_ranks
+            if level not in ("bezirk", "berlin", "custom")
+            else {},
+            "berlin": None,
+            "parent": {},
+        }
+        variable = variables.get(column.key)
+        if variable is not None and column.date is not None:
+            berlin = observation_values(
+                variable=variable, level="berlin", ref_date=column.date
+            )
+            entry["berlin"] = berlin[0].value if berlin else None
+            if parent_level:
+                parents = {
+                    r.code: r.value
+                    for r in observation_values(
+                        variable=variable, level=parent_level, ref_date=column.date
+                    )
+                }
+                cut = KEY_LENGTH[parent_level]
+                entry["parent"] = {
+                    code: parents.get(code[:cut]) for code, _n in result.units
+                }
+        context["columns"][column.key] = entry
+    context["berlin_code"] = BERLIN_CODE
+    context["parent_level"] = parent_level
+    return context

@@ -1,0 +1,640 @@
+"""Exports of an explorer selection: tables, geodata, maps and charts as files.
+
+Every function takes a ``SelectionResult`` and a title and returns
+``(content, content_type, filename)``. Every file carries the title, the sources
+(the variables' ``source`` plus "PRISMA Berlin"), the licences and the reference
+dates of its columns. Layout decisions:
+
+- ``csv`` (German Excel): UTF-8 with BOM, ``;``, decimal comma; metadata as
+  ``Titel;…``, ``Quelle;…``, ``Lizenz;…``, ``Stichtag;…``, ``Erstellt;…`` rows,
+  one empty row, then the table (Excel opens it with one double click).
+- ``csv-plain``: UTF-8 without BOM, ``,``, decimal point; metadata as ``# Key: …``
+  comment lines before the header (pandas: ``read_csv(..., comment="#")``).
+- ``xlsx``: sheet "Daten" with the metadata rows, an empty row, then the table
+  (numbers as numbers, suppressed cells empty, status "gesperrt"); sheet
+  "Spalten" documents each column.
+- ``geojson``: EPSG:4326, metadata in a top-level ``metadata`` member.
+- ``gpkg``: EPSG:25833, layer ``auswahl`` (description = title) and a
+  non-spatial table ``metadaten`` (key/value).
+- ``shp``: zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8, EPSG:25833) and README.txt with
+  metadata and the mapping of the ≤ 10-character field names.
+- ``png``/``svg``/``pdf``: choropleth of one column; ``chart-png``/``chart-svg``:
+  bar chart ranking the units by one column.
+
+Text cells of CSV and XLSX that begin with ``= + - @`` (or tab/CR) get a leading
+apostrophe (OWASP CSV injection); numbers are never changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.utils import timezone
+from django.utils.text import slugify
+
+from datapool.models import Variable
+from lor.selectors import lor_unit_geometries
+
+from .selection import Cell, SelectionResult
+
+PRISMA_SOURCE = "PRISMA Berlin"
+STATUS_LABELS = {
+    "ok": "ok",
+    "suppressed": "gesperrt",
+    "missing": "keine Daten",
+    "estimated": "geschätzt",
+}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CLASS_METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
+MAP_SIZE_PX = (1600, 1200)
+MAP_DPI = 200
+SUPPRESSED_COLOR = "#bdbdbd"
+MISSING_COLOR = "#f0f0f0"
+
+Export = tuple[bytes, str, str]
+
+
+class ExportError(ValueError):
+    """The export cannot be produced; the message says why, in German."""
+
+
+@dataclass
+class ExportMeta:
+    title: str
+    sources: list[str]
+    licenses: list[str]
+    dates: dict[str, date | None]  # column key → reference date
+    created: str = field(
+        default_factory=lambda: timezone.localtime().strftime("%d.%m.%Y %H:%M")
+    )
+
+    @property
+    def source_text(self) -> str:
+        return "; ".join(self.sources)
+
+    @property
+    def license_text(self) -> str:
+        return "; ".join(self.licenses) or "keine Angabe"
+
+    @property
+    def date_text(self) -> str:
+        return ", ".join(
+            f"{key}: {d.strftime('%d.%m.%Y') if d else 'abgeleitet'}"
+            for key, d in self.dates.items()
+        )
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [
+            ("Titel", self.title),
+            ("Quelle", self.source_text),
+            ("Lizenz", self.license_text),
+            ("Stichtag", self.date_text),
+            ("Erstellt", self.created),
+        ]
+
+
+def export_meta(*, result: SelectionResult, title: str) -> ExportMeta:
+    """Title, sources, licences and reference dates of the result's columns."""
+    keys = [c.key for c in result.columns if not c.derived]
+    variables = {v.key: v for v in Variable.objects.filter(key__in=keys)}
+    sources = _unique(variables[k].source for k in keys if k in variables)
+    licenses = _unique(variables[k].license for k in keys if k in variables)
+    return ExportMeta(
+        title=title,
+        sources=[*sources, PRISMA_SOURCE],
+        licenses=licenses,
+        dates={c.key: c.date for c in result.columns},
+    )
+
+
+def _unique(values) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def neutralise(text: str) -> str:
+    """Text that a spreadsheet would run as a formula, made inert with a quote."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _filename(title: str, ext: str) -> str:
+    return f"{slugify(title)[:60] or 'auswahl'}.{ext}"
+
+
+def _status_text(cell: Cell) -> str:
+    text = STATUS_LABELS.get(cell.status, cell.status)
+    return f"{text}, unvollständig" if cell.incomplete else text
+
+
+def _header(result: SelectionResult) -> list[str]:
+    header = ["Schlüssel", "Name"]
+    for column in result.columns:
+        unit = f" [{column.unit}]" if column.unit else ""
+        header += [f"{column.label}{unit}", f"Status {column.label}"]
+    if result.selection.conditions:
+        header.append("erfüllt Bedingungen")
+    return header
+
+
+def _table(result: SelectionResult) -> list[list[Any]]:
+    """One row per unit: key, name, then value (float or None) and status text."""
+    rows = []
+    for code, name in result.units:
+        row: list[Any] = [code, name]
+        for column in result.columns:
+            cell = result.cells[column.key].get(code) or Cell(None, "missing")
+            row += [cell.value, _status_text(cell)]
+        if result.selection.conditions:
+            row.append("ja" if code in result.matches else "nein")
+        rows.append(row)
+    return rows
+
+
+def _number(value: float, decimal: str) -> str:
+    text = str(int(value)) if float(value).is_integer() else repr(round(value, 6))
+    return text.replace(".", decimal)
+
+
+def _csv_cell(value: Any, decimal: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return _number(value, decimal)
+    return neutralise(str(value))
+
+
+def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> Export:
+    """CSV for German Excel (BOM, ';', decimal comma) or plain CSV (',', '.')."""
+    meta = export_meta(result=result, title=title)
+    buffer = io.StringIO()
+    if german:
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        for key, value in meta.pairs():
+            writer.writerow([key, neutralise(value)])
+        writer.writerow([])
+    else:
+        writer = csv.writer(buffer, delimiter=",", lineterminator="\n")
+        for key, value in meta.pairs():
+            buffer.write(f"# {key}: {value}\n")
+    decimal = "," if german else "."
+    writer.writerow([neutralise(h) for h in _header(result)])
+    for row in _table(result):
+        writer.writerow([_csv_cell(v, decimal) for v in row])
+    encoding = "utf-8-sig" if german else "utf-8"
+    return (
+        buffer.getvalue().encode(encoding),
+        "text/csv; charset=utf-8",
+        _filename(title, "csv"),
+    )
+
+
+def export_xlsx(*, result: SelectionResult, title: str) -> Export:
+    """Workbook: metadata rows, an empty row, the table with numbers as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    meta = export_meta(result=result, title=title)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Daten"
+    for key, value in meta.pairs():
+        sheet.append([key, neutralise(value)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.append([])
+    sheet.append([neutralise(h) for h in _header(result)])
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for row in _table(result):
+        sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
+    sheet.column_dimensions["B"].width = 32
+    columns_sheet = workbook.create_sheet("Spalten")
+    columns_sheet.append(["Spalte", "Bezeichnung", "Einheit", "Stichtag", "Formel"])
+    formulas = {d.key: d.formula for d in result.selection.derived}
+    for column in result.columns:
+        columns_sheet.append(
+            [
+                neutralise(column.key),
+                neutralise(column.label),
+                column.unit,
+                column.date,
+                neutralise(formulas.get(column.key, "")),
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return (
+        buffer.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _filename(title, "xlsx"),
+    )
+
+
+# --- geodata -----------------------------------------------------------------
+
+
+def _geodataframe(result: SelectionResult, names: dict[str, str] | None = None):
+    """The result as a GeoDataFrame in EPSG:25833, value and status per column."""
+    import geopandas as gpd
+    from shapely import wkb
+
+    geometries = lor_unit_geometries(level=result.selection.level)
+    names = names or {}
+    data: dict[str, list] = {"code": [], "name": []}
+    for column in result.columns:
+        data[names.get(column.key, column.key)] = []
+        data[names.get(f"{column.key}_status", f"{column.key}_status")] = []
+    geoms = []
+    for code, name in result.units:
+        data["code"].append(code)
+        data["name"].append(name)
+        for column in result.columns:
+            cell = result.cells[column.key].get(code) or Cell(None, "missing")
+            data[names.get(column.key, column.key)].append(
+                np.nan if cell.value is None else float(cell.value)
+            )
+            status_key = f"{column.key}_status"
+            data[names.get(status_key, status_key)].append(_status_text(cell))
+        geom = geometries.get(code)
+        geoms.append(wkb.loads(bytes(geom.wkb)) if geom is not None else None)
+    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:25833")
+
+
+def _meta_dict(meta: ExportMeta, result: SelectionResult) -> dict[str, Any]:
+    return {
+        "title": meta.title,
+        "source": meta.source_text,
+        "license": meta.license_text,
+        "reference_dates": {
+            k: d.isoformat() if d else None for k, d in meta.dates.items()
+        },
+        "created": meta.created,
+        "columns": [
+            {"key": c.key, "label": c.label, "unit": c.unit, "derived": c.derived}
+            for c in result.columns
+        ],
+        "selection": result.selection.as_dict(),
+    }
+
+
+def export_geojson(*, result: SelectionResult, title: str) -> Export:
+    """FeatureCollection in EPSG:4326 with a top-level ``metadata`` member."""
+    meta = export_meta(result=result, title=title)
+    frame = _geodataframe(result).to_crs(4326)
+    collection = json.loads(frame.to_json(na="null", drop_id=True))
+    collection["metadata"] = {**_meta_dict(meta, result), "crs": "EPSG:4326"}
+    return (
+        json.dumps(collection, ensure_ascii=False).encode("utf-8"),
+        "application/geo+json",
+        _filename(title, "geojson"),
+    )
+
+
+def export_gpkg(*, result: SelectionResult, title: str) -> Export:
+    """GeoPackage in EPSG:25833: layer ``auswahl`` plus a table ``metadaten``."""
+    import pandas as pd
+    import pyogrio
+
+    meta = export_meta(result=result, title=title)
+    frame = _geodataframe(result)
+    rows = [(k, v) for k, v in meta.pairs()]
+    rows += [
+        (f"Spalte {c.key}", f"{c.label} [{c.unit}]" if c.unit else c.label)
+        for c in result.columns
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.gpkg"
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer="auswahl",
+            driver="GPKG",
+            layer_options={"DESCRIPTION": title[:250], "IDENTIFIER": "auswahl"},
+        )
+        pyogrio.write_dataframe(
+            pd.DataFrame(rows, columns=["schluessel", "wert"]),
+            path,
+            layer="metadaten",
+            driver="GPKG",
+            append=False,
+        )
+        content = path.read_bytes()
+    return content, "application/geopackage+sqlite3", _filename(title, "gpkg")
+
+
+def shapefile_field_names(result: SelectionResult) -> dict[str, str]:
+    """Column key (and ``<key>_status``) → a unique dBase field name ≤ 10 chars."""
+    used = {"code", "name"}
+    names: dict[str, str] = {}
+
+    def unique(base: str) -> str:
+        base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base)[:10]
+        candidate, n = base, 1
+        while candidate.lower() in used:
+            suffix = str(n)
+            candidate = base[: 10 - len(suffix)] + suffix
+            n += 1
+        used.add(candidate.lower())
+        return candidate
+
+    for column in result.columns:
+        names[column.key] = unique(column.key)
+        names[f"{column.key}_status"] = unique(f"S_{column.key}")
+    return names
+
+
+def export_shapefile(*, result: SelectionResult, title: str) -> Export:
+    """Zipped Shapefile (EPSG:25833, UTF-8 .cpg) with a README.txt."""
+    import pyogrio
+
+    meta = export_meta(result=result, title=title)
+    names = shapefile_field_names(result)
+    frame = _geodataframe(result, names)
+    labels = {c.key: c.label for c in result.columns}
+    readme = [f"{key}: {value}" for key, value in meta.pairs()]
+    readme += ["Koordinatensystem: EPSG:25833 (ETRS89 / UTM 33N)", ""]
+    readme += ["Feldnamen:", "code: Schlüssel der Einheit", "name: Name der Einheit"]
+    for key, field_name in names.items():
+        if key.endswith("_status") and key[:-7] in labels:
+            readme.append(f"{field_name}: Status von {labels[key[:-7]]}")
+        else:
+            readme.append(f"{field_name}: {labels.get(key, key)} ({key})")
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "auswahl.shp"
+        pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile", encoding="UTF-8")
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in sorted(Path(tmp).iterdir()):
+                archive.write(part, part.name)
+            archive.writestr("README.txt", "\r\n".join(readme) + "\r\n")
+    return buffer.getvalue(), "application/zip", _filename(title, "zip")
+
+
+# --- map and chart -------------------------------------------------------------
+
+
+def _german(value: float) -> str:
+    text = f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _german_tick(value: float) -> str:
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def class_breaks(
+    values: np.ndarray,
+    *,
+    method: str,
+    k: int,
+    breaks: list[float] | None = None,
+) -> list[float]:
+    """Upper class bounds (the last is the maximum) by mapclassify or numpy."""
+    if method not in CLASS_METHODS:
+        raise ExportError(f"Unbekannte Klassifikation „{method}“.")
+    if not 3 <= k <= 9 and method != "manual":
+        raise ExportError("Die Zahl der Klassen muss zwischen 3 und 9 liegen.")
+    if method == "manual":
+        if not breaks:
+            raise ExportError("Bitte Klassengrenzen angeben.")
+        bounds = sorted(float(b) for b in breaks)
+        return [*bounds, float(values.max())] if values.max() > bounds[-1] else bounds
+    try:
+        import mapclassify
+    except ImportError:
+        mapclassify = None
+    if mapclassify is not None:
+        classifier = {
+            "quantiles": lambda: mapclassify.Quantiles(values, k=k),
+            "equal_interval": lambda: mapclassify.EqualInterval(values, k=k),
+            "natural_breaks": lambda: mapclassify.FisherJenks(values, k=k),
+            "std_mean": lambda: mapclassify.StdMean(values),
+        }[method]()
+        return [float(b) for b in classifier.bins]
+    # Without mapclassify natural breaks fall back to quantiles.
+    if method == "equal_interval":
+        bounds = np.linspace(values.min(), values.max(), k + 1)[1:]
+    elif method == "std_mean":
+        mean, std = values.mean(), values.std()
+        bounds = np.array([mean + m * std for m in (-2, -1, 1, 2)])
+        bounds = np.append(bounds[bounds < values.max()], values.max())
+    else:
+        bounds = np.quantile(values, np.linspace(0, 1, k + 1)[1:])
+    return sorted({float(b) for b in bounds})
+
+
+def _column_of(result: SelectionResult, column: str | None):
+    key = column or result.columns[0].key
+    for candidate in result.columns:
+        if candidate.key == key:
+            return candidate
+    raise ExportError(f"Spalte „{key}“ ist nicht in der Auswahl.")
+
+
+def _figure(width_px: int, height_px: int):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width_px / MAP_DPI, height_px / MAP_DPI), dpi=MAP_DPI)
+
+
+def _save(figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=MAP_DPI)
+    return buffer.getvalue()
+
+
+CONTENT_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+}
+
+
+def export_map(
+    *,
+    result: SelectionResult,
+    title: str,
+    fmt: str = "png",
+    column: str | None = None,
+    method: str = "quantiles",
+    k: int = 5,
+    palette: str = "YlOrRd",
+    breaks: list[float] | None = None,
+) -> Export:
+    """Choropleth of one column with legend, scale bar, north arrow and source."""
+    import matplotlib
+    from matplotlib.patches import Patch
+
+    if fmt not in CONTENT_TYPES:
+        raise ExportError(f"Unbekanntes Bildformat „{fmt}“.")
+    try:
+        cmap = matplotlib.colormaps[palette]
+    except KeyError as exc:
+        raise ExportError(f"Unbekannte Farbpalette „{palette}“.") from exc
+    meta = export_meta(result=result, title=title)
+    col = _column_of(result, column)
+    frame = _geodataframe(result)
+    status = frame[f"{col.key}_status"]
+    values = frame[col.key]
+    has_value = values.notna()
+    suppressed = status.str.startswith(STATUS_LABELS["suppressed"])
+    handles = []
+    figure = _figure(*MAP_SIZE_PX)
+    ax = figure.add_axes((0.02, 0.08, 0.66, 0.8))
+    ax.set_axis_off()
+    if has_value.any():
+        bounds = class_breaks(
+            values[has_value].to_numpy(dtype=float), method=method, k=k, breaks=breaks
+        )
+        classes = np.searchsorted(bounds, values[has_value].to_numpy(), side="left")
+        classes = np.minimum(classes, len(bounds) - 1)
+        colors = [cmap(i / max(len(bounds) - 1, 1)) for i in range(len(bounds))]
+        frame.loc[has_value].plot(
+            ax=ax,
+            color=[colors[c] for c in classes],
+            edgecolor="white",
+            linewidth=0.3,
+        )
+        lower = float(values[has_value].min())
+        for i, upper in enumerate(bounds):
+            count = int((classes == i).sum())
+            lower = min(lower, upper)
+            label = f"{_german(lower)} – {_german(upper)} ({count})"
+            handles.append(Patch(facecolor=colors[i], edgecolor="grey", label=label))
+            lower = upper
+    if suppressed.any():
+        frame.loc[suppressed].plot(
+            ax=ax,
+            facecolor=SUPPRESSED_COLOR,
+            edgecolor="grey",
+            hatch="///",
+            linewidth=0.3,
+        )
+        handles.append(
+            Patch(
+                facecolor=SUPPRESSED_COLOR,
+                edgecolor="grey",
+                hatch="///",
+                label=f"gesperrt ({int(suppressed.sum())})",
+            )
+        )
+    missing = ~has_value & ~suppressed
+    if missing.any():
+        frame.loc[missing].plot(
+            ax=ax, facecolor=MISSING_COLOR, edgecolor="grey", linewidth=0.3
+        )
+        handles.append(
+            Patch(
+                facecolor=MISSING_COLOR,
+                edgecolor="grey",
+                label=f"keine Daten ({int(missing.sum())})",
+            )
+        )
+    ax.set_aspect("equal")
+    _scale_bar_and_north_arrow(ax, frame.total_bounds)
+    unit = f" [{col.unit}]" if col.unit else ""
+    date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
+    figure.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.69, 0.86),
+        title=f"{col.label}{unit}{date_text}",
+        title_fontsize=6,
+        fontsize=6,
+        frameon=False,
+    )
+    figure.suptitle(title, fontsize=10, x=0.02, ha="left")
+    figure.text(
+        0.02,
+        0.02,
+        f"Quelle: {meta.source_text} · Lizenz: {meta.license_text}",
+        fontsize=5,
+        wrap=True,
+    )
+    return _save(figure, fmt), CONTENT_TYPES[fmt], _filename(title, fmt)
+
+
+def _scale_bar_and_north_arrow(ax, bounds) -> None:
+    minx, miny, maxx, maxy = bounds
+    width = maxx - minx
+    # A round length of about a fifth of the map width, in metres (EPSG:25833).
+    raw = width / 5
+    magnitude = 10 ** int(np.floor(np.log10(raw)))
+    length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= raw)
+    x0, y0 = minx, miny - (maxy - miny) * 0.04
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=6)
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.97),
+        xytext=(0.95, 0.85),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=8,
+        arrowprops={"facecolor": "black", "width": 2, "headwidth": 7},
+    )
+
+
+def export_chart(
+    *,
+    result: SelectionResult,
+    title: str,
+    fmt: str = "png",
+    column: str | None = None,
+    limit: int = 30,
+) -> Export:
+    """Horizontal bar chart ranking the units by one column (largest first)."""
+    from matplotlib.ticker import FuncFormatter
+
+    if fmt not in ("png", "svg"):
+        raise ExportError(f"Unbekanntes Diagrammformat „{fmt}“.")
+    meta = export_meta(result=result, title=title)
+    col = _column_of(result, column)
+    pairs = [
+        (name, result.cells[col.key][code].value)
+        for code, name in result.units
+        if code in result.cells[col.key]
+        and result.cells[col.key][code].value is not None
+    ]
+    pairs.sort(key=lambda pair: pair[1], reverse=True)
+    shown = pairs[:limit]
+    height = 300 + 36 * max(len(shown), 1)
+    figure = _figure(1600, height)
+    # Fixed margins in pixels so that tick labels and the source line never overlap.
+    bottom, top = 170 / height, 80 / height
+    ax = figure.add_axes((0.3, bottom, 0.65, 1 - bottom - top))
+    ax.barh(
+        [name for name, _v in shown][::-1],
+        [value for _n, value in shown][::-1],
+        color="#3182bd",
+    )
+    ax.tick_params(labelsize=5)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _german_tick(x)))
+    unit = f" [{col.unit}]" if col.unit else ""
+    more = f" (die {limit} höchsten von {len(pairs)})" if len(pairs) > limit else ""
+    date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
+    ax.set_xlabel(f"{col.label}{unit}{date_text}{more}", fontsize=6)
+    figure.suptitle(title, fontsize=9, x=0.02, ha="left")
+    figure.text(
+        0.02,
+        0.01,
+        f"Quelle: {meta.source_text} · Lizenz: {meta.license_text}",
+        fontsize=5,
+    )
+    return _save(figure, fmt), CONTENT_TYPES[fmt], _filename(f"{title}-diagramm", fmt)

@@ -1,0 +1,1 @@
+"""Thematic maps of the explorer: classification, palettes, web geometry, APIs."""

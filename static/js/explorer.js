@@ -1,0 +1,391 @@
+/* Explorer: thematic map and table of one variable or indicator per level and date.
+   Geometry is loaded once per level and kept; switching variable, date or classes
+   only fetches values and restyles. */
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("explorer-config").textContent);
+  const t = cfg.text;
+  const lang = document.documentElement.lang || "de";
+  const $ = function (id) { return document.getElementById(id); };
+  const els = {
+    theme: $("theme"), variable: $("variable"), level: $("level"), slider: $("date-slider"),
+    dateLabel: $("date-label"), compare: $("compare"), method: $("method"), k: $("k"),
+    palette: $("palette"), status: $("explorer-status"), panel: $("unit-panel"),
+    mapEl: $("map"), table: $("explorer-table"), tableView: $("table-view"),
+    filter: $("table-filter"),
+  };
+  const state = { variables: [], dates: [], values: {}, legend: null, selected: null, rows: [], sort: null };
+  const geometryCache = new Map();
+  let layer = null;
+  let request = 0;
+
+  const map = L.map("map", { zoomSnap: 0.25, preferCanvas: false });
+  map.attributionControl.setPrefix("PRISMA");
+  map.setView([52.51, 13.40], 10);
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    const div = L.DomUtil.create("div", "legend");
+    div.dataset.testid = "legend";
+    div.setAttribute("data-testid", "legend");
+    return div;
+  };
+  legend.addTo(map);
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined) return "–";
+    const d = digits === undefined ? (Math.abs(value) >= 100 ? 0 : 1) : digits;
+    return value.toLocaleString(lang, { minimumFractionDigits: 0, maximumFractionDigits: d });
+  }
+  function fmtDate(iso) {
+    if (!iso) return "";
+    const p = iso.split("-");
+    return p[2] + "." + p[1] + "." + p[0];
+  }
+  async function getJson(url, params) {
+    const full = params ? url + "?" + new URLSearchParams(params).toString() : url;
+    const response = await fetch(full, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const data = await response.json().catch(function () { return {}; });
+    if (!response.ok) {
+      const message = Object.values(data).flat().join(" ") || t.error;
+      throw new Error(message);
+    }
+    return data;
+  }
+  function option(select, value, label) {
+    const o = document.createElement("option");
+    o.value = value; o.textContent = label; select.appendChild(o);
+  }
+
+  // Hatched fill for suppressed units: an SVG pattern in the map's renderer.
+  function ensureHatch() {
+    const svg = els.mapEl.querySelector("svg.leaflet-zoom-animated");
+    if (!svg || svg.querySelector("#prisma-hatch")) return;
+    const ns = "http://www.w3.org/2000/svg";
+    const defs = document.createElementNS(ns, "defs");
+    const pattern = document.createElementNS(ns, "pattern");
+    pattern.setAttribute("id", "prisma-hatch");
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "6"); pattern.setAttribute("height", "6");
+    pattern.setAttribute("patternTransform", "rotate(45)");
+    const bg = document.createElementNS(ns, "rect");
+    bg.setAttribute("width", "6"); bg.setAttribute("height", "6"); bg.setAttribute("fill", "#bdbdbd");
+    const line = document.createElementNS(ns, "line");
+    line.setAttribute("x1", "0"); line.setAttribute("y1", "0"); line.setAttribute("x2", "0"); line.setAttribute("y2", "6");
+    line.setAttribute("stroke", "#636363"); line.setAttribute("stroke-width", "2");
+    pattern.appendChild(bg); pattern.appendChild(line); defs.appendChild(pattern);
+    svg.insertBefore(defs, svg.firstChild);
+  }
+
+  function styleFor(code) {
+    const v = state.values[code];
+    const base = { color: "#5b6775", weight: 0.6, fillOpacity: 0.85 };
+    if (!v || v.status === "missing" || (v.value === null && v.status !== "suppressed")) {
+      return Object.assign(base, { fillColor: "#ececec" });
+    }
+    if (v.status === "suppressed") return Object.assign(base, { fillColor: "url(#prisma-hatch)" });
+    const cls = state.legend && v["class"] !== null ? state.legend.classes[v["class"]] : null;
+    return Object.assign(base, { fillColor: cls ? cls.color : "#ececec" });
+  }
+
+  function tooltip(feature) {
+    const p = feature.properties;
+    const v = state.values[p.code];
+    let text = "—";
+    if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : fmt(v.value));
+    return "<strong>" + p.name + "</strong> (" + p.code + ")<br>" + text + " " + (state.legend ? state.legend.unit || "" : "");
+  }
+
+  async function loadGeometry(level, url) {
+    if (!geometryCache.has(level)) geometryCache.set(level, await getJson(url));
+    return geometryCache.get(level);
+  }
+
+  function drawGeometry(geojson, level) {
+    if (layer && layer._prismaLevel === level) return;
+    if (layer) map.removeLayer(layer);
+    layer = L.geoJSON(geojson, {
+      style: function (f) { return styleFor(f.properties.code); },
+      onEachFeature: function (f, l) {
+        l.bindTooltip(function () { return tooltip(f); }, { sticky: true });
+        l.on("click", function () { selectUnit(f.properties); });
+      },
+    }).addTo(map);
+    layer._prismaLevel = level;
+    layer.eachLayer(function (l) {
+      const el = l.getElement && l.getElement();
+      if (el) el.dataset.code = l.feature.properties.code;
+    });
+    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
+    ensureHatch();
+    els.mapEl.dataset.featureCount = String(geojson.features.length);
+  }
+
+  function restyle() {
+    if (!layer) return;
+    layer.eachLayer(function (l) { l.setStyle(styleFor(l.feature.properties.code)); });
+  }
+
+  function renderLegend(data) {
+    const div = els.mapEl.querySelector(".legend");
+    const lg = data.legend;
+    let html = "<h3>" + (els.variable.selectedOptions[0] || {}).textContent + (lg.unit ? " (" + lg.unit + ")" : "") + "</h3>";
+    if (data.compare) html += "<div class='muted'>" + t.change + " " + fmtDate(data.compare) + "</div>";
+    lg.classes.forEach(function (c) {
+      html += "<div class='row'><span class='swatch' style='background:" + c.color + "'></span>" +
+        fmt(c.lower) + " – " + fmt(c.upper) + "<span class='count'>" + c.count + "</span></div>";
+    });
+    if (lg.suppressed && lg.suppressed.count) {
+      html += "<div class='row' data-testid='legend-suppressed'><span class='swatch hatch'></span>" + t.suppressed + "<span class='count'>" + lg.suppressed.count + "</span></div>";
+    }
+    if (lg.missing && lg.missing.count) {
+      html += "<div class='row'><span class='swatch' style='background:#ececec'></span>" + t.missing + "<span class='count'>" + lg.missing.count + "</span></div>";
+    }
+    (lg.notes || []).forEach(function (n) { html += "<div class='muted'>" + n + "</div>"; });
+    div.innerHTML = html;
+    div.dataset.classes = String(lg.classes.length);
+    div.dataset.bounds = lg.classes.map(function (c) { return c.upper; }).join("|");
+  }
+
+  function updateDates(dates, current) {
+    state.dates = dates;
+    els.slider.max = String(Math.max(dates.length - 1, 0));
+    const index = current ? dates.indexOf(current) : dates.length - 1;
+    els.slider.value = String(Math.max(index, 0));
+    els.slider.disabled = dates.length < 2;
+    els.dateLabel.textContent = fmtDate(dates[Math.max(index, 0)] || "");
+    const chosen = els.compare.value;
+    els.compare.replaceChildren();
+    option(els.compare, "", t.noChange);
+    dates.forEach(function (d) { if (!current || d < current) option(els.compare, d, fmtDate(d)); });
+    els.compare.value = dates.indexOf(chosen) >= 0 && chosen < current ? chosen : "";
+  }
+
+  async function refresh(options) {
+    const mine = ++request;
+    const variable = els.variable.value;
+    const level = els.level.value;
+    if (!variable) return;
+    const params = { variable: variable, level: level, method: els.method.value, k: els.k.value, palette: els.palette.value };
+    const date = options && options.keepDate ? state.dates[Number(els.slider.value)] : null;
+    if (date) params.date = date;
+    if (els.compare.value && date && els.compare.value < date) params.compare = els.compare.value;
+    els.status.textContent = t.loading;
+    let data;
+    try {
+      data = await getJson(cfg.urls.mapValues, params);
+    } catch (error) {
+      els.status.textContent = error.message;
+      return;
+    }
+    if (mine !== request) return;
+    state.values = {};
+    data.results.forEach(function (r) { state.values[r.code] = r; });
+    state.legend = data.legend;
+    updateDates(data.dates, data.date);
+    const geometry = await loadGeometry(level, data.geometry);
+    if (mine !== request) return;
+    drawGeometry(geometry, level);
+    restyle();
+    renderLegend(data);
+    els.status.textContent = data.results.length + " " + t.units + (data.date ? ", " + fmtDate(data.date) : "");
+    els.mapEl.dataset.ready = [variable, level, data.date, data.compare || "", params.method, params.k].join("|");
+    loadTable(variable, level, data.date);
+    updateExports(variable, level, data.date, params);
+    if (state.selected) selectUnit(state.selected);
+    history.replaceState(null, "", "?" + new URLSearchParams({ variable: variable, level: level }).toString());
+  }
+
+  function updateExports(variable, level, date, params) {
+    const selection = { level: level, columns: [variable], date: date || null };
+    const title = (els.variable.selectedOptions[0] || {}).textContent + " – " +
+      (els.level.selectedOptions[0] || {}).textContent + (date ? ", " + fmtDate(date) : "");
+    document.querySelectorAll("#exports a[data-format]").forEach(function (a) {
+      const q = { format: a.dataset.format, selection: JSON.stringify(selection), title: title,
+        column: variable, method: params.method, k: params.k, palette: params.palette };
+      a.href = cfg.urls.export + "?" + new URLSearchParams(q).toString();
+      a.setAttribute("download", "");
+    });
+  }
+
+  async function loadTable(variable, level, date) {
+    const selection = { level: level, columns: [variable], date: date || null };
+    try {
+      const data = await getJson(cfg.urls.table, { selection: JSON.stringify(selection) });
+      state.table = data;
+      renderTable();
+    } catch (error) { /* the map stays usable */ }
+  }
+
+  function renderTable() {
+    const data = state.table;
+    if (!data) return;
+    const col = data.columns[0];
+    const head = [["code", "Schlüssel"], ["name", "Name"], [col.key, t.value], [col.key + "__parent", t.parent],
+      [col.key + "__rank_bezirk", t.rankBezirk], [col.key + "__rank_berlin", t.rankBerlin]];
+    els.table.tHead.innerHTML = "<tr>" + head.map(function (h) { return "<th data-key='" + h[0] + "'>" + h[1] + "</th>"; }).join("") + "</tr>";
+    let rows = data.rows.slice();
+    const q = els.filter.value.trim().toLowerCase();
+    if (q) rows = rows.filter(function (r) { return r.code.indexOf(q) === 0 || r.name.toLowerCase().indexOf(q) >= 0; });
+    if (state.sort) {
+      const key = state.sort.key, dir = state.sort.dir;
+      rows.sort(function (a, b) {
+        const x = a[key], y = b[key];
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        return (x < y ? -1 : x > y ? 1 : 0) * dir;
+      });
+    }
+    els.table.tBodies[0].innerHTML = rows.map(function (r) {
+      const status = r[col.key + "__status"];
+      const value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
+      return "<tr data-code='" + r.code + "'><td>" + r.code + "</td><td>" + r.name + "</td><td class='num'>" + value +
+        "</td><td class='num'>" + fmt(r[col.key + "__parent"]) + "</td><td class='num'>" + (r[col.key + "__rank_bezirk"] || "–") +
+        "</td><td class='num'>" + (r[col.key + "__rank_berlin"] || "–") + "</td></tr>";
+    }).join("");
+    els.table.dataset.rows = String(rows.length);
+  }
+
+  async function selectUnit(props) {
+    state.selected = props;
+    const v = state.values[props.code];
+    const row = state.table ? state.table.rows.find(function (r) { return r.code === props.code; }) : null;
+    const col = state.table ? state.table.columns[0] : null;
+    $("panel-name").textContent = props.name + " (" + props.code + ")";
+    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : fmt(v.value)) : "–"]];
+    if (row && col) {
+      facts.push([t.rankBezirk, row[col.key + "__rank_bezirk"] || "–"]);
+      facts.push([t.rankBerlin, row[col.key + "__rank_berlin"] ? row[col.key + "__rank_berlin"] + " " + t.of + " " + state.table.rows.length : "–"]);
+      facts.push([t.parent, fmt(row[col.key + "__parent"])]);
+      facts.push([t.berlin, fmt(col.berlin)]);
+    }
+    $("panel-facts").innerHTML = facts.map(function (f) { return "<dt>" + f[0] + "</dt><dd data-testid='panel-" + f[0] + "'>" + f[1] + "</dd>"; }).join("");
+    $("panel-link").href = cfg.urls.unitPage.replace("CODE", props.code);
+    els.panel.hidden = false;
+    els.panel.dataset.code = props.code;
+    drawSeries(props.code);
+  }
+
+  async function drawSeries(code) {
+    const box = $("panel-chart");
+    box.replaceChildren();
+    if (state.dates.length < 2) return;
+    const points = [];
+    for (const d of state.dates) {
+      try {
+        const data = await getJson(cfg.urls.values, { variable: els.variable.value, level: els.level.value, date: d });
+        const r = data.results.find(function (x) { return x.code === code; });
+        if (r && r.value !== null) points.push([d, r.value]);
+      } catch (error) { /* skip the date */ }
+    }
+    if (points.length < 2) return;
+    const ys = points.map(function (p) { return p[1]; });
+    const min = Math.min.apply(null, ys), max = Math.max.apply(null, ys) || 1;
+    const coords = points.map(function (p, i) {
+      return (i / (points.length - 1) * 200).toFixed(1) + "," + (55 - (p[1] - min) / ((max - min) || 1) * 50).toFixed(1);
+    }).join(" ");
+    box.innerHTML = "<svg viewBox='0 0 200 60' preserveAspectRatio='none'><polyline fill='none' stroke='#0b5c8e' stroke-width='2' points='" + coords + "'/></svg>";
+  }
+
+  async function loadVariables() {
+    // Only variables with values at the chosen level are offered.
+    const level = els.level.value.indexOf("custom:") === 0 ? "custom" : els.level.value;
+    state.variables = await getJson(cfg.urls.variables, { level: level });
+    fillVariables();
+  }
+
+  function fillVariables() {
+    const theme = els.theme.value;
+    const current = els.variable.value || cfg.initial.variable;
+    els.variable.replaceChildren();
+    state.variables.filter(function (v) { return !theme || v.theme === theme; }).forEach(function (v) {
+      option(els.variable, v.key, v.name);
+    });
+    if (Array.prototype.some.call(els.variable.options, function (o) { return o.value === current; })) els.variable.value = current;
+  }
+
+  async function init() {
+    Object.keys(cfg.methods).forEach(function (m) { option(els.method, m, cfg.methods[m]); });
+    cfg.palettes.forEach(function (p) { option(els.palette, p, p); });
+    cfg.levels.forEach(function (l) { option(els.level, l.value, l.label); });
+    try {
+      (await getJson(cfg.urls.areas)).forEach(function (s) { option(els.level, s.level, s.name); });
+    } catch (error) { /* custom areas are optional */ }
+    els.level.value = cfg.initial.level;
+    option(els.theme, "", t.allThemes);
+    Object.keys(cfg.themes).forEach(function (k) { option(els.theme, k, cfg.themes[k]); });
+    await loadVariables();
+    els.theme.addEventListener("change", function () { fillVariables(); refresh(); });
+    els.variable.addEventListener("change", function () { refresh(); });
+    els.level.addEventListener("change", async function () {
+      state.selected = null;
+      els.panel.hidden = true;
+      await loadVariables();
+      refresh();
+    });
+    els.slider.addEventListener("input", function () { els.dateLabel.textContent = fmtDate(state.dates[Number(els.slider.value)]); });
+    els.slider.addEventListener("change", function () { refresh({ keepDate: true }); });
+    [els.compare, els.method, els.k, els.palette].forEach(function (el) {
+      el.addEventListener("change", function () { refresh({ keepDate: true }); });
+    });
+    els.filter.addEventListener("input", renderTable);
+    els.table.tHead.addEventListener("click", function (event) {
+      const key = event.target.dataset.key;
+      if (!key) return;
+      state.sort = state.sort && state.sort.key === key ? { key: key, dir: -state.sort.dir } : { key: key, dir: 1 };
+      renderTable();
+    });
+    $("tab-map").addEventListener("click", function () { showTab("map"); });
+    $("tab-table").addEventListener("click", function () { showTab("table"); });
+    await refresh();
+    initFacilities();
+  }
+
+  // Facility layers as points over the choropleth, drawn on a canvas (thousands).
+  const pointRenderer = L.canvas({ padding: 0.2 });
+  const overlays = {};
+  async function initFacilities() {
+    let layers = [];
+    try { layers = await getJson(cfg.urls.facilities); } catch (error) { return; }
+    if (!layers.length) return;
+    const colors = ["#1b7837", "#5e3c99", "#b35806", "#2166ac"];
+    const box = $("facility-layers");
+    layers.forEach(function (info, n) {
+      const id = "facility-" + info.key;
+      const label = document.createElement("label");
+      label.innerHTML = "<input type='checkbox' id='" + id + "' data-testid='" + id + "'> " + info.name;
+      box.appendChild(label);
+      $(id).addEventListener("change", async function (event) {
+        if (!event.target.checked) {
+          if (overlays[info.key]) map.removeLayer(overlays[info.key]);
+          return;
+        }
+        if (!overlays[info.key]) {
+          const data = await getJson(cfg.urls.facilities + info.key + "/");
+          overlays[info.key] = L.geoJSON(data, {
+            pointToLayer: function (f, latlng) {
+              return L.circleMarker(latlng, {
+                renderer: pointRenderer, radius: 3, color: "#fff", weight: 0.8,
+                fillColor: colors[n % colors.length], fillOpacity: 0.9,
+              }).bindTooltip(f.properties.name || info.name);
+            },
+          });
+          overlays[info.key].pointCount = data.features.length;
+        }
+        overlays[info.key].addTo(map);
+        els.mapEl.dataset.points = String(overlays[info.key].pointCount);
+      });
+    });
+    $("facility-box").hidden = false;
+  }
+
+  function showTab(which) {
+    const table = which === "table";
+    $("tab-map").setAttribute("aria-selected", String(!table));
+    $("tab-table").setAttribute("aria-selected", String(table));
+    els.mapEl.hidden = table;
+    els.tableView.hidden = !table;
+    if (!table) map.invalidateSize();
+  }
+
+  init();
+})();

@@ -1,0 +1,124 @@
+"""The explorer in a real browser on the real EWR data, as a planner uses it."""
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def planner(django_user_model, lor_units):
+    from django.core.management import call_command
+
+    from tests.conftest import SHARED_DATA
+
+    call_command(
+        "datapool_import",
+        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
+        "--map",
+        "06200318=06200418",
+        verbosity=0,
+    )
+    return django_user_model.objects.create_user(
+        username="planerin", password="Karte-2024!"
+    )
+
+
+def _login(page, live_server, path):
+    page.goto(f"{live_server.url}{path}")
+    page.get_by_label("Benutzername").fill("planerin")
+    page.get_by_label("Passwort").fill("Karte-2024!")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(re.escape(path)))
+
+
+def _ready(page, *parts):
+    page.wait_for_function(
+        "(parts) => { const r = document.getElementById('map').dataset.ready || '';"
+        " return parts.every(p => r.split('|').includes(p)); }",
+        arg=list(parts),
+    )
+
+
+def test_choropleth_legend_classes_panel_and_table(
+    page, live_server, planner, artifacts
+):
+    _login(page, live_server, "/analysis/explorer/")
+    _ready(page, "E_E", "planungsraum", "quantiles")
+    assert page.get_by_test_id("map").get_attribute("data-feature-count") == "542"
+    assert page.locator("#map path[data-code]").count() == 542
+    legend = page.get_by_test_id("legend")
+    assert "Einwohner insgesamt" in legend.inner_text()
+    assert "gesperrt" in page.get_by_test_id("legend-suppressed").inner_text()
+    # A suppressed unit is drawn hatched, never in a class colour.
+    fill = page.locator('#map path[data-code="03400831"]').get_attribute("fill")
+    assert fill == "url(#prisma-hatch)"
+    quantile_bounds = legend.get_attribute("data-bounds")
+    page.screenshot(path=artifacts / "explorer_map.png")
+
+    page.get_by_test_id("method").select_option("natural_breaks")
+    _ready(page, "E_E", "natural_breaks")
+    assert legend.get_attribute("data-bounds") != quantile_bounds
+
+    page.locator('#map path[data-code="01100101"]').click(force=True)
+    panel = page.get_by_test_id("unit-panel")
+    panel.wait_for(state="visible")
+    assert "Stülerstraße (01100101)" in panel.inner_text()
+    assert "3.580" in panel.inner_text()
+
+    page.get_by_test_id("tab-table").click()
+    table = page.get_by_test_id("explorer-table")
+    table.wait_for(state="visible")
+    assert table.get_attribute("data-rows") == "542"
+    page.get_by_test_id("table-filter").fill("Stüler")
+    assert table.get_attribute("data-rows") == "1"
+    page.screenshot(path=artifacts / "explorer_table.png")
+
+
+def test_facility_layer_overlay(page, live_server, planner):
+    from django.core.management import call_command
+
+    from tests.conftest import SHARED_DATA
+
+    call_command(
+        "datapool_import",
+        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
+        "--option",
+        "layer=jfe",
+        "--option",
+        "layer_name=Jugendfreizeiteinrichtungen",
+        "--option",
+        "ref_date=2022-12-31",
+        verbosity=0,
+    )
+    _login(page, live_server, "/analysis/explorer/")
+    _ready(page, "E_E", "planungsraum")
+    page.get_by_test_id("facility-jfe").check()
+    page.wait_for_function("document.getElementById('map').dataset.points === '407'")
+
+
+def test_downloads_of_the_current_view(page, live_server, planner, tmp_path):
+    import geopandas as gpd
+    import openpyxl
+    from matplotlib import image
+
+    _login(page, live_server, "/analysis/explorer/")
+    _ready(page, "E_E", "planungsraum")
+    page.get_by_test_id("level").select_option("bezirk")
+    _ready(page, "E_E", "bezirk")
+    files = {}
+    for fmt in ("xlsx", "gpkg", "png"):
+        with page.expect_download() as info:
+            page.locator(f'#exports a[data-format="{fmt}"]').click()
+        path = tmp_path / f"export.{fmt}"
+        info.value.save_as(path)
+        files[fmt] = path
+    sheet = openpyxl.load_workbook(files["xlsx"]).active
+    values = [row for row in sheet.iter_rows(values_only=True) if row and row[0]]
+    assert any(str(r[0]).startswith("01") for r in values)
+    assert sum(1 for r in values if str(r[0]).isdigit() and len(str(r[0])) == 2) == 12
+    frame = gpd.read_file(files["gpkg"], layer="auswahl")
+    assert len(frame) == 12 and frame.crs.to_epsg() == 25833
+    picture = image.imread(files["png"])
+    assert picture.shape[1] >= 800 and picture.shape[0] >= 600
