@@ -31,7 +31,6 @@ from .selectors import (
     observation_values,
     variable_dates,
     variable_get,
-    variable_latest_date,
     variable_list,
 )
 
@@ -197,9 +196,7 @@ class ValuesApi(APIView):
         except Variable.DoesNotExist as exc:
             raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
         dates = variable_dates(variable=variable, level=data["level"])
-        ref_date = data.get("date") or variable_latest_date(
-            variable=variable, level=data["level"]
-        )
+        ref_date = data.get("date") or (dates[-1] if dates else None)
         if data.get("date") and data["date"] not in dates:
             raise ValidationError(
                 {

@@ -26,9 +26,14 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "export": reverse("analysis:selection-export"),
                 "unitPage": reverse("lor:unit-detail", kwargs={"code": "CODE"}),
             },
+            # A permalink or a saved query opens the explorer in this state.
             "initial": {
                 "variable": self.request.GET.get("variable", "E_E"),
                 "level": self.request.GET.get("level", LorUnit.Level.PLANUNGSRAUM),
+                "date": self.request.GET.get("date", ""),
+                "method": self.request.GET.get("method", ""),
+                "k": self.request.GET.get("k", ""),
+                "palette": self.request.GET.get("palette", ""),
             },
             "levels": [
                 {"value": lvl.value, "label": str(lvl.label)}

@@ -104,6 +104,14 @@ class SavedQueryCreateView(LoginRequiredMixin, FormView):
     template_name = "prisma/queries/form.html"
     form_class = SavedQueryForm
 
+    def get_initial(self):
+        # The explorer links here with its current selection and a title.
+        initial = super().get_initial()
+        for name in ("selection_json", "title"):
+            if self.request.GET.get(name):
+                initial[name] = self.request.GET[name][:5000]
+        return initial
+
     def form_valid(self, form):
         data = form.cleaned_data
         try:

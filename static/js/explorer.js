@@ -166,7 +166,11 @@
     const level = els.level.value;
     if (!variable) return;
     const params = { variable: variable, level: level, method: els.method.value, k: els.k.value, palette: els.palette.value };
-    const date = options && options.keepDate ? state.dates[Number(els.slider.value)] : null;
+    let date = options && options.keepDate ? state.dates[Number(els.slider.value)] : null;
+    if (!date && cfg.initial.date && !state.initialDateUsed) {
+      date = cfg.initial.date;
+      state.initialDateUsed = true;
+    }
     if (date) params.date = date;
     if (els.compare.value && date && els.compare.value < date) params.compare = els.compare.value;
     els.status.textContent = t.loading;
@@ -192,7 +196,9 @@
     loadTable(variable, level, data.date);
     updateExports(variable, level, data.date, params);
     if (state.selected) selectUnit(state.selected);
-    history.replaceState(null, "", "?" + new URLSearchParams({ variable: variable, level: level }).toString());
+    const link = { variable: variable, level: level, method: params.method, k: params.k, palette: params.palette };
+    if (data.date) link.date = data.date;
+    history.replaceState(null, "", "?" + new URLSearchParams(link).toString());
   }
 
   function updateExports(variable, level, date, params) {
@@ -205,6 +211,9 @@
       a.href = cfg.urls.export + "?" + new URLSearchParams(q).toString();
       a.setAttribute("download", "");
     });
+    const save = $("save-query");
+    const base = save.getAttribute("href").split("?")[0];
+    save.href = base + "?" + new URLSearchParams({ selection_json: JSON.stringify(selection), title: title }).toString();
   }
 
   async function loadTable(variable, level, date) {
@@ -311,6 +320,9 @@
       (await getJson(cfg.urls.areas)).forEach(function (s) { option(els.level, s.level, s.name); });
     } catch (error) { /* custom areas are optional */ }
     els.level.value = cfg.initial.level;
+    ["method", "k", "palette"].forEach(function (name) {
+      if (cfg.initial[name]) els[name].value = cfg.initial[name];
+    });
     option(els.theme, "", t.allThemes);
     Object.keys(cfg.themes).forEach(function (k) { option(els.theme, k, cfg.themes[k]); });
     await loadVariables();

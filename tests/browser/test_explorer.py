@@ -122,3 +122,59 @@ def test_downloads_of_the_current_view(page, live_server, planner, tmp_path):
     assert len(frame) == 12 and frame.crs.to_epsg() == 25833
     picture = image.imread(files["png"])
     assert picture.shape[1] >= 800 and picture.shape[0] >= 600
+
+
+def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, planner):
+    _login(page, live_server, "/analysis/explorer/")
+    _ready(page, "E_E", "planungsraum")
+    page.get_by_test_id("save-query").click()
+    page.wait_for_url(re.compile(r"/queries/new/"))
+    assert page.get_by_test_id("from-explorer").is_visible()
+    page.get_by_label("Titel").fill("Einwohner je Planungsraum")
+    page.get_by_label("Anfrage (Drucksache)").fill("Drucksache 19/12345")
+    page.get_by_role("button", name="Abfrage speichern").click()
+    page.wait_for_url(re.compile(r"/queries/\d+/$"))
+    permalink = page.url
+    page.get_by_role("button", name="Abmelden").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    page.goto(permalink)
+    page.get_by_label("Benutzername").fill("planerin")
+    page.get_by_label("Passwort").fill("Karte-2024!")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(permalink)
+    body = page.content()
+    assert "Drucksache 19/12345" in body and "Stülerstraße" in body and "3.580" in body
+
+
+def test_time_slider_and_change_map(page, live_server, planner, tmp_path):
+    from django.core.management import call_command
+
+    from tests.conftest import SHARED_DATA
+
+    # An earlier reference date for the test: the real matrix with ZEIT 202406 and
+    # every count 2 % lower (test data, not a real delivery).
+    lines = (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_text().splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(";")
+        cells[0] = "202406"
+        cells[7:] = [str(int(int(c) * 0.98)) if c else c for c in cells[7:]]
+        out.append(";".join(cells))
+    earlier = tmp_path / "EWR_L21_202406E_Matrix.csv"
+    earlier.write_text("\n".join(out) + "\n")
+    call_command(
+        "datapool_import", str(earlier), "--map", "06200318=06200418", verbosity=0
+    )
+    _login(page, live_server, "/analysis/explorer/")
+    _ready(page, "E_E", "planungsraum", "2024-12-31")
+    assert page.get_by_test_id("date-label").inner_text() == "31.12.2024"
+    slider = page.get_by_test_id("date-slider")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # fires input and change like a drag
+    _ready(page, "E_E", "2024-06-30")
+    assert page.get_by_test_id("date-label").inner_text() == "30.06.2024"
+    page.keyboard.press("ArrowRight")
+    _ready(page, "E_E", "2024-12-31")
+    page.get_by_test_id("compare").select_option("2024-06-30")
+    _ready(page, "E_E", "2024-12-31", "2024-06-30")
+    assert "Veränderung seit 30.06.2024" in page.get_by_test_id("legend").inner_text()
