@@ -343,6 +343,7 @@ class ImportRunStatusApi(RetrieveAPIView):
 
 class FacilityLayerListApi(APIView):
     @extend_schema(
+        operation_id="facilities_list",
         summary="Facility layers (Kitas, schools, youth facilities …)",
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
     )

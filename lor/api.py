@@ -30,6 +30,7 @@ FEATURE_COLLECTION = OpenApiResponse(
 
 class LorUnitListApi(APIView):
     @extend_schema(
+        operation_id="lor_units_list",
         summary="LOR units as GeoJSON",
         parameters=[
             OpenApiParameter("level", str, enum=LEVEL_CHOICES, description="LOR level"),
