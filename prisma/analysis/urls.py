@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import explorer_views, export_views, views
+from . import analyse_views, explorer_views, export_views, views
 
 app_name = "analysis"
 
@@ -15,5 +15,11 @@ urlpatterns = [
     ),
     path(
         "export/", export_views.SelectionExportView.as_view(), name="selection-export"
+    ),
+    path("analyse/", analyse_views.AnalyseView.as_view(), name="analyse"),
+    path(
+        "charts/<str:kind>.<str:fmt>",
+        analyse_views.ChartView.as_view(),
+        name="chart",
     ),
 ]

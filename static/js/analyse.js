@@ -1,0 +1,280 @@
+/* Join and analyse: several columns side by side, derived columns, conditions and
+   server-rendered charts of one selection. The server evaluates everything; this
+   script only keeps the selection and shows what the server returns. */
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("analyse-config").textContent);
+  const t = cfg.text;
+  const lang = document.documentElement.lang || "de";
+  const $ = function (id) { return document.getElementById(id); };
+  const els = {
+    level: $("level"), within: $("within"), variable: $("variable"), columns: $("column-list"),
+    derivedLabel: $("derived-label"), derivedFormula: $("derived-formula"), derived: $("derived-list"),
+    condColumn: $("cond-column"), condOp: $("cond-op"), condValue: $("cond-value"),
+    conditions: $("condition-list"), error: $("analyse-error"), count: $("match-count"),
+    table: $("analyse-table"), exports: $("exports"), saveQuery: $("save-query"),
+  };
+  const state = { level: "planungsraum", within: "", columns: [], derived: [], conditions: [], variables: [], result: null };
+  let request = 0;
+
+  function fmt(value) {
+    if (value === null || value === undefined) return "–";
+    const d = Math.abs(value) >= 100 ? 0 : 1;
+    return value.toLocaleString(lang, { minimumFractionDigits: 0, maximumFractionDigits: d });
+  }
+  function option(select, value, label) {
+    const o = document.createElement("option");
+    o.value = value; o.textContent = label; select.appendChild(o);
+  }
+  function number(text) {
+    return Number(String(text).trim().replace(/\./g, "").replace(",", "."));
+  }
+  async function getJson(url, params) {
+    const full = params ? url + "?" + new URLSearchParams(params).toString() : url;
+    const response = await fetch(full, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const data = await response.json().catch(function () { return {}; });
+    if (!response.ok) throw new Error(Object.values(data).flat().join(" ") || t.error);
+    return data;
+  }
+
+  function selection() {
+    return { level: state.level, columns: state.columns, date: null, derived: state.derived, conditions: state.conditions, within: state.within };
+  }
+  function labelOf(key) {
+    const v = state.variables.find(function (x) { return x.key === key; });
+    const d = state.derived.find(function (x) { return x.key === key; });
+    return d ? d.label : (v ? v.name : key);
+  }
+  function title() {
+    return cfg.text.title + ": " + state.columns.concat(state.derived.map(function (d) { return d.key; })).map(labelOf).join(", ");
+  }
+
+  function chip(list, text, testid, onRemove) {
+    const li = document.createElement("li");
+    li.dataset.testid = testid;
+    li.setAttribute("data-testid", testid);
+    const span = document.createElement("span");
+    span.textContent = text;
+    const button = document.createElement("button");
+    button.type = "button"; button.textContent = t.remove;
+    button.addEventListener("click", onRemove);
+    li.appendChild(span); li.appendChild(button); list.appendChild(li);
+  }
+  function renderLists() {
+    els.columns.replaceChildren();
+    state.columns.forEach(function (key) {
+      chip(els.columns, labelOf(key) + " (" + key + ")", "column-" + key, function () {
+        state.columns = state.columns.filter(function (k) { return k !== key; });
+        refresh();
+      });
+    });
+    els.derived.replaceChildren();
+    state.derived.forEach(function (d) {
+      chip(els.derived, d.label + " = " + d.formula, "derived-" + d.key, function () {
+        state.derived = state.derived.filter(function (x) { return x !== d; });
+        state.conditions = state.conditions.filter(function (c) { return c.column !== d.key; });
+        refresh();
+      });
+    });
+    els.conditions.replaceChildren();
+    state.conditions.forEach(function (c, i) {
+      chip(els.conditions, labelOf(c.column) + " " + c.op + " " + fmt(c.value), "condition-" + i, function () {
+        state.conditions.splice(i, 1);
+        refresh();
+      });
+    });
+  }
+
+  function fillColumnSelects(columns) {
+    [els.condColumn].concat(Array.from(document.querySelectorAll("select[data-role]"))).forEach(function (select) {
+      const current = select.value;
+      select.replaceChildren();
+      columns.forEach(function (c) {
+        if (select.dataset.role === "variable" && c.derived) return;
+        option(select, c.key, c.label);
+      });
+      if (Array.prototype.some.call(select.options, function (o) { return o.value === current; })) select.value = current;
+    });
+    const y = $("scatter-y");
+    if (y.options.length > 1 && y.value === $("scatter-x").value) y.selectedIndex = 1;
+  }
+
+  function renderTable(data) {
+    const head = els.table.tHead, body = els.table.tBodies[0];
+    const tr = document.createElement("tr");
+    ["Schlüssel", "Name"].concat(data.columns.map(function (c) { return c.label + (c.unit ? " (" + c.unit + ")" : ""); })).forEach(function (text) {
+      const th = document.createElement("th"); th.textContent = text; tr.appendChild(th);
+    });
+    head.replaceChildren(tr);
+    body.replaceChildren();
+    const conditional = state.conditions.length > 0;
+    data.rows.forEach(function (row) {
+      const r = document.createElement("tr");
+      r.dataset.code = row.code;
+      if (conditional && row.match) { r.classList.add("match"); r.dataset.match = "1"; }
+      [row.code, row.name].forEach(function (text) {
+        const td = document.createElement("td"); td.textContent = text; r.appendChild(td);
+      });
+      data.columns.forEach(function (c) {
+        const td = document.createElement("td");
+        td.className = "num";
+        td.dataset.column = c.key;
+        if (row[c.key] !== null && row[c.key] !== undefined) td.dataset.value = String(row[c.key]);
+        td.textContent = row[c.key + "__status"] === "suppressed" ? t.suppressed : fmt(row[c.key]);
+        r.appendChild(td);
+      });
+      body.appendChild(r);
+    });
+    els.table.dataset.rows = String(data.rows.length);
+    els.count.dataset.n = String(data.matches.length);
+    els.count.dataset.m = String(data.rows.length);
+    els.count.textContent = conditional
+      ? t.matchCount.replace("{n}", data.matches.length).replace("{m}", data.rows.length)
+      : data.rows.length + " · " + state.level;
+  }
+
+  function updateLinks() {
+    const json = JSON.stringify(selection());
+    els.exports.querySelectorAll("a[data-format]").forEach(function (a) {
+      a.href = cfg.urls.export + "?" + new URLSearchParams({ format: a.dataset.format, selection: json, title: title() }).toString();
+    });
+    els.saveQuery.href = cfg.urls.saveQuery + "?" + new URLSearchParams({ selection_json: json, title: title() }).toString();
+  }
+
+  async function refresh() {
+    renderLists();
+    updateLinks();
+    els.error.textContent = "";
+    const mine = ++request;
+    if (!state.columns.length) {
+      els.count.textContent = t.noColumns;
+      els.table.tHead.replaceChildren(); els.table.tBodies[0].replaceChildren();
+      fillColumnSelects([]);
+      return;
+    }
+    els.count.textContent = t.loading;
+    let data;
+    try {
+      data = await getJson(cfg.urls.table, { selection: JSON.stringify(selection()) });
+    } catch (error) {
+      if (mine !== request) return;
+      els.error.textContent = error.message;
+      els.count.textContent = "";
+      return false;
+    }
+    if (mine !== request) return;
+    state.result = data;
+    fillColumnSelects(data.columns);
+    renderTable(data);
+    els.table.dataset.ready = JSON.stringify(selection());
+    return true;
+  }
+
+  function chartUrl(kind, format, extra) {
+    const params = Object.assign({ selection: JSON.stringify(selection()) }, extra);
+    return cfg.urls.chart.replace("KIND", kind).replace("FMT", format) + "?" + new URLSearchParams(params).toString();
+  }
+  function chartParams(kind) {
+    if (kind === "scatter") return { x: $("scatter-x").value, y: $("scatter-y").value };
+    if (kind === "ranking") return { column: $("ranking-column").value };
+    if (kind === "timeseries") return { column: $("timeseries-column").value, units: $("timeseries-units").value };
+    return { unit: $("agestructure-unit").value };
+  }
+
+  async function showChart(kind) {
+    const card = document.querySelector('[data-testid="card-' + kind + '"]');
+    const img = card.querySelector("img");
+    const downloads = card.querySelector(".downloads");
+    let note = card.querySelector(".chart-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "status error chart-error";
+      note.setAttribute("data-testid", "error-" + kind);
+      img.before(note);
+    }
+    note.textContent = t.loading;
+    const params = chartParams(kind);
+    const response = await fetch(chartUrl(kind, "svg", params), { credentials: "same-origin" });
+    if (!response.ok) {
+      note.textContent = await response.text();
+      img.hidden = true; downloads.hidden = true;
+      return;
+    }
+    note.textContent = "";
+    if (kind === "scatter") {
+      const r = response.headers.get("X-Correlation");
+      const out = $("scatter-r");
+      out.dataset.r = r || "";
+      out.textContent = t.correlation + ": r = " + (r ? Number(r).toLocaleString(lang, { maximumFractionDigits: 3 }) : "–") +
+        " (n = " + response.headers.get("X-Pairs") + ")";
+    }
+    const blob = await response.blob();
+    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+    img.onload = function () { img.dataset.loaded = "1"; };
+    img.dataset.loaded = "";
+    img.src = URL.createObjectURL(blob);
+    img.hidden = false;
+    downloads.hidden = false;
+    downloads.querySelectorAll("a[data-fmt]").forEach(function (a) {
+      a.href = chartUrl(kind, a.dataset.fmt, Object.assign({ download: "1" }, params));
+    });
+  }
+
+  async function loadVariables() {
+    state.variables = await getJson(cfg.urls.variables, { level: state.level.startsWith("custom:") ? "custom" : state.level });
+    els.variable.replaceChildren();
+    state.variables.forEach(function (v) { option(els.variable, v.key, v.name + " (" + v.key + ")"); });
+  }
+
+  async function init() {
+    cfg.levels.forEach(function (l) { option(els.level, l.value, l.label); });
+    try {
+      (await getJson(cfg.urls.areas)).forEach(function (s) { option(els.level, s.level, s.name); });
+    } catch (error) { /* custom areas are optional */ }
+    els.level.value = state.level;
+    option(els.within, "", "Berlin");
+    cfg.bezirke.forEach(function (b) { option(els.within, b[0], b[1]); });
+    await loadVariables();
+    els.level.addEventListener("change", async function () {
+      state.level = els.level.value;
+      els.within.disabled = state.level.startsWith("custom:");
+      if (els.within.disabled) { els.within.value = ""; state.within = ""; }
+      await loadVariables();
+      refresh();
+    });
+    els.within.addEventListener("change", function () { state.within = els.within.value; refresh(); });
+    $("add-column").addEventListener("click", function () {
+      const key = els.variable.value;
+      if (key && state.columns.indexOf(key) < 0) { state.columns.push(key); refresh(); }
+    });
+    $("add-derived").addEventListener("click", async function () {
+      const label = els.derivedLabel.value.trim(), formula = els.derivedFormula.value.trim();
+      if (!label || !formula) return;
+      let n = state.derived.length + 1;
+      while (state.derived.some(function (d) { return d.key === "d" + n; })) n += 1;
+      const d = { key: "d" + n, label: label, formula: formula };
+      state.derived.push(d);
+      if (await refresh() === false) {
+        // Keep the server's message visible and drop the column it refused.
+        const message = els.error.textContent;
+        state.derived = state.derived.filter(function (x) { return x !== d; });
+        await refresh();
+        els.error.textContent = message;
+        return;
+      }
+      els.derivedLabel.value = ""; els.derivedFormula.value = "";
+    });
+    $("add-condition").addEventListener("click", function () {
+      const value = number(els.condValue.value);
+      if (!els.condColumn.value || els.condValue.value.trim() === "" || Number.isNaN(value)) return;
+      state.conditions.push({ column: els.condColumn.value, op: els.condOp.value, value: value });
+      els.condValue.value = "";
+      refresh();
+    });
+    document.querySelectorAll("button[data-chart]").forEach(function (button) {
+      button.addEventListener("click", function () { showChart(button.dataset.chart); });
+    });
+    refresh();
+  }
+  init();
+})();
