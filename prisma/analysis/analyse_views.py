@@ -34,6 +34,7 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
                     "analysis:chart", kwargs={"kind": "KIND", "fmt": "FMT"}
                 ),
                 "saveQuery": reverse("queries:create"),
+                "geometry": reverse("maps:geometry", kwargs={"level": "LEVEL"}),
             },
             "levels": [
                 {"value": lvl.value, "label": str(lvl.label)}

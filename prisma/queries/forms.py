@@ -75,9 +75,16 @@ class SavedQueryForm(forms.Form):
         help_text=_('E.g. "03" for Pankow.'),
     )
     selection_json = forms.CharField(required=False, widget=forms.HiddenInput)
+    presentation_json = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
+        # How the explorer showed the selection (classes, colours, map view).
+        try:
+            presentation = json.loads(data.get("presentation_json") or "{}")
+        except ValueError:
+            presentation = {}
+        data["presentation"] = presentation if isinstance(presentation, dict) else {}
         raw = (data.get("selection_json") or "").strip()
         if raw:
             try:

@@ -107,7 +107,7 @@ class SavedQueryCreateView(LoginRequiredMixin, FormView):
     def get_initial(self):
         # The explorer links here with its current selection and a title.
         initial = super().get_initial()
-        for name in ("selection_json", "title"):
+        for name in ("selection_json", "presentation_json", "title"):
             if self.request.GET.get(name):
                 initial[name] = self.request.GET[name][:5000]
         return initial
@@ -123,6 +123,7 @@ class SavedQueryCreateView(LoginRequiredMixin, FormView):
                 sharing=data["sharing"],
                 district=data["district"],
                 selection=data["selection"],
+                presentation=data.get("presentation") or {},
             )
         except ValidationError as exc:
             form.add_error(None, _validation_message(exc))

@@ -166,8 +166,38 @@
     state.result = data;
     fillColumnSelects(data.columns);
     renderTable(data);
+    drawMatches(data);
     els.table.dataset.ready = JSON.stringify(selection());
     return true;
+  }
+
+  // The units meeting every condition, shown on a map of the level.
+  const matchMap = L.map("match-map", { zoomSnap: 0.25 });
+  matchMap.attributionControl.setPrefix("PRISMA");
+  matchMap.setView([52.51, 13.40], 9.5);
+  const geometries = new Map();
+  let matchLayer = null;
+  async function drawMatches(data) {
+    const level = selection().level;
+    if (!geometries.has(level)) {
+      try {
+        geometries.set(level, await getJson(cfg.urls.geometry.replace("LEVEL", level)));
+      } catch (error) { return; }
+    }
+    const matched = new Set(data.matches);
+    const filtered = (selection().conditions || []).length > 0;
+    if (matchLayer) matchMap.removeLayer(matchLayer);
+    matchLayer = L.geoJSON(geometries.get(level), {
+      filter: function (f) { return data.rows.some(function (r) { return r.code === f.properties.code; }); },
+      style: function (f) {
+        const hit = filtered && matched.has(f.properties.code);
+        return { color: hit ? "#a63603" : "#8a96a3", weight: hit ? 1.5 : 0.5,
+          fillColor: hit ? "#fd8d3c" : "#dfe3e8", fillOpacity: hit ? 0.85 : 0.6 };
+      },
+      onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + " (" + f.properties.code + ")", { sticky: true }); },
+    }).addTo(matchMap);
+    if (matchLayer.getLayers().length) matchMap.fitBounds(matchLayer.getBounds(), { padding: [8, 8], animate: false });
+    $("match-map").dataset.highlighted = String(filtered ? matched.size : 0);
   }
 
   function chartUrl(kind, format, extra) {

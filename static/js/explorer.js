@@ -213,7 +213,12 @@
     });
     const save = $("save-query");
     const base = save.getAttribute("href").split("?")[0];
-    save.href = base + "?" + new URLSearchParams({ selection_json: JSON.stringify(selection), title: title }).toString();
+    const center = map.getCenter();
+    const presentation = { column: variable, method: params.method, k: Number(params.k), palette: params.palette,
+      map: { lat: Number(center.lat.toFixed(5)), lng: Number(center.lng.toFixed(5)), zoom: map.getZoom() } };
+    save.href = base + "?" + new URLSearchParams({
+      selection_json: JSON.stringify(selection), presentation_json: JSON.stringify(presentation), title: title,
+    }).toString();
   }
 
   async function loadTable(variable, level, date) {
@@ -244,7 +249,10 @@
         return (x < y ? -1 : x > y ? 1 : 0) * dir;
       });
     }
-    els.table.tBodies[0].innerHTML = rows.map(function (r) {
+    // Berlin's value heads the table as the reference for every unit below.
+    const berlinRow = "<tr class='berlin-row' data-testid='berlin-row'><td>11000000</td><td>" + t.berlin +
+      "</td><td class='num'>" + fmt(col.berlin) + "</td><td></td><td></td><td></td></tr>";
+    els.table.tBodies[0].innerHTML = berlinRow + rows.map(function (r) {
       const status = r[col.key + "__status"];
       const value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
       return "<tr data-code='" + r.code + "'><td>" + r.code + "</td><td>" + r.name + "</td><td class='num'>" + value +

@@ -96,6 +96,11 @@ def test_join_derive_filter_and_correlate(page, live_server, planner, artifacts)
         assert values[0] > 10000 and values[1] < 50
     # A suppressed unit never matches.
     assert table.locator("tr[data-code='03400831']").get_attribute("data-match") is None
+    # The matches are shown on the map as a selection.
+    page.wait_for_function(
+        "n => document.getElementById('match-map').dataset.highlighted === String(n)",
+        arg=n,
+    )
     page.screenshot(path=artifacts / "analyse_table.png")
 
     page.get_by_test_id("scatter-x").select_option("E_E")

@@ -71,6 +71,7 @@ def test_choropleth_legend_classes_panel_and_table(
     table = page.get_by_test_id("explorer-table")
     table.wait_for(state="visible")
     assert table.get_attribute("data-rows") == "542"
+    assert "3.897.145" in page.get_by_test_id("berlin-row").inner_text()
     page.get_by_test_id("table-filter").fill("Stüler")
     assert table.get_attribute("data-rows") == "1"
     page.screenshot(path=artifacts / "explorer_table.png")
@@ -144,6 +145,14 @@ def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, pla
     page.wait_for_url(permalink)
     body = page.content()
     assert "Drucksache 19/12345" in body and "Stülerstraße" in body and "3.580" in body
+    from prisma.models import SavedQuery
+
+    saved = SavedQuery.objects.get()
+    assert saved.presentation["method"] == "quantiles"
+    assert saved.presentation["map"]["zoom"] > 0
+    assert "method=quantiles" in page.get_by_test_id("open-in-explorer").get_attribute(
+        "href"
+    )
 
 
 def test_time_slider_and_change_map(page, live_server, planner, tmp_path):
