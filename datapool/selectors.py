@@ -241,3 +241,18 @@ def facility_list(
             unit__scheme=unit.scheme, unit__code__startswith=unit.code_prefix
         )
     return qs.order_by("layer__name", "name", "feature_number")
+
+
+def datapool_version() -> tuple:
+    """Changes whenever values may have changed: a run finished or areas changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT max(id) FROM {ImportRun._meta.db_table}
+                    WHERE status = 'succeeded'),
+                   (SELECT count(*) FROM {LorUnit._meta.db_table}
+                    WHERE level = 'custom'),
+                   (SELECT max(id) FROM {LorUnit._meta.db_table})
+            """
+        )
+        return tuple(cursor.fetchone())
