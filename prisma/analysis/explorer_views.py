@@ -45,7 +45,7 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 )
             ],
             "themes": {t.value: str(t.label) for t in Theme},
-            "methods": {k: str(v) for k, v in METHOD_LABELS.items() if k != "manual"},
+            "methods": {k: str(v) for k, v in METHOD_LABELS.items()},
             "palettes": list(PALETTES),
             "text": {
                 "allThemes": _("all themes"),
@@ -64,6 +64,9 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "details": _("Details of this unit"),
                 "of": _("of"),
                 "facilities": _("Facilities"),
+                "breaksHint": _(
+                    "Class bounds, separated by semicolons, e.g. 3000; 6000; 9000"
+                ),
             },
         }
         return context

@@ -10,7 +10,7 @@
   const els = {
     theme: $("theme"), variable: $("variable"), level: $("level"), slider: $("date-slider"),
     dateLabel: $("date-label"), compare: $("compare"), method: $("method"), k: $("k"),
-    palette: $("palette"), status: $("explorer-status"), panel: $("unit-panel"),
+    palette: $("palette"), breaks: $("breaks"), status: $("explorer-status"), panel: $("unit-panel"),
     mapEl: $("map"), table: $("explorer-table"), tableView: $("table-view"),
     filter: $("table-filter"),
   };
@@ -166,6 +166,14 @@
     const level = els.level.value;
     if (!variable) return;
     const params = { variable: variable, level: level, method: els.method.value, k: els.k.value, palette: els.palette.value };
+    if (params.method === "manual") {
+      // German input: "3.000; 6.000,5" → 3000,6000.5 for the API.
+      const bounds = els.breaks.value.split(/[;\s]+/).filter(Boolean).map(function (b) {
+        return b.replace(/\./g, "").replace(",", ".");
+      });
+      if (!bounds.length) { els.status.textContent = t.breaksHint; return; }
+      params.breaks = bounds.join(",");
+    }
     let date = options && options.keepDate ? state.dates[Number(els.slider.value)] : null;
     if (!date && cfg.initial.date && !state.initialDateUsed) {
       date = cfg.initial.date;
@@ -344,8 +352,11 @@
     });
     els.slider.addEventListener("input", function () { els.dateLabel.textContent = fmtDate(state.dates[Number(els.slider.value)]); });
     els.slider.addEventListener("change", function () { refresh({ keepDate: true }); });
-    [els.compare, els.method, els.k, els.palette].forEach(function (el) {
+    [els.compare, els.method, els.k, els.palette, els.breaks].forEach(function (el) {
       el.addEventListener("change", function () { refresh({ keepDate: true }); });
+    });
+    els.method.addEventListener("change", function () {
+      $("breaks-box").hidden = els.method.value !== "manual";
     });
     els.filter.addEventListener("input", renderTable);
     els.table.tHead.addEventListener("click", function (event) {

@@ -61,6 +61,18 @@ def test_choropleth_legend_classes_panel_and_table(
     _ready(page, "E_E", "natural_breaks")
     assert legend.get_attribute("data-bounds") != quantile_bounds
 
+    page.get_by_test_id("method").select_option("manual")
+    page.get_by_test_id("breaks").fill("3.000; 6.000; 9.000")
+    page.get_by_test_id("breaks").dispatch_event("change")
+    _ready(page, "E_E", "manual")
+    assert legend.get_attribute("data-bounds").split("|")[:3] == [
+        "3000",
+        "6000",
+        "9000",
+    ]
+    page.get_by_test_id("method").select_option("natural_breaks")
+    _ready(page, "E_E", "natural_breaks")
+
     page.locator('#map path[data-code="01100101"]').click(force=True)
     panel = page.get_by_test_id("unit-panel")
     panel.wait_for(state="visible")
