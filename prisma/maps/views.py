@@ -179,6 +179,18 @@ LEGEND = inline_serializer(
 class MapValuesApi(ValuesApi):
     """The values of /api/values/ (same query, same selectors) with map classes."""
 
+    def dispatch(self, request, *args, **kwargs):
+        # Warm requests (the same map again: back on the time slider, another
+        # planner on the same view) are answered from rendered bytes before DRF's
+        # machinery; the key holds the data version, so a finished import
+        # invalidates them. Only browser sessions take this path; token clients and
+        # anonymous requests go through DRF's authentication as usual.
+        if request.method == "GET" and request.user.is_authenticated:
+            cached = _RENDERED.get(_cache_key(request.GET))
+            if cached is not None:
+                return HttpResponse(cached, content_type="application/json")
+        return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         summary="Classified values of one variable for a choropleth map",
         description=(
@@ -242,18 +254,6 @@ class MapValuesApi(ValuesApi):
             )
         },
     )
-    def dispatch(self, request, *args, **kwargs):
-        # Warm requests (the same map again: back on the time slider, another
-        # planner on the same view) are answered from rendered bytes before DRF's
-        # machinery; the key holds the data version, so a finished import
-        # invalidates them. Only browser sessions take this path; token clients and
-        # anonymous requests go through DRF's authentication as usual.
-        if request.method == "GET" and request.user.is_authenticated:
-            cached = _RENDERED.get(_cache_key(request.GET))
-            if cached is not None:
-                return HttpResponse(cached, content_type="application/json")
-        return super().dispatch(request, *args, **kwargs)
-
     def get(self, request: Request) -> HttpResponse:
         key = _cache_key(request.query_params)
         response = self._classified(request)
