@@ -77,3 +77,34 @@ class SavedQuery(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("queries:detail", kwargs={"pk": self.pk})
+
+
+class StaffProfile(models.Model):
+    """The district a staff member works for; their role comes from their groups.
+
+    Users without a profile (or without a district) work Berlin-wide: only
+    administrators should be in that position.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+    )
+    bezirk = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.bezirk or 'Berlin'})"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("datapool/", include("datapool.urls")),
     path("analysis/", include("prisma.analysis.urls")),
     path("queries/", include("prisma.queries.urls")),
+    path("profiles/", include("profiles.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
