@@ -17,5 +17,6 @@ urlpatterns = [
         api.FacilityLayerPointsApi.as_view(),
         name="facility-points",
     ),
+    path("imports/", api.ImportRunCreateApi.as_view(), name="import-create"),
     path("imports/<int:pk>/", api.ImportRunStatusApi.as_view(), name="import-status"),
 ]

@@ -419,3 +419,22 @@ class TableMappingForm(forms.Form):
             if data.get(name, "").strip():
                 mapping[name] = data[name].strip()
         return mapping
+
+
+class VariableEditForm(forms.ModelForm):
+    """The documentation fields of a variable that its owners may edit."""
+
+    class Meta:
+        model = Variable
+        fields = [
+            "name",
+            "description",
+            "theme",
+            "definition",
+            "unit",
+            "source",
+            "license",
+            "notes",
+            "delivery_cycle",
+            "metadata_complete",
+        ]

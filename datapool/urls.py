@@ -12,6 +12,16 @@ urlpatterns = [
         name="variable-detail",
     ),
     path(
+        "variables/<str:key>/edit/",
+        views.VariableEditView.as_view(),
+        name="variable-edit",
+    ),
+    path(
+        "variables/<str:key>/release/",
+        views.VariableReleaseView.as_view(),
+        name="variable-release",
+    ),
+    path(
         "variables/<str:key>/chart.svg",
         views.VariableChartView.as_view(),
         name="variable-chart",

@@ -10,12 +10,23 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from prisma.access import (
+    Role,
+    RoleRequiredMixin,
+    data_edit_allowed,
+    import_run_visible_q,
+    require_import_run_edit,
+    require_variable_edit,
+    variable_visible_q,
+)
+
 from .charts import berlin_series_svg
 from .forms import (
     CatalogueFilterForm,
     ImportUploadForm,
     TableMappingForm,
     UnknownKeyForm,
+    VariableEditForm,
 )
 from .models import ImportRun, Supplier, Variable
 from .selectors import (
@@ -28,6 +39,7 @@ from .selectors import (
     variable_get,
     variable_list,
 )
+from .services.catalogue import variable_release, variable_update
 from .services.detect import detect_kind
 from .services.imports import (
     ImportRunNotRetryable,
@@ -60,7 +72,7 @@ class VariableListView(LoginRequiredMixin, TemplateView):
                 theme=filters.get("theme") or "",
                 supplier=filters.get("supplier"),
                 level=filters.get("level") or "",
-            ),
+            ).filter(variable_visible_q(self.request.user)),
         )
         return context
 
@@ -68,9 +80,15 @@ class VariableListView(LoginRequiredMixin, TemplateView):
 class VariableMixin:
     def get_variable(self) -> Variable:
         try:
-            return variable_get(key=self.kwargs["key"])
+            variable = variable_get(key=self.kwargs["key"])
         except Variable.DoesNotExist as exc:
             raise Http404 from exc
+        # Hidden (unreleased or confidential) variables look like unknown ones.
+        if not Variable.objects.filter(
+            variable_visible_q(self.request.user), pk=variable.pk
+        ).exists():
+            raise Http404
+        return variable
 
 
 class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
@@ -88,6 +106,10 @@ class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
                 for level in coverage["levels"]
             ],
             deliveries=variable.deliveries.select_related("import_run")[:20],
+            can_edit=data_edit_allowed(
+                user=self.request.user,
+                bezirk_code=variable.district.code if variable.district else None,
+            ),
         )
         return context
 
@@ -101,19 +123,71 @@ class VariableChartView(LoginRequiredMixin, VariableMixin, View):
         return HttpResponse(svg, content_type="image/svg+xml")
 
 
-class ImportListView(LoginRequiredMixin, TemplateView):
+class VariableEditView(LoginRequiredMixin, VariableMixin, FormView):
+    """Documentation of a variable, edited by its district's coordinator or admins."""
+
+    template_name = "datapool/variable_form.html"
+    form_class = VariableEditForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.variable = self.get_variable()
+            require_variable_edit(user=request.user, variable=self.variable)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.variable}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(variable=self.variable, **kwargs)
+
+    def form_valid(self, form):
+        variable_update(
+            user=self.request.user, variable=self.variable, data=form.cleaned_data
+        )
+        messages.success(self.request, _("The variable was saved."))
+        return redirect(self.variable.get_absolute_url())
+
+
+class VariableReleaseView(LoginRequiredMixin, VariableMixin, View):
+    """POST released=1 releases the variable to all staff, released=0 withdraws."""
+
+    def post(self, request, key):
+        variable = self.get_variable()
+        released = request.POST.get("released", "1") != "0"
+        variable_release(user=request.user, variable=variable, released=released)
+        messages.success(
+            request,
+            _("The variable was released.")
+            if released
+            else _("The release was withdrawn."),
+        )
+        return redirect(variable.get_absolute_url())
+
+
+# Imports are the workspace of data coordinators and administrators; planners
+# follow them (read only), guests review released data only.
+IMPORT_READERS = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+IMPORT_WRITERS = (Role.ADMIN, Role.COORDINATOR)
+
+
+class ImportListView(RoleRequiredMixin, TemplateView):
     template_name = "datapool/import_list.html"
+    allowed_roles = IMPORT_READERS
 
     def get_context_data(self, **kwargs):
         import_runs_fail_stale()
         context = super().get_context_data(**kwargs)
-        context["runs"] = import_run_list()[:100]
+        context["runs"] = import_run_list().filter(
+            import_run_visible_q(self.request.user)
+        )[:100]
         return context
 
 
-class ImportCreateView(LoginRequiredMixin, FormView):
+class ImportCreateView(RoleRequiredMixin, FormView):
     template_name = "datapool/import_form.html"
     form_class = ImportUploadForm
+    allowed_roles = IMPORT_WRITERS
 
     def form_valid(self, form):
         upload = form.cleaned_data["file"]
@@ -139,15 +213,23 @@ class ImportCreateView(LoginRequiredMixin, FormView):
         return redirect(run.get_absolute_url())
 
 
-class ImportRunMixin:
+class ImportRunMixin(RoleRequiredMixin):
+    allowed_roles = IMPORT_READERS
+    write_roles = IMPORT_WRITERS
+
     def get_run(self) -> ImportRun:
         try:
-            return import_run_get(pk=self.kwargs["pk"])
+            run = import_run_get(pk=self.kwargs["pk"])
         except ImportRun.DoesNotExist as exc:
             raise Http404 from exc
+        if not ImportRun.objects.filter(
+            import_run_visible_q(self.request.user), pk=run.pk
+        ).exists():
+            raise Http404
+        return run
 
 
-class ImportDetailView(LoginRequiredMixin, ImportRunMixin, TemplateView):
+class ImportDetailView(ImportRunMixin, TemplateView):
     template_name = "datapool/import_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -168,7 +250,7 @@ class ImportDetailView(LoginRequiredMixin, ImportRunMixin, TemplateView):
         return context
 
 
-class ImportResolveView(LoginRequiredMixin, ImportRunMixin, View):
+class ImportResolveView(ImportRunMixin, View):
     def post(self, request, pk):
         run = self.get_run()
         form = UnknownKeyForm(
@@ -182,28 +264,31 @@ class ImportResolveView(LoginRequiredMixin, ImportRunMixin, View):
             )
         key_map, skip = form.decisions()
         try:
-            import_run_resolve_keys(import_run=run, key_map=key_map, skip_keys=skip)
+            import_run_resolve_keys(
+                import_run=run, key_map=key_map, skip_keys=skip, user=request.user
+            )
         except ImportRunNotRetryable as exc:
             messages.error(request, str(exc))
         return redirect(run.get_absolute_url())
 
 
-class ImportRetryView(LoginRequiredMixin, ImportRunMixin, View):
+class ImportRetryView(ImportRunMixin, View):
     def post(self, request, pk):
         run = self.get_run()
         try:
-            import_run_retry(import_run=run)
+            import_run_retry(import_run=run, user=request.user)
             messages.success(request, _("The import was started again."))
         except ImportRunNotRetryable as exc:
             messages.error(request, str(exc))
         return redirect(run.get_absolute_url())
 
 
-class ImportMappingView(LoginRequiredMixin, ImportRunMixin, FormView):
+class ImportMappingView(ImportRunMixin, FormView):
     """Preview of a table and the mapping of its columns to variables."""
 
     template_name = "datapool/import_mapping.html"
     form_class = TableMappingForm
+    allowed_roles = IMPORT_WRITERS
 
     def get(self, request, *args, **kwargs):
         return self._load() or super().get(request, *args, **kwargs)
@@ -217,6 +302,7 @@ class ImportMappingView(LoginRequiredMixin, ImportRunMixin, FormView):
 
     def _load(self):
         self.run = self.get_run()
+        require_import_run_edit(user=self.request.user, import_run=self.run)
         if self.run.kind != ImportRun.Kind.TABLE or self.run.status not in {
             ImportRun.Status.DRAFT,
             ImportRun.Status.FAILED,
@@ -238,7 +324,9 @@ class ImportMappingView(LoginRequiredMixin, ImportRunMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs.update(
             preview=self.preview,
-            variables=variable_list().values_list("key", "name"),
+            variables=variable_list()
+            .filter(variable_visible_q(self.request.user))
+            .values_list("key", "name"),
             mapping=self.run.options,
         )
         return kwargs
@@ -269,7 +357,9 @@ class IndicatorListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class IndicatorRecomputeView(LoginRequiredMixin, View):
+class IndicatorRecomputeView(RoleRequiredMixin, View):
+    allowed_roles = IMPORT_WRITERS
+
     def post(self, request):
         run = indicator_run_create(user=request.user)
         transaction.on_commit(

@@ -31,17 +31,21 @@ _ORDER = [Role.ADMIN, Role.COORDINATOR, Role.PLANNER, Role.GUEST]
 
 
 def user_role(user) -> Role | None:
-    """The strongest role of a signed-in user; ``None`` for anonymous users."""
+    """The strongest role of a signed-in user; ``None`` for anonymous users.
+
+    Superusers are administrators; users without any PRISMA group are guests.
+    """
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return None
     if user.is_superuser:
         return Role.ADMIN
     cached = getattr(user, "_prisma_role", None)
     if cached is not None:
-        return cached or None
+        return cached
     names = set(user.groups.values_list("name", flat=True))
-    role = next((r for r in _ORDER if ROLE_GROUPS[r] in names), None)
-    user._prisma_role = role or ""
+    # Least privilege: a signed-in user without a PRISMA group is a guest.
+    role = next((r for r in _ORDER if ROLE_GROUPS[r] in names), Role.GUEST)
+    user._prisma_role = role
     return role
 
 
@@ -101,6 +105,230 @@ def user_assign(*, user, role: Role, bezirk_code: str | None = None) -> None:
             code=bezirk_code[:2],
         )
     StaffProfile.objects.update_or_create(user=user, defaults={"bezirk": bezirk})
+    # Administrators manage users and the catalogue in the Django admin.
+    staff = Role(role) == Role.ADMIN or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
     # Forget what this user object cached about its role and district.
     user.__dict__.pop("_prisma_role", None)
     user._state.fields_cache.pop("staff_profile", None)
+
+
+# --- Datasets, variables and what each role may see -------------------------
+#
+# Data a district coordinator uploads belongs to their district
+# (``ImportRun.district`` / ``Variable.district``); Berlin-wide data (AfS, Senate,
+# ``district`` unset) is imported and edited by administrators only. District
+# uploads start unreleased: until released only administrators and the owning
+# district's coordinators see them.
+
+
+def user_is_admin(user) -> bool:
+    return user_role(user) == Role.ADMIN
+
+
+def import_allowed(user) -> bool:
+    """Whether the user may upload data at all (administrators and coordinators)."""
+    return user_role(user) in (Role.ADMIN, Role.COORDINATOR)
+
+
+def data_edit_allowed(*, user, bezirk_code: str | None) -> bool:
+    """Whether the user may import or edit data owned by ``bezirk_code``.
+
+    ``None`` means Berlin-wide data: administrators only. Coordinators edit the
+    data of their own district only; planners and guests never edit data.
+    """
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.COORDINATOR and bezirk_code:
+        own = user_bezirk_code(user)
+        return own is not None and own == bezirk_code[:2]
+    return False
+
+
+def require_data_edit(*, user, bezirk_code: str | None) -> None:
+    """Raise ``PermissionDenied`` unless ``data_edit_allowed``."""
+    if data_edit_allowed(user=user, bezirk_code=bezirk_code):
+        return
+    if bezirk_code:
+        raise PermissionDenied(
+            _("You may only upload or edit data of your own district.")
+        )
+    raise PermissionDenied(
+        _("Only administrators may import or edit Berlin-wide data.")
+    )
+
+
+def _owner_code(obj) -> str | None:
+    district = getattr(obj, "district", None)
+    return district.code if district is not None else None
+
+
+def require_variable_edit(*, user, variable) -> None:
+    """Raise ``PermissionDenied`` unless the user may edit or release ``variable``."""
+    require_data_edit(user=user, bezirk_code=_owner_code(variable))
+
+
+def require_import_run_edit(*, user, import_run) -> None:
+    """Raise ``PermissionDenied`` unless the user may change or restart the run."""
+    require_data_edit(user=user, bezirk_code=_owner_code(import_run))
+
+
+def import_run_visible_q(user) -> models.Q:
+    """Import runs the user may see (a filter on ``ImportRun``).
+
+    Administrators all; coordinators and planners the Berlin-wide runs and their
+    own district's (other districts' uploads may be unreleased); guests none.
+    """
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return models.Q()
+    if role in (Role.COORDINATOR, Role.PLANNER):
+        own = user_bezirk_code(user)
+        berlin = models.Q(district__isnull=True)
+        return berlin | models.Q(district__code=own) if own else berlin
+    return models.Q(pk__in=[])
+
+
+def _non_confidential_q() -> models.Q:
+    """Variables whose confidentiality rule suppresses nothing (rule "none")."""
+    try:
+        from datapool import confidentiality
+    except ImportError:
+        return models.Q()
+    public_q = getattr(confidentiality, "non_confidential_q", None)
+    if callable(public_q):
+        return public_q()
+    confidential_q = getattr(confidentiality, "_confidential_q", None)
+    return ~confidential_q() if callable(confidential_q) else models.Q()
+
+
+def variable_visible_q(user) -> models.Q:
+    """Variables the user may read (a filter on ``Variable``).
+
+    Administrators: all. Coordinators: released ones and their district's.
+    Planners: released ones. Guests (and users without a PRISMA role): released,
+    non-confidential ones. Anonymous: none.
+    """
+    role = user_role(user)
+    if role is None:
+        return models.Q(pk__in=[])
+    if role == Role.ADMIN:
+        return models.Q()
+    released = models.Q(released=True)
+    if role == Role.COORDINATOR:
+        own = user_bezirk_code(user)
+        return released | models.Q(district__code=own) if own else released
+    if role == Role.PLANNER:
+        return released
+    return released & _non_confidential_q()
+
+
+def variable_visible(*, user, variable) -> bool:
+    from datapool.models import Variable
+
+    return Variable.objects.filter(variable_visible_q(user), pk=variable.pk).exists()
+
+
+def variables_require_visible(*, user, keys) -> None:
+    """Raise ``Http404`` if any of the variable keys is hidden from the user.
+
+    Unknown keys pass: the callers report them in their own words.
+    """
+    from django.http import Http404
+
+    from datapool.models import Variable
+
+    keys = {k for k in keys if isinstance(k, str)}
+    if not keys or user_role(user) == Role.ADMIN:
+        return
+    known = Variable.objects.filter(key__in=keys)
+    hidden = known.exclude(variable_visible_q(user))
+    if hidden.exists():
+        raise Http404(_("This variable does not exist or is not released."))
+
+
+# --- Role checks for views and API views -----------------------------------
+
+
+def require_role(user, *roles: Role) -> None:
+    """Raise ``PermissionDenied`` unless the signed-in user has one of ``roles``."""
+    if user_role(user) not in roles:
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+class RoleRequiredMixin:
+    """A login-required class-based view limited to ``allowed_roles``.
+
+    Anonymous users are sent to the login page; signed-in users with another
+    role get 403. ``write_roles`` (if set) restricts non-GET methods further.
+    """
+
+    allowed_roles: tuple[Role, ...] = tuple(Role)
+    write_roles: tuple[Role, ...] | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        from django.contrib.auth.views import redirect_to_login
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        roles = self.allowed_roles
+        if request.method not in ("GET", "HEAD", "OPTIONS") and self.write_roles:
+            roles = self.write_roles
+        require_role(request.user, *roles)
+        return super().dispatch(request, *args, **kwargs)
+
+
+# --- model permissions of the groups (for the Django admin) --------------------
+
+# Administrators hold every permission of these apps; the other roles the listed
+# ones. Migration prisma 0004_role_groups creates the groups with a copy of this.
+ADMIN_APPS = ("auth", "authtoken", "datapool", "lor", "prisma", "profiles")
+ROLE_PERMISSIONS: dict[Role, dict[str, dict[str, tuple[str, ...]]]] = {
+    Role.COORDINATOR: {
+        "datapool": {
+            "variable": ("view", "change"),
+            "importrun": ("view", "add", "change"),
+            "supplier": ("view",),
+            "delivery": ("view",),
+            "facilitylayer": ("view",),
+            "indicator": ("view",),
+        },
+        "prisma": {"savedquery": ("view", "add", "change", "delete")},
+    },
+    Role.PLANNER: {
+        "datapool": {"variable": ("view",), "indicator": ("view",)},
+        "prisma": {"savedquery": ("view", "add", "change", "delete")},
+    },
+    Role.GUEST: {"datapool": {"variable": ("view",)}},
+}
+
+
+def role_groups_ensure(**kwargs) -> None:
+    """The four role groups exist and hold their model permissions (idempotent).
+
+    Connected to ``post_migrate`` (where Django creates permissions too): models
+    added after the groups' migration become manageable by administrators, and
+    a database flushed by a test gets its groups back.
+    """
+    from django.contrib.auth.models import Permission
+
+    if kwargs.get("using", "default") != "default" or not Permission.objects.exists():
+        return
+    for role, name in ROLE_GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        if role == Role.ADMIN:
+            perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        else:
+            query = models.Q(pk__in=[])
+            for app_label, model_actions in ROLE_PERMISSIONS[role].items():
+                for model, actions in model_actions.items():
+                    query |= models.Q(
+                        content_type__app_label=app_label,
+                        content_type__model=model,
+                        codename__in=[f"{action}_{model}" for action in actions],
+                    )
+            perms = Permission.objects.filter(query)
+        group.permissions.add(*perms)

@@ -108,3 +108,47 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.bezirk or 'Berlin'})"
+
+
+class AuditEvent(models.Model):
+    """Who imported, changed, deleted, exported or released what, and when.
+
+    Written only through ``prisma.audit.audit_record``; never edited afterwards.
+    The object is kept as type, id and label (not a foreign key) so events
+    outlive the objects they describe.
+    """
+
+    class Action(models.TextChoices):
+        IMPORT = "import", _("Import")
+        CREATE = "create", _("Create")
+        CHANGE = "change", _("Change")
+        DELETE = "delete", _("Delete")
+        EXPORT = "export", _("Export")
+        RELEASE = "release", _("Release")
+        WITHDRAW = "withdraw", _("Withdraw release")
+        STATUS = "status", _("Status change")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_label = models.CharField(_("object"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.action}"

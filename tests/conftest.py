@@ -50,11 +50,39 @@ def ewr_imported(db):
     return ImportRun.objects.latest("pk")
 
 
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(
-        username="planerin", password="geheim-123"
+def make_user(django_user_model, username: str, role, bezirk_code: str | None):
+    """A user with exactly one PRISMA role (and district), like the admin assigns."""
+    from prisma.access import user_assign
+
+    user = django_user_model.objects.create_user(
+        username=username, password="geheim-123"
     )
+    user_assign(user=user, role=role, bezirk_code=bezirk_code)
+    return user
+
+
+@pytest.fixture
+def user(django_user_model, lor_units):
+    """The everyday user of the tests: a planner of Bezirk 01 (Mitte)."""
+    from prisma.access import Role
+
+    return make_user(django_user_model, "planerin", Role.PLANNER, "01")
+
+
+@pytest.fixture
+def coordinator(django_user_model, lor_units):
+    """A data coordinator of Bezirk 01, who may upload and edit Mitte's data."""
+    from prisma.access import Role
+
+    return make_user(django_user_model, "koordination01", Role.COORDINATOR, "01")
+
+
+@pytest.fixture
+def administrator(django_user_model, lor_units):
+    """An administrator (PRISMA group, no superuser flag)."""
+    from prisma.access import Role
+
+    return make_user(django_user_model, "verwaltung", Role.ADMIN, None)
 
 
 @pytest.fixture
@@ -86,8 +114,11 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    # Playwright's wait_for_function polls with eval, which the app's Content
+    # Security Policy forbids; tests/reliability/test_csp_browser.py checks the
+    # pages with the policy enforced.
     context = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="de-DE"
+        viewport={"width": 1280, "height": 800}, locale="de-DE", bypass_csp=True
     )
     page = context.new_page()
     yield page

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from lor.models import LorUnit
+from prisma.access import require_variable_edit
+from prisma.audit import audit_record
+from prisma.models import AuditEvent
 
 from ..models import Supplier, Variable
 from .parsing import VariableSpec
@@ -94,6 +97,9 @@ def variables_upsert(
                 supplier=supplier,
                 lowest_level=lowest_level,
                 district=district,
+                # A district's upload waits for its release; Berlin-wide data is
+                # released as delivered.
+                released=district is None,
             )
             if spec.aggregation in {"ratio", "weighted_mean"}:
                 # The components must exist first; set below once all are saved.
@@ -117,3 +123,67 @@ def variables_upsert(
 
 def _component(key: str, known: dict[str, Variable]) -> Variable:
     return known.get(key) or Variable.objects.get(key=key)
+
+
+# Catalogue fields staff may edit in the UI and API; structure (aggregation,
+# components) and ownership stay with imports and the admin.
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "theme",
+    "definition",
+    "unit",
+    "source",
+    "license",
+    "notes",
+    "delivery_cycle",
+    "metadata_complete",
+)
+
+
+@transaction.atomic
+def variable_update(*, user, variable: Variable, data: dict) -> Variable:
+    """The variable's documentation changed by someone allowed to, and audited.
+
+    Raises ``PermissionDenied`` for users who may not edit the variable's data
+    (see ``prisma.access.data_edit_allowed``) and ``ValidationError`` for bad values.
+    """
+    require_variable_edit(user=user, variable=variable)
+    # Compare with the stored row: a bound ModelForm already changed ``variable``.
+    stored = Variable.objects.get(pk=variable.pk)
+    changes = {}
+    for field, value in data.items():
+        if field not in EDITABLE_FIELDS:
+            continue
+        old = getattr(stored, field)
+        if old != value:
+            changes[field] = {"from": old, "to": value}
+            setattr(variable, field, value)
+    if changes:
+        variable.full_clean(validate_unique=False)
+        variable.save()
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CHANGE,
+            obj=variable,
+            details={"changes": changes},
+        )
+    return variable
+
+
+@transaction.atomic
+def variable_release(*, user, variable: Variable, released: bool = True) -> Variable:
+    """Release the variable to all staff (or withdraw the release); audited."""
+    require_variable_edit(user=user, variable=variable)
+    if variable.released != released:
+        variable.released = released
+        variable.save(update_fields=["released", "updated_at"])
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.RELEASE
+            if released
+            else AuditEvent.Action.WITHDRAW,
+            obj=variable,
+            details={"released": released},
+        )
+    return variable

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -16,6 +17,9 @@ from datapool.tasks import indicator_run_execute_task
 from lor.models import CustomAreaSet
 from lor.selectors import custom_area_set_list
 from lor.services import CustomAreaError, custom_area_set_create, custom_area_set_delete
+from prisma.access import Role, RoleRequiredMixin, user_is_admin
+from prisma.audit import audit_record
+from prisma.models import AuditEvent
 
 from .forms import CustomAreaSetForm
 
@@ -29,9 +33,14 @@ class CustomAreaSetListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class CustomAreaSetCreateView(LoginRequiredMixin, FormView):
+# Guests review; creating and deleting custom areas is staff work.
+AREA_WRITERS = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+
+
+class CustomAreaSetCreateView(RoleRequiredMixin, FormView):
     template_name = "prisma/area_set_form.html"
     form_class = CustomAreaSetForm
+    allowed_roles = AREA_WRITERS
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -58,15 +67,27 @@ class CustomAreaSetCreateView(LoginRequiredMixin, FormView):
         return redirect(run.get_absolute_url())
 
 
-class CustomAreaSetDeleteView(LoginRequiredMixin, View):
+class CustomAreaSetDeleteView(RoleRequiredMixin, View):
+    allowed_roles = AREA_WRITERS
+
     def post(self, request, pk):
         try:
             area_set = CustomAreaSet.objects.get(pk=pk)
         except CustomAreaSet.DoesNotExist as exc:
             raise Http404 from exc
+        if area_set.owner_id != request.user.pk and not user_is_admin(request.user):
+            raise PermissionDenied(
+                _("Only its owner or an administrator may delete it.")
+            )
         with transaction.atomic():
             observations_delete_for_units(
                 unit_ids=list(area_set.areas.values_list("id", flat=True))
+            )
+            audit_record(
+                user=request.user,
+                action=AuditEvent.Action.DELETE,
+                obj=area_set,
+                details={"areas": area_set.areas.count()},
             )
             custom_area_set_delete(area_set=area_set)
         messages.success(request, _("The set of areas was deleted."))

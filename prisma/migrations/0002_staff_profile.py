@@ -6,24 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lor', '0002_custom_areas'),
-        ('prisma', '0001_saved_queries'),
+        ("lor", "0002_custom_areas"),
+        ("prisma", "0001_saved_queries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaffProfile',
+            name="StaffProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bezirk', models.ForeignKey(blank=True, limit_choices_to={'level': 'bezirk'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lor.lorunit', verbose_name='district')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "bezirk",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"level": "bezirk"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lor.lorunit",
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff profile',
-                'verbose_name_plural': 'staff profiles',
+                "verbose_name": "staff profile",
+                "verbose_name_plural": "staff profiles",
             },
         ),
     ]

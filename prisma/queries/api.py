@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lor.models import LorUnit
+from prisma.access import variables_require_visible
 from prisma.analysis.selection import SelectionError
 from prisma.models import SavedQuery
 
@@ -116,7 +117,8 @@ class SavedQueryListApi(APIView):
         responses=SavedQuerySerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        q = str(request.query_params.get("q", ""))[:100]
+        # PostgreSQL text cannot hold NUL; a search for it matches nothing anyway.
+        q = str(request.query_params.get("q", "")).replace("\x00", "")[:100]
         queries = saved_query_list(user=request.user, q=q)
         return Response(SavedQuerySerializer(queries, many=True).data)
 
@@ -171,6 +173,9 @@ class SavedQueryResultApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         query = _get(request, pk)
+        variables_require_visible(
+            user=request.user, keys=query.selection.get("columns") or []
+        )
         current = request.query_params.get("current", "") in {"1", "true", "yes"}
         try:
             answer = saved_query_result(query=query, current=current)

@@ -9,21 +9,34 @@ from django.utils import timezone
 
 from datapool.models import ImportRun, Observation
 from datapool.selectors import level_parse
+from prisma.access import Role, user_bezirk_code, user_role
 from prisma.analysis.selection import Selection, SelectionResult, selection_evaluate
 from prisma.models import SavedQuery
 
-# "District" queries are visible to all staff until users carry a district (a
-# later issue); then they are restricted to users of ``SavedQuery.district``.
-SHARED = [SavedQuery.Sharing.DISTRICT, SavedQuery.Sharing.STAFF]
-
 
 def _visible_q(user) -> Q:
-    return Q(owner_id=user.pk) | Q(sharing__in=SHARED)
+    """Own queries; staff-shared ones; district-shared ones of the user's district.
+
+    Administrators also see every district's shared queries. Guests see only
+    their own (they cannot save any): shared answers may hold unreleased data.
+    """
+    own = Q(owner_id=user.pk)
+    role = user_role(user)
+    if role is None or role == Role.GUEST:
+        return own
+    staff = Q(sharing=SavedQuery.Sharing.STAFF)
+    district = Q(sharing=SavedQuery.Sharing.DISTRICT)
+    if role == Role.ADMIN:
+        return own | staff | district
+    code = user_bezirk_code(user)
+    if code:
+        return own | staff | (district & Q(district__code=code))
+    return own | staff
 
 
 def saved_query_visible(*, user, query: SavedQuery) -> bool:
-    """Whether the user may see the query: own, or shared with staff or district."""
-    return query.owner_id == user.pk or query.sharing in SHARED
+    """Whether the user may see the query (see ``_visible_q``)."""
+    return SavedQuery.objects.filter(_visible_q(user), pk=query.pk).exists()
 
 
 def saved_query_list(*, user, q: str = "") -> QuerySet[SavedQuery]:

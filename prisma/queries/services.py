@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lor.models import LorUnit
+from prisma.access import Role, require_role
 from prisma.analysis.selection import Selection, SelectionError, selection_evaluate
-from prisma.models import SavedQuery
+from prisma.audit import audit_record
+from prisma.models import AuditEvent, SavedQuery
 
 from .selectors import saved_query_visible, selection_answer
 
@@ -57,6 +59,11 @@ def selection_clean(*, data: Any) -> Selection:
     return selection
 
 
+def _check_may_save(user) -> None:
+    # Guests review released data; saving and sharing queries is staff work.
+    require_role(user, Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+
+
 def _check_owner(*, query: SavedQuery, user) -> None:
     if query.owner_id != user.pk:
         raise PermissionDenied(_("Only the owner may change this query."))
@@ -88,6 +95,7 @@ def saved_query_create(
     presentation: dict[str, Any] | None = None,
 ) -> SavedQuery:
     """A new query of ``owner`` whose selection is valid and evaluable."""
+    _check_may_save(owner)
     _sharing_clean(sharing=sharing, district=district)
     query = SavedQuery(
         owner=owner,
@@ -156,6 +164,7 @@ def saved_query_duplicate(*, query: SavedQuery, user) -> SavedQuery:
     """A private, unpinned copy of a query the user may see, owned by the user."""
     if not saved_query_visible(user=user, query=query):
         raise PermissionDenied(_("You may not see this query."))
+    _check_may_save(user)
     copy = SavedQuery(
         owner=user,
         title=(_("Copy of %(title)s") % {"title": query.title})[:200],
@@ -175,6 +184,12 @@ def saved_query_duplicate(*, query: SavedQuery, user) -> SavedQuery:
 def saved_query_delete(*, query: SavedQuery, user) -> None:
     """The owner's query removed."""
     _check_owner(query=query, user=user)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=query,
+        details={"selection": query.selection, "sharing": query.sharing},
+    )
     query.delete()
 
 

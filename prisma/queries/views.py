@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from lor.models import LorUnit
+from prisma.access import Role, RoleRequiredMixin, variables_require_visible
 from prisma.analysis.selection import SelectionError
 from prisma.models import SavedQuery
 
@@ -67,7 +68,7 @@ class SavedQueryListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        q = self.request.GET.get("q", "").strip()[:100]
+        q = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
         context["q"] = q
         context["queries"] = saved_query_list(user=self.request.user, q=q)
         return context
@@ -79,6 +80,9 @@ class SavedQueryDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = _get_or_404(pk=kwargs["pk"], user=self.request.user)
+        variables_require_visible(
+            user=self.request.user, keys=query.selection.get("columns") or []
+        )
         current = self.request.GET.get("current") == "1"
         context.update(
             query=query,
@@ -100,9 +104,10 @@ class SavedQueryDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class SavedQueryCreateView(LoginRequiredMixin, FormView):
+class SavedQueryCreateView(RoleRequiredMixin, FormView):
     template_name = "prisma/queries/form.html"
     form_class = SavedQueryForm
+    allowed_roles = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
 
     def get_initial(self):
         # The explorer links here with its current selection and a title.

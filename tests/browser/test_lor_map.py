@@ -9,9 +9,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def planner(django_user_model, lor_units):
-    return django_user_model.objects.create_user(
+    from prisma.access import Role, user_assign
+
+    user = django_user_model.objects.create_user(
         username="planerin", password="Karte-2024!"
     )
+    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
+    return user
 
 
 def _login(page, live_server):

@@ -15,9 +15,14 @@ T2 = SHARED_DATA / "einwohner_plr_2024-12-31_t2_altersgruppen.csv"
 
 @pytest.fixture
 def planner(django_user_model, lor_units):
-    return django_user_model.objects.create_user(
+    from prisma.access import Role, user_assign
+
+    # Berlin-wide tables are uploaded by administrators (issue 7 roles).
+    user = django_user_model.objects.create_user(
         username="planerin", password="Tabelle-2024!"
     )
+    user_assign(user=user, role=Role.ADMIN)
+    return user
 
 
 def _login(page, live_server, path: str):

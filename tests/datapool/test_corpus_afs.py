@@ -19,6 +19,13 @@ from tests.datapool.conftest import db_state
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def user(administrator):
+    """Berlin-wide deliveries are uploaded by administrators (issue 7 roles)."""
+    return administrator
+
+
 CORPUS = Path(__file__).parent / "corpus" / "afs"
 VALID = "EWR_L21_202412E_Matrix_valid.csv"
 M = "EWR_L21_202412E_Matrix_{}.csv".format

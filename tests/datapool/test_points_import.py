@@ -350,7 +350,9 @@ def test_layer_of_one_district_is_not_replaced_by_another(db):
     before = db_state(), list(Facility.objects.values_list("pk", "unit"))
     second = run_import(CORPUS / "gueltig_drei_kitas.geojson", options, district=pankow)
     assert second.status == ImportRun.Status.FAILED
-    assert "gehört Mitte" in second.report[0]["text"]
+    # Pankow may neither upload points in Mitte nor take over Mitte's layer.
+    texts = " ".join(problem["text"] for problem in second.report)
+    assert "liegt nicht im Bezirk 03" in texts or "gehört Mitte" in texts
     assert (db_state(), list(Facility.objects.values_list("pk", "unit"))) == before
     assert FacilityLayer.objects.get(key="spielplaetze").import_run == first
 

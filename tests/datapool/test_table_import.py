@@ -25,6 +25,13 @@ from tests.datapool.conftest import db_state
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def user(administrator):
+    """Berlin-wide deliveries are uploaded by administrators (issue 7 roles)."""
+    return administrator
+
+
 T1 = SHARED_DATA / "einwohner_plr_2024-12-31_t1_migrationshintergrund.csv"
 T2 = SHARED_DATA / "einwohner_plr_2024-12-31_t2_altersgruppen.csv"
 DEC_2024 = date(2024, 12, 31)

@@ -10,6 +10,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def user(administrator):
+    """Berlin-wide deliveries are uploaded by administrators (issue 7 roles)."""
+    return administrator
+
+
+@pytest.fixture
 def post(client_logged_in, django_capture_on_commit_callbacks):
     """POST as a logged-in planner; tasks queued on commit run before it returns."""
 

@@ -23,10 +23,15 @@ PLR_E_E = {"level": "planungsraum", "columns": ["E_E"], "date": None}
 
 
 @pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user(
+def other_user(django_user_model, lor_units):
+    """A planner of Bezirk 03: sees queries shared with staff and with Bezirk 03."""
+    from prisma.access import Role, user_assign
+
+    user = django_user_model.objects.create_user(
         username="kollege", password="geheim-456"
     )
+    user_assign(user=user, role=Role.PLANNER, bezirk_code="03")
+    return user
 
 
 @pytest.fixture
@@ -160,7 +165,8 @@ def test_list_page_query_count_does_not_grow(
 ):
     for n in range(5):
         _create(user, title=f"Anfrage {n}", sharing=SavedQuery.Sharing.STAFF)
-    with django_assert_max_num_queries(6):
+    # 6 plus the viewer's role (groups) and district (staff profile), issue 7.
+    with django_assert_max_num_queries(8):
         response = client_logged_in.get("/queries/?q=Anfrage")
     assert response.content.decode().count('data-testid="saved-query"') == 5
 

@@ -1,0 +1,1060 @@
+"""Role × endpoint matrix: every URL of the URLconf, every role, real requests.
+
+``MATRIX`` holds one entry per URL (its name, or its route when unnamed). Each
+entry lists requests (method, arguments, body) and the expected outcome per
+role. ``test_every_url_has_a_matrix_entry`` fails as soon as a URL is added
+without an entry, so nobody forgets to decide who may use it.
+
+Outcomes: a status code as text ("200", "403", …), ``LOGIN`` (302 to the login
+page), ``ADMIN_LOGIN`` (302 to the admin login) or ``REDIRECT`` (302 elsewhere).
+Roles: anonymous, guest, planner (Bezirk 01), coordinators of Bezirk 03 and 07,
+administrator (PRISMA group, not superuser).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from datapool.models import ImportRun, Observation, Variable
+from datapool.services.imports import import_run_create
+from lor.models import CustomAreaSet, LorUnit
+from lor.services import AreaSpec, custom_area_set_create
+from prisma.access import Role, user_assign
+from prisma.models import SavedQuery
+from prisma.queries.services import saved_query_create
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "guest", "planner", "coord03", "coord07", "admin")
+LOGIN, ADMIN_LOGIN, REDIRECT = "login", "admin-login", "redirect"
+
+SELECTION = {"level": "bezirk", "columns": ["E_E"]}
+
+
+def every(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def signed_in(outcome: str, anonymous: str = LOGIN) -> dict[str, str]:
+    return {**every(outcome), "anonymous": anonymous}
+
+
+def roles(
+    allowed: str,
+    denied: str = "403",
+    *,
+    who: tuple[str, ...],
+    anonymous: str = LOGIN,
+) -> dict[str, str]:
+    return {
+        role: anonymous if role == "anonymous" else allowed if role in who else denied
+        for role in ROLES
+    }
+
+
+STAFF = ("planner", "coord03", "coord07", "admin")
+GUEST_HIDDEN = {"guest": "404"}
+WRITERS = ("coord03", "coord07", "admin")
+API_DENIED = "403"  # DRF: session clients without login get 403
+
+
+@dataclass
+class Call:
+    method: str = "GET"
+    kwargs: Callable[[Any], dict] | dict = field(default_factory=dict)
+    query: Callable[[Any], dict] | dict = field(default_factory=dict)
+    data: Callable[[Any], Any] | None = None
+    json_body: bool = False
+    expect: dict[str, str] = field(default_factory=dict)
+    # Only for a named role (e.g. slow PDF rendering): the others are not called.
+    only: tuple[str, ...] = ROLES
+    # A literal path, for the unnamed URLs of the admin.
+    path: Callable[[Any], str] | str | None = None
+
+
+def _value(item, ctx):
+    return item(ctx) if callable(item) else item
+
+
+# --- the matrix ---------------------------------------------------------------
+
+
+def _upload_03(ctx):
+    return {
+        "file": SimpleUploadedFile(
+            "spielplaetze_03.csv", ctx.csv_03, content_type="text/csv"
+        ),
+        "kind": "table",
+        "district": ctx.bezirk["03"].pk,
+    }
+
+
+def _api_upload_03(ctx):
+    return {
+        "file": SimpleUploadedFile("mss_03.csv", ctx.csv_03, content_type="text/csv"),
+        "kind": "mss",
+        "district": "03",
+    }
+
+
+def _fresh_query(ctx):
+    query = saved_query_create(
+        owner=ctx.users["planner"],
+        title="Zum Löschen",
+        selection=SELECTION,
+        sharing=SavedQuery.Sharing.STAFF,
+    )
+    return {"pk": query.pk}
+
+
+def _fresh_area_set(ctx):
+    area_set = custom_area_set_create(
+        name="Kulisse",
+        kind=CustomAreaSet.Kind.OTHER,
+        areas=[AreaSpec(name="A", keys=["01100101"])],
+        owner=ctx.users["planner"],
+    )
+    return {"pk": area_set.pk}
+
+
+MATRIX: dict[str, list[Call]] = {
+    # Public: the login page, the health check, language switch, home redirect.
+    "home": [Call(expect=every(REDIRECT))],
+    "health": [Call(expect=every("200"))],
+    "login": [Call(expect=every("200"))],
+    "logout": [Call(expect=every("405")), Call("POST", expect=every(LOGIN))],
+    "set_language": [Call("POST", data={"language": "en"}, expect=every(REDIRECT))],
+    # API schema and docs describe staff endpoints: signed in only.
+    "api-schema": [Call(expect=signed_in("200", API_DENIED))],
+    "api-docs": [Call(expect=signed_in("200", API_DENIED))],
+    "audit-list": [Call(expect=roles("200", who=("admin",)))],
+    # LOR
+    "lor:map": [Call(expect=signed_in("200"))],
+    "lor:unit-detail": [Call(kwargs={"code": "01"}, expect=signed_in("200"))],
+    "lor-api:unit-list": [
+        Call(query={"level": "bezirk"}, expect=signed_in("200", API_DENIED))
+    ],
+    "lor-api:unit-detail": [
+        Call(kwargs={"code": "01"}, expect=signed_in("200", API_DENIED))
+    ],
+    "api-area-sets": [Call(expect=signed_in("200", API_DENIED))],
+    # Maps and analysis (reads of released data)
+    "maps:geometry": [
+        Call(kwargs={"level": "bezirk"}, expect=signed_in("200", API_DENIED))
+    ],
+    "maps:values": [
+        Call(
+            query={"variable": "E_E", "level": "bezirk"},
+            expect=signed_in("200", API_DENIED),
+        ),
+        # An unreleased district variable: only its coordinators and admins; to
+        # everyone else it is an unknown variable (the map answers those with 400).
+        Call(
+            query=lambda ctx: {"variable": ctx.var03.key, "level": "bezirk"},
+            expect=roles("200", "400", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+    ],
+    "api-selection-table": [
+        Call(
+            query={"selection": json.dumps(SELECTION)},
+            expect=signed_in("200", API_DENIED),
+        ),
+        Call(
+            query=lambda ctx: {
+                "selection": json.dumps({"level": "bezirk", "columns": [ctx.var03.key]})
+            },
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+    ],
+    "analysis:explorer": [Call(expect=signed_in("200"))],
+    "analysis:analyse": [Call(expect=signed_in("200"))],
+    "analysis:selection-export": [
+        Call(
+            query={"format": "csv", "selection": json.dumps(SELECTION)},
+            expect=signed_in("200"),
+        ),
+        Call(
+            query=lambda ctx: {
+                "format": "csv",
+                "selection": json.dumps(
+                    {"level": "bezirk", "columns": [ctx.var03.key]}
+                ),
+            },
+            expect=roles("200", "404", who=("coord03", "admin")),
+        ),
+    ],
+    "analysis:chart": [
+        Call(
+            kwargs={"kind": "ranking", "fmt": "svg"},
+            query={"selection": json.dumps(SELECTION), "column": "E_E"},
+            expect=signed_in("200"),
+        )
+    ],
+    "analysis:area-set-list": [Call(expect=signed_in("200"))],
+    "analysis:area-set-create": [
+        Call(expect=roles("200", who=STAFF)),
+        Call(
+            "POST",
+            data={"name": "Testkulisse", "kind": "other", "keys": "A: 01100101"},
+            expect=roles(REDIRECT, who=STAFF),
+        ),
+    ],
+    "analysis:area-set-delete": [
+        Call(kwargs=_fresh_area_set, expect=signed_in("405") | {"guest": "403"}),
+        # Owner (the planner) and administrators only.
+        Call(
+            "POST",
+            kwargs=_fresh_area_set,
+            expect=roles(REDIRECT, who=("planner", "admin")),
+        ),
+    ],
+    # Datenpool: catalogue
+    "datapool:variable-list": [Call(expect=signed_in("200"))],
+    "datapool:variable-detail": [
+        Call(kwargs={"key": "E_E"}, expect=signed_in("200")),
+        Call(
+            kwargs=lambda ctx: {"key": ctx.var03.key},
+            expect=roles("200", "404", who=("coord03", "admin")),
+        ),
+    ],
+    "datapool:variable-chart": [Call(kwargs={"key": "E_E"}, expect=signed_in("200"))],
+    "datapool:variable-edit": [
+        # Released district data of Bezirk 07: only its coordinator and admins
+        # edit. Guests do not even see it: district counts are confidential.
+        Call(
+            kwargs=lambda ctx: {"key": ctx.var07.key},
+            expect=roles("200", who=("coord07", "admin")) | GUEST_HIDDEN,
+        ),
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"key": ctx.var07.key},
+            data={
+                "name": "Spielplätze (Bezirk 07)",
+                "theme": "gruen",
+                "delivery_cycle": "annual",
+                "unit": "Anzahl",
+            },
+            expect=roles(REDIRECT, who=("coord07", "admin")) | GUEST_HIDDEN,
+        ),
+        # Berlin-wide AfS data: administrators only.
+        Call(kwargs={"key": "E_E"}, expect=roles("200", who=("admin",))),
+    ],
+    "datapool:variable-release": [
+        Call(kwargs=lambda ctx: {"key": ctx.var07.key}, expect=signed_in("405")),
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"key": ctx.var07.key},
+            data={"released": "1"},
+            expect=roles(REDIRECT, who=("coord07", "admin")) | GUEST_HIDDEN,
+        ),
+    ],
+    "datapool:indicator-list": [Call(expect=signed_in("200"))],
+    "datapool:indicator-recompute": [
+        Call(expect=roles("405", who=WRITERS)),
+        Call("POST", expect=roles(REDIRECT, who=WRITERS)),
+    ],
+    # Imports: coordinators' and administrators' workspace; planners read.
+    "datapool:import-list": [Call(expect=roles("200", who=STAFF))],
+    "datapool:import-create": [
+        Call(expect=roles("200", who=WRITERS)),
+        Call(
+            "POST",
+            data=_upload_03,
+            expect=roles(REDIRECT, who=("coord03", "admin")),
+        ),
+    ],
+    "datapool:import-detail": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run_berlin.pk}, expect=roles("200", who=STAFF)
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=roles("200", "404", who=("coord03", "admin")) | {"guest": "403"},
+        ),
+    ],
+    "datapool:import-mapping": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=roles("200", "404", who=("coord03", "admin"))
+            | {"guest": "403", "planner": "403"},
+        ),
+        # The Berlin-wide run is not a table awaiting mapping: back to its page.
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run_berlin.pk},
+            expect=roles(REDIRECT, who=("admin",)),
+        ),
+    ],
+    "datapool:import-resolve": [
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=roles(REDIRECT, "404", who=("coord03", "admin"))
+            | {"guest": "403", "planner": "403"},
+        ),
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.run_berlin.pk},
+            expect=roles(REDIRECT, who=("admin",)),
+        ),
+    ],
+    "datapool:import-retry": [
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=roles(REDIRECT, "404", who=("coord03", "admin"))
+            | {"guest": "403", "planner": "403"},
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=signed_in("405") | {"guest": "403"},
+        ),
+    ],
+    # Datenpool API
+    "datapool-api:variable-list": [Call(expect=signed_in("200", API_DENIED))],
+    "datapool-api:variable-detail": [
+        Call(kwargs={"key": "E_E"}, expect=signed_in("200", API_DENIED)),
+        Call(
+            kwargs=lambda ctx: {"key": ctx.var03.key},
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+        Call(
+            "PATCH",
+            kwargs=lambda ctx: {"key": ctx.var07.key},
+            data={"description": "Öffentliche Spielplätze"},
+            json_body=True,
+            expect=roles("200", who=("coord07", "admin"), anonymous=API_DENIED)
+            | GUEST_HIDDEN,
+        ),
+        Call(
+            "PATCH",
+            kwargs={"key": "E_E"},
+            data={"notes": "geprüft"},
+            json_body=True,
+            expect=roles("200", who=("admin",), anonymous=API_DENIED),
+        ),
+    ],
+    "datapool-api:values": [
+        Call(
+            query={"variable": "E_E", "level": "bezirk"},
+            expect=signed_in("200", API_DENIED),
+        ),
+        Call(
+            query=lambda ctx: {"variable": ctx.var03.key, "level": "bezirk"},
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+    ],
+    "datapool-api:indicator-list": [Call(expect=signed_in("200", API_DENIED))],
+    "datapool-api:facility-layers": [Call(expect=signed_in("200", API_DENIED))],
+    "datapool-api:facility-points": [
+        Call(kwargs={"key": "kitas"}, expect=signed_in("404", API_DENIED))
+    ],
+    "datapool-api:import-create": [
+        Call(expect=signed_in("405", API_DENIED)),
+        Call(
+            "POST",
+            data=_api_upload_03,
+            expect=roles("201", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+    ],
+    "datapool-api:import-status": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run_berlin.pk},
+            expect=roles("200", who=STAFF, anonymous=API_DENIED),
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.run03.pk},
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED)
+            | {"guest": "403"},
+        ),
+    ],
+    # Saved queries: staff save; the owner changes; "district" means the district.
+    "queries:list": [Call(expect=signed_in("200"))],
+    "queries:create": [
+        Call(expect=roles("200", who=STAFF)),
+        Call(
+            "POST",
+            data={
+                "title": "Anfrage",
+                "sharing": "private",
+                "selection_json": json.dumps(SELECTION),
+            },
+            expect=roles(REDIRECT, who=STAFF),
+        ),
+    ],
+    "queries:detail": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles("200", "404", who=STAFF),
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_district03.pk},
+            expect=roles("200", "404", who=("coord03", "admin")),
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_private.pk},
+            expect=roles("200", "404", who=("planner",)),
+        ),
+    ],
+    "queries:duplicate": [
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles(REDIRECT, "404", who=STAFF),
+        )
+    ],
+    "queries:delete": [
+        Call(
+            "POST",
+            kwargs=_fresh_query,
+            expect=roles(REDIRECT, "403", who=("planner",)) | {"guest": "404"},
+        )
+    ],
+    "queries:pin": [
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles(REDIRECT, "403", who=("planner",)) | {"guest": "404"},
+        )
+    ],
+    "queries:unpin": [
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles(REDIRECT, "403", who=("planner",)) | {"guest": "404"},
+        )
+    ],
+    "queries-api:list": [
+        Call(expect=signed_in("200", API_DENIED)),
+        Call(
+            "POST",
+            data={"title": "Per API", "selection": SELECTION},
+            json_body=True,
+            expect=roles("201", who=STAFF, anonymous=API_DENIED),
+        ),
+    ],
+    "queries-api:detail": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles("200", "404", who=STAFF, anonymous=API_DENIED),
+        ),
+        Call(
+            "PUT",
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            data={"title": "Neu", "selection": SELECTION, "sharing": "staff"},
+            json_body=True,
+            expect=roles("200", "403", who=("planner",), anonymous=API_DENIED)
+            | {"guest": "404"},
+        ),
+        Call(
+            "DELETE",
+            kwargs=_fresh_query,
+            expect=roles("204", "403", who=("planner",), anonymous=API_DENIED)
+            | {"guest": "404"},
+        ),
+    ],
+    "queries-api:result": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+            expect=roles("200", "404", who=STAFF, anonymous=API_DENIED),
+        )
+    ],
+}
+
+
+# Profiles: every signed-in role reads; writes only administrators and planners
+# or coordinators of the region's district (here Bezirk 01: the planner).
+# PDFs render slowly, so readers are represented by the guest and the admin.
+PROFILE_READERS = ("anonymous", "guest", "admin")
+PROFILE_EDITORS = ("planner", "admin")
+PROFILE_REGION = "011001"
+
+
+def _profile_write(outcome: str = REDIRECT) -> dict[str, str]:
+    return roles(outcome, who=PROFILE_EDITORS)
+
+
+def _fresh_edition(ctx):
+    return {"pk": ctx.profile_edition(fresh=True).pk}
+
+
+def _fresh_region(ctx):
+    return {"code": ctx.free_region().code}
+
+
+def _fresh_goal(ctx):
+    return {"kind": "goal", "pk": ctx.profile_goal(fresh=True).pk}
+
+
+GOAL = {
+    "theme": "sonstiges",
+    "text": "Spielplätze sanieren",
+    "department": "SGA",
+    "priority": "medium",
+    "status": "open",
+}
+MEASURE = {"text": "Spielplatz Kurfürstenstraße", "status": "planned"}
+ASSESSMENT = {"department": "Jugendamt", "text": "Bedarf bestätigt"}
+
+MATRIX.update(
+    {
+        "profiles:list": [Call(expect=signed_in("200"))],
+        "profiles:region": [
+            Call(kwargs={"code": PROFILE_REGION}, expect=signed_in("200"))
+        ],
+        "profiles:edition-create": [
+            Call("POST", kwargs=_fresh_region, expect=_profile_write())
+        ],
+        "profiles:edition-detail": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+            )
+        ],
+        "profiles:edition-update": [
+            # The form is shown to every reader; saving it is the write.
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                data={"title": "Profil Tiergarten Süd"},
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:edition-transition": [
+            Call(
+                "POST",
+                kwargs=_fresh_edition,
+                data={"status": "review"},
+                expect=_profile_write(),
+            )
+        ],
+        "profiles:edition-continue": [
+            # A draft cannot be continued: editors get a message, others 403.
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=_profile_write(),
+            )
+        ],
+        "profiles:edition-compare": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                query=lambda ctx: {"with": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+            )
+        ],
+        "profiles:goal-create": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                data=GOAL,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:goal-update": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
+                data=GOAL,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:measure-create": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
+                data=MEASURE,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:measure-update": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
+                data=MEASURE,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:assessment-create": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                data=ASSESSMENT,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:assessment-update": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_assessment().pk},
+                expect=signed_in("200"),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_assessment().pk},
+                data=ASSESSMENT,
+                expect=_profile_write(),
+            ),
+        ],
+        "profiles:delete": [
+            Call("POST", kwargs=_fresh_goal, expect=_profile_write()),
+        ],
+        "profiles:region-pdf": [
+            Call(
+                kwargs={"code": PROFILE_REGION},
+                expect=signed_in("200"),
+                only=PROFILE_READERS,
+            )
+        ],
+        "profiles:region-kurzprofil": [
+            Call(
+                kwargs={"code": PROFILE_REGION},
+                expect=signed_in("200"),
+                only=PROFILE_READERS,
+            )
+        ],
+        "profiles:edition-pdf": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+                only=PROFILE_READERS,
+            )
+        ],
+        "profiles:edition-kurzprofil": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200"),
+                only=PROFILE_READERS,
+            )
+        ],
+        "profiles:batch": [Call(expect=signed_in("200"))],
+        "profiles-api:edition-list": [Call(expect=signed_in("200", API_DENIED))],
+        "profiles-api:edition-document": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
+                expect=signed_in("200", API_DENIED),
+            )
+        ],
+        "profiles-api:region-document": [
+            Call(kwargs={"code": PROFILE_REGION}, expect=signed_in("200", API_DENIED))
+        ],
+        "profiles:batch-status": [
+            Call(
+                kwargs={"batch_id": "00000000-0000-0000-0000-000000000000"},
+                expect=signed_in("404"),
+            )
+        ],
+        "profiles:batch-status-json": [
+            Call(
+                kwargs={"batch_id": "00000000-0000-0000-0000-000000000000"},
+                expect=signed_in("404"),
+            )
+        ],
+        "profiles:batch-download": [
+            Call(
+                kwargs={"batch_id": "00000000-0000-0000-0000-000000000000"},
+                expect=signed_in("404"),
+            )
+        ],
+    }
+)
+
+
+# --- the Django admin: staff (administrators) only ----------------------------
+#
+# Its URLs are generated per model; each is covered by the rule below, applied
+# to every admin URL the resolver lists (so a new model's admin is covered too).
+
+# Models the admin never adds by hand: imports or the profile workflow create them.
+ADMIN_WITHOUT_ADD = {
+    "datapool.facilitylayer",
+    "datapool.facility",
+    "profiles.profileedition",
+}
+
+
+def _admin_expectation(name: str, route: str) -> list[Call] | None:
+    if name == "admin:login":
+        return [Call(expect=every("200") | {"admin": REDIRECT})]
+    if name == "admin:logout":
+        # Non-staff are sent to the admin index (then its login); staff must POST.
+        return [Call(expect=every(REDIRECT) | {"admin": "405"})]
+    if not (name.startswith("admin:") or route.startswith("admin/")):
+        return None
+    denied = roles("200", ADMIN_LOGIN, who=("admin",), anonymous=ADMIN_LOGIN)
+    if name in ("admin:index", "admin:password_change", "admin:password_change_done"):
+        return [Call(expect=denied)]
+    if name == "admin:jsi18n":
+        return [Call(expect=denied)]
+    if name == "admin:autocomplete":
+        # Without its parameters the view refuses: 403 for the administrator.
+        return [Call(expect=denied | {"admin": "403"})]
+    if name == "admin:app_list":
+        return [Call(kwargs={"app_label": "datapool"}, expect=denied)]
+    if name == "admin:view_on_site":
+        return [
+            Call(
+                kwargs=lambda ctx: {
+                    "content_type_id": ctx.variable_ct,
+                    "object_id": ctx.e_e.pk,
+                },
+                expect=denied | {"admin": REDIRECT},
+            )
+        ]
+    if name == "admin:auth_user_password_change":
+        return [Call(kwargs=lambda ctx: {"id": ctx.users["guest"].pk}, expect=denied)]
+    if not name and route.endswith("<path:object_id>/"):
+        # The object URL without /change/ redirects to the change page.
+        app_label, model_name = route.split("/")[1:3]
+        model = apps.get_model(app_label, model_name)
+        base = route.split("<")[0]
+        return [
+            Call(
+                path=lambda ctx, model=model, base=base: (
+                    f"/{base}{ctx.instance_pk(model) or 0}/"
+                ),
+                expect=denied | {"admin": REDIRECT},
+            )
+        ]
+    if not name:
+        # The catch-all of unknown admin paths.
+        return [Call(path="/admin/nope/", expect=denied | {"admin": "404"})]
+    app_model, _sep, action = name.removeprefix("admin:").rpartition("_")
+    model = _admin_model(app_model)
+    label = model._meta.label_lower if model is not None else ""
+    read_only = label == "prisma.auditevent"
+    if action == "changelist":
+        return [Call(expect=denied)]
+    if action == "add":
+        no_add = read_only or label in ADMIN_WITHOUT_ADD
+        return [Call(expect=denied | ({"admin": "403"} if no_add else {}))]
+    if action in ("change", "history", "delete"):
+        allowed = "403" if read_only and action == "delete" else "200"
+
+        def admin_outcome(ctx, model=model, allowed=allowed):
+            # The admin redirects to its index for objects that do not exist.
+            return allowed if ctx.instance_pk(model) else REDIRECT
+
+        return [
+            Call(
+                kwargs=lambda ctx, model=model: {
+                    "object_id": ctx.instance_pk(model) or "0"
+                },
+                expect=denied | {"admin": admin_outcome},
+            )
+        ]
+    return None
+
+
+def _admin_model(app_model: str):
+    for model in apps.get_models():
+        if f"{model._meta.app_label}_{model._meta.model_name}" == app_model:
+            return model
+    return None
+
+
+# --- walking the URLconf --------------------------------------------------------
+
+
+def url_entries() -> list[tuple[str, str]]:
+    """(name or route, route) of every URL pattern, namespaces included."""
+    found: list[tuple[str, str]] = []
+
+    def walk(resolver, prefix: str, namespace: str | None) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace
+                inner = f"{namespace}:{ns}" if namespace and ns else ns or namespace
+                walk(pattern, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                name = pattern.name
+                full = f"{namespace}:{name}" if namespace and name else name
+                found.append((full or "", route))
+
+    walk(get_resolver(), "", None)
+    return found
+
+
+def calls_for(name: str, route: str) -> list[Call] | None:
+    if name in MATRIX:
+        return MATRIX[name]
+    return _admin_expectation(name, route)
+
+
+def test_every_url_has_a_matrix_entry():
+    missing = [
+        name or route for name, route in url_entries() if calls_for(name, route) is None
+    ]
+    assert not missing, f"URLs without an entry in the access matrix: {missing}"
+
+
+def test_matrix_has_no_stale_entries():
+    names = {name for name, _route in url_entries()}
+    assert not set(MATRIX) - names
+
+
+# --- the requests ----------------------------------------------------------------
+
+
+class Context:
+    """Real data for the requests: users per role, variables, runs, queries."""
+
+    def __init__(self, django_user_model, ewr_run: ImportRun):
+        self.run_berlin = ewr_run
+        self.bezirk = {
+            code: LorUnit.objects.get(
+                scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=code
+            )
+            for code in ("01", "03", "07")
+        }
+        self.users = {}
+        for name, role, code in [
+            ("guest", Role.GUEST, None),
+            ("planner", Role.PLANNER, "01"),
+            ("coord03", Role.COORDINATOR, "03"),
+            ("coord07", Role.COORDINATOR, "07"),
+            ("admin", Role.ADMIN, None),
+        ]:
+            user = django_user_model.objects.create_user(
+                username=f"matrix-{name}", password="geheim-123"
+            )
+            user_assign(user=user, role=role, bezirk_code=code)
+            self.users[name] = user
+        # A guest may also be a user without any PRISMA group (least privilege).
+        assert (
+            not self.users["guest"]
+            .groups.exclude(name=Group.objects.get(name="Gastbegutachtung").name)
+            .exists()
+        )
+        self.e_e = Variable.objects.get(key="E_E")
+        self.variable_ct = str(
+            apps.get_model("contenttypes", "ContentType")
+            .objects.get_for_model(Variable)
+            .pk
+        )
+        self.var03 = self._district_variable("03", released=False)
+        self.var07 = self._district_variable("07", released=True)
+        plr03 = (
+            LorUnit.objects.filter(
+                level=LorUnit.Level.PLANUNGSRAUM, code__startswith="03"
+            )
+            .order_by("code")
+            .values_list("code", flat=True)[:3]
+        )
+        self.csv_03 = (
+            "PLR;Spielplaetze\n"
+            + "".join(f"{c};{i + 2}\n" for i, c in enumerate(plr03))
+        ).encode()
+        self.run03 = import_run_create(
+            kind=ImportRun.Kind.TABLE,
+            upload=SimpleUploadedFile("spielplaetze_03.csv", self.csv_03),
+            original_name="spielplaetze_03.csv",
+            user=self.users["coord03"],
+            status=ImportRun.Status.FAILED,
+        )
+        self.q_staff = saved_query_create(
+            owner=self.users["planner"],
+            title="Einwohner je Bezirk",
+            selection=SELECTION,
+            sharing=SavedQuery.Sharing.STAFF,
+        )
+        self.q_district03 = saved_query_create(
+            owner=self.users["coord03"],
+            title="Nur Bezirk 03",
+            selection=SELECTION,
+            sharing=SavedQuery.Sharing.DISTRICT,
+            district=self.bezirk["03"],
+        )
+        self.q_private = saved_query_create(
+            owner=self.users["planner"], title="Privat", selection=SELECTION
+        )
+
+    def _district_variable(self, code: str, *, released: bool) -> Variable:
+        variable = Variable.objects.create(
+            key=f"B{code}_SPIELPLAETZE",
+            name=f"Spielplätze Bezirk {code}",
+            district=self.bezirk[code],
+            released=released,
+        )
+        unit = self.bezirk[code]
+        Observation.objects.create(
+            variable=variable,
+            unit=unit,
+            ref_date=date(2024, 12, 31),
+            value=12,
+            import_run=self.run_berlin,
+        )
+        return variable
+
+    # Profiles: one edition of a Bezirksregion of Bezirk 01 with a goal, a
+    # measure and an assessment, made by the district's planner.
+
+    def profile_edition(self, *, fresh: bool = False):
+        from profiles import services
+
+        if fresh or not hasattr(self, "_edition"):
+            edition = services.profile_edition_create(
+                user=self.users["planner"],
+                region=self.free_region() if fresh else self._region(PROFILE_REGION),
+            )
+            if fresh:
+                return edition
+            self._edition = edition
+        return self._edition
+
+    def profile_goal(self, *, fresh: bool = False):
+        from profiles import services
+
+        if fresh or not hasattr(self, "_goal"):
+            goal = services.goal_save(
+                user=self.users["planner"], edition=self.profile_edition(), **GOAL
+            )
+            if fresh:
+                return goal
+            self._goal = goal
+        return self._goal
+
+    def profile_measure(self):
+        from profiles import services
+
+        if not hasattr(self, "_measure"):
+            self._measure = services.measure_save(
+                user=self.users["planner"], goal=self.profile_goal(), **MEASURE
+            )
+        return self._measure
+
+    def profile_assessment(self):
+        from profiles import services
+
+        if not hasattr(self, "_assessment"):
+            self._assessment = services.assessment_save(
+                user=self.users["planner"],
+                edition=self.profile_edition(),
+                **ASSESSMENT,
+            )
+        return self._assessment
+
+    def _region(self, code: str) -> LorUnit:
+        return LorUnit.objects.get(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRKSREGION, code=code
+        )
+
+    def free_region(self) -> LorUnit:
+        """A Bezirksregion of Bezirk 01 without a profile yet."""
+        from profiles.models import Profile
+
+        taken = Profile.objects.values_list("region_id", flat=True)
+        return (
+            LorUnit.objects.filter(
+                scheme=LorUnit.Scheme.LOR_2021,
+                level=LorUnit.Level.BEZIRKSREGION,
+                code__startswith="01",
+            )
+            .exclude(pk__in=taken)
+            .exclude(code=PROFILE_REGION)
+            .order_by("code")
+            .first()
+        )
+
+    def instance_pk(self, model) -> str | None:
+        # The last object: early LOR units and variables have thousands of
+        # dependants, which the admin's delete page would list one by one.
+        obj = model._default_manager.order_by("pk").last()
+        return str(obj.pk) if obj is not None else None
+
+
+def _outcome(response) -> str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+        return REDIRECT
+    return str(response.status_code)
+
+
+def _request(client, call: Call, ctx, name: str):
+    if call.path:
+        url = _value(call.path, ctx)
+    else:
+        url = reverse(name, kwargs=_value(call.kwargs, ctx))
+    query = _value(call.query, ctx)
+    data = _value(call.data, ctx) if call.data is not None else None
+    method = call.method.lower()
+    if method == "get":
+        return client.get(url, query)
+    if query:
+        from urllib.parse import urlencode
+
+        url = f"{url}?{urlencode(query)}"
+    if call.json_body:
+        return getattr(client, method)(
+            url, json.dumps(data or {}), content_type="application/json"
+        )
+    if method == "post":
+        return client.post(url, data or {})
+    return getattr(client, method)(url)
+
+
+@pytest.fixture
+def ctx(django_user_model, ewr_imported):
+    return Context(django_user_model, ewr_imported)
+
+
+def test_role_endpoint_matrix(client, ctx, django_capture_on_commit_callbacks):
+    """Every URL × every role: the outcome the matrix expects, from real requests."""
+    failures = []
+    checked = 0
+    for name, route in url_entries():
+        for call in calls_for(name, route) or []:
+            for role in ROLES:
+                if role not in call.only:
+                    continue
+                client.logout()
+                if role != "anonymous":
+                    client.force_login(ctx.users[role])
+                response = _request(client, call, ctx, name)
+                got = _outcome(response)
+                expected = _value(call.expect[role], ctx)
+                checked += 1
+                if got != expected:
+                    failures.append(
+                        f"{call.method} {name or route} as {role}: "
+                        f"expected {expected}, got {got}"
+                    )
+    assert not failures, "\n".join(failures)
+    assert checked > 400
