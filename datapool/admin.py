@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.gis import admin as gis_admin
 
+from prisma.admin import AuditedAdminMixin
+
 from .models import (
     Coverage,
     Delivery,
@@ -14,13 +16,13 @@ from .models import (
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "district"]
     list_filter = ["kind"]
 
 
 @admin.register(Variable)
-class VariableAdmin(admin.ModelAdmin):
+class VariableAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "key",
         "name",
@@ -37,6 +39,7 @@ class VariableAdmin(admin.ModelAdmin):
         "supplier",
         "metadata_complete",
         "lowest_level",
+        "confidentiality",
     ]
     search_fields = ["key", "name", "description"]
     raw_id_fields = ["numerator", "denominator", "weight"]
@@ -72,7 +75,19 @@ class VariableAdmin(admin.ModelAdmin):
         ),
         (
             "Lieferung",
-            {"fields": ["supplier", "district", "delivery_cycle", "last_delivery"]},
+            {
+                "fields": [
+                    "supplier",
+                    "district",
+                    "released",
+                    "delivery_cycle",
+                    "last_delivery",
+                ]
+            },
+        ),
+        (
+            "Geheimhaltung",
+            {"fields": ["confidentiality", "confidentiality_threshold"]},
         ),
     ]
 
@@ -92,7 +107,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "original_name", "kind", "status", "created_by", "created_at"]
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in ImportRun._meta.fields]
@@ -131,7 +146,7 @@ class FacilityAdmin(gis_admin.GISModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "variable",
         "theme",

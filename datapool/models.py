@@ -49,6 +49,14 @@ class Supplier(models.Model):
         return self.name
 
 
+class Confidentiality(models.TextChoices):
+    """Which values of a variable are confidential at small counts."""
+
+    AUTO = "auto", _("Automatic (by supplier)")
+    NONE = "none", _("None (published anonymised)")
+    SMALL_COUNTS = "small_counts", _("Suppress small counts")
+
+
 class Variable(models.Model):
     """One variable of the Datenpool, documented by the agreed criteria."""
 
@@ -163,6 +171,35 @@ class Variable(models.Model):
         limit_choices_to={"level": LorUnit.Level.BEZIRK},
         related_name="+",
         help_text=_("Set for data a district uploaded."),
+    )
+    # Roles (issue 7): district uploads stay unreleased until their coordinator
+    # or an administrator releases them; guests and planners see released data only.
+    released = models.BooleanField(
+        _("released"),
+        default=True,
+        help_text=_("Released variables are visible to all staff."),
+    )
+    # Statistical confidentiality (issue 7): the rule datapool/confidentiality.py
+    # applies when values are read for anyone but administrators and the owning
+    # data coordinator.
+    confidentiality = models.CharField(
+        _("confidentiality rule"),
+        max_length=16,
+        choices=Confidentiality.choices,
+        default=Confidentiality.AUTO,
+        help_text=_(
+            "Automatic: counts uploaded by a district office are suppressed below "
+            "the threshold; data the AfS or a Senate department publishes "
+            "anonymised (EWR matrix, MSS) are shown as delivered."
+        ),
+    )
+    confidentiality_threshold = models.PositiveSmallIntegerField(
+        _("confidentiality threshold"),
+        default=3,
+        help_text=_(
+            "Counts greater than 0 and below this number are suppressed "
+            "(3: counts of 1 and 2)."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from lor.models import LorUnit
 
+from .confidentiality import values_protect
 from .models import (
     Coverage,
     Facility,
@@ -49,9 +51,10 @@ def variable_list(
 
 
 def variable_get(*, key: str) -> Variable:
-    return Variable.objects.select_related(
-        "supplier", "numerator", "denominator", "weight", "district"
-    ).get(key=key)
+    # Numerator, denominator and weight are Variables too: joining them triples a
+    # wide row and costs more to compile than to run; the few readers that need
+    # them load them on access.
+    return Variable.objects.select_related("supplier", "district").get(key=key)
 
 
 def variable_coverage(*, variable: Variable) -> dict:
@@ -81,6 +84,7 @@ def variable_latest_date(
 def variable_berlin_series(
     *, variable: Variable
 ) -> list[tuple[date, float | None, str]]:
+    """Berlin's values over time; the published total is never confidential."""
     return list(
         Observation.objects.filter(variable=variable, unit__level=LorUnit.Level.BERLIN)
         .order_by("ref_date")
@@ -97,6 +101,8 @@ class ValueRow:
     incomplete: bool
     is_aggregate: bool
     note: str
+    # A shown total over cells hidden for confidentiality (see confidentiality.py).
+    contains_suppressed: bool = False
 
 
 def level_parse(level: str) -> tuple[str, int | None]:
@@ -107,9 +113,13 @@ def level_parse(level: str) -> tuple[str, int | None]:
 
 
 def observation_values(
-    *, variable: Variable, level: str, ref_date: date
+    *, variable: Variable, level: str, ref_date: date, viewer: Any = None
 ) -> list[ValueRow]:
-    """One row per unit of the level; units without a value show as 'missing'."""
+    """One row per unit of the level as ``viewer`` may see it; no value: 'missing'.
+
+    ``viewer`` is the user the values are shown to; ``None`` (a task, a snapshot)
+    gets the protected view. Confidential cells come back as 'suppressed'.
+    """
     level, area_set = level_parse(level)
     scheme = LorUnit.Scheme.CUSTOM if area_set else LorUnit.Scheme.LOR_2021
     extra = "AND u.area_set_id = %s" if area_set else ""
@@ -127,7 +137,15 @@ def observation_values(
             """,
             [variable.id, ref_date, level, scheme, *([area_set] if area_set else [])],
         )
-        return [ValueRow(*row) for row in cursor.fetchall()]
+        rows = [ValueRow(*row) for row in cursor.fetchall()]
+    return values_protect(
+        variable=variable,
+        level=level,
+        area_set=area_set,
+        ref_date=ref_date,
+        rows=rows,
+        viewer=viewer,
+    )
 
 
 def import_run_list(*, user=None) -> QuerySet[ImportRun]:
@@ -183,16 +201,26 @@ def indicator_list() -> list:
 
 
 def observation_change(
-    *, variable: Variable, level: str, ref_date: date, base_date: date, kind: str
+    *,
+    variable: Variable,
+    level: str,
+    ref_date: date,
+    base_date: date,
+    kind: str,
+    viewer: Any = None,
 ) -> list[dict]:
     """Change per unit between two dates: points for shares, per cent otherwise."""
     later = {
         r.code: r
-        for r in observation_values(variable=variable, level=level, ref_date=ref_date)
+        for r in observation_values(
+            variable=variable, level=level, ref_date=ref_date, viewer=viewer
+        )
     }
     earlier = {
         r.code: r
-        for r in observation_values(variable=variable, level=level, ref_date=base_date)
+        for r in observation_values(
+            variable=variable, level=level, ref_date=base_date, viewer=viewer
+        )
     }
     rows = []
     for code, now in later.items():
@@ -244,7 +272,12 @@ def facility_list(
 
 
 def datapool_version() -> tuple:
-    """Changes whenever values may have changed: a run finished or areas changed."""
+    """Changes whenever what a viewer may see may have changed.
+
+    A run finished, areas changed, or a variable's owner, release or
+    confidentiality rule changed (compared by content, since bulk updates do
+    not touch ``updated_at``).
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -252,7 +285,12 @@ def datapool_version() -> tuple:
                     WHERE status = 'succeeded'),
                    (SELECT count(*) FROM {LorUnit._meta.db_table}
                     WHERE level = 'custom'),
-                   (SELECT max(id) FROM {LorUnit._meta.db_table})
+                   (SELECT max(id) FROM {LorUnit._meta.db_table}),
+                   (SELECT md5(string_agg(concat_ws(':', id, district_id, released,
+                                                    confidentiality,
+                                                    confidentiality_threshold),
+                                          ',' ORDER BY id))
+                    FROM {Variable._meta.db_table})
             """
         )
         return tuple(cursor.fetchone())

@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from datapool.models import Variable
 from lor.models import LorUnit
+from prisma.access import variables_require_visible
 
 from . import charts
 from .export_views import _selection
@@ -79,7 +80,7 @@ class ChartView(LoginRequiredMixin, View):
         if kind not in KINDS:
             return _bad_request(f"unbekannte Diagrammart „{kind[:20]}“.")
         try:
-            chart = self._chart(kind, fmt, request.GET)
+            chart = self._chart(kind, fmt, request.GET, request.user)
         except (SelectionError, charts.ChartError, charts.ExportError) as exc:
             return _bad_request(str(exc))
         response = HttpResponse(chart.content, content_type=chart.content_type)
@@ -91,12 +92,15 @@ class ChartView(LoginRequiredMixin, View):
             response["X-Pairs"] = str(chart.figures["n"])
         return response
 
-    def _chart(self, kind: str, fmt: str, params) -> charts.Chart:
+    def _chart(self, kind: str, fmt: str, params, viewer) -> charts.Chart:
         if kind == "agestructure":
             return charts.chart_age_structure(
-                unit_code=params.get("unit", "").strip(), fmt=fmt
+                unit_code=params.get("unit", "").strip(), fmt=fmt, viewer=viewer
             )
         selection = _selection(params.get("selection", ""))
+        variables_require_visible(
+            user=self.request.user, keys=[*selection.columns, params.get("column")]
+        )
         if kind == "timeseries":
             key = params.get("column") or (selection.columns or [""])[0]
             variable = Variable.objects.filter(key=key).first()
@@ -110,8 +114,9 @@ class ChartView(LoginRequiredMixin, View):
                 level=selection.level,
                 units=[u for u in units if u],
                 fmt=fmt,
+                viewer=viewer,
             )
-        result = selection_evaluate(selection=selection)
+        result = selection_evaluate(selection=selection, viewer=viewer)
         if not result.units:
             raise charts.ChartError("Die Auswahl enthält keine Einheiten.")
         if kind == "scatter":

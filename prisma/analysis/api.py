@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from prisma.access import variables_require_visible
+
 from .context import selection_context
 from .selection import Selection, SelectionError, selection_evaluate
 
@@ -46,8 +48,9 @@ class SelectionTableApi(APIView):
     )
     def get(self, request: Request) -> Response:
         selection = selection_from_request(request.query_params.get("selection"))
+        variables_require_visible(user=request.user, keys=selection.columns)
         try:
-            result = selection_evaluate(selection=selection)
+            result = selection_evaluate(selection=selection, viewer=request.user)
         except SelectionError as exc:
             raise ValidationError({"selection": str(exc)}) from exc
         context = selection_context(result=result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -174,9 +175,12 @@ def chart_ranking(*, result: SelectionResult, column: str, fmt: str) -> Chart:
 
 
 def chart_timeseries(
-    *, variable: Variable, level: str, units: list[str], fmt: str
+    *, variable: Variable, level: str, units: list[str], fmt: str, viewer: Any = None
 ) -> Chart:
-    """Lines of one variable over all its reference dates for up to five units."""
+    """Lines of one variable over all its reference dates for up to five units.
+
+    Values are those ``viewer`` may see (``None``: the protected view).
+    """
     from matplotlib.ticker import FuncFormatter
 
     _check_format(fmt)
@@ -193,7 +197,7 @@ def chart_timeseries(
         rows = {
             r.code: r
             for r in observation_values(
-                variable=variable, level=level, ref_date=ref_date
+                variable=variable, level=level, ref_date=ref_date, viewer=viewer
             )
         }
         for code in units:
@@ -244,7 +248,7 @@ def age_band_label(key: str) -> str:
     return str(low) if high - low == 1 else f"{low}–{high - 1}"
 
 
-def _age_values(level: str, code: str) -> dict[str, float | None]:
+def _age_values(level: str, code: str, viewer: Any) -> dict[str, float | None]:
     """E_E and its age bands of one unit at their latest dates; suppressed → None."""
     variables = {v.key: v for v in Variable.objects.filter(key__in=["E_E", *AGE_BANDS])}
     out: dict[str, float | None] = dict.fromkeys(["E_E", *AGE_BANDS])
@@ -253,15 +257,18 @@ def _age_values(level: str, code: str) -> dict[str, float | None]:
         if ref_date is None:
             continue
         for row in observation_values(
-            variable=variable, level=level, ref_date=ref_date
+            variable=variable, level=level, ref_date=ref_date, viewer=viewer
         ):
             if row.code == code and row.value is not None:
                 out[key] = None if row.status == "suppressed" else float(row.value)
     return out
 
 
-def chart_age_structure(*, unit_code: str, fmt: str) -> Chart:
-    """Age bands of E_E for a unit, with Berlin's structure scaled to its total."""
+def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Chart:
+    """Age bands of E_E for a unit, with Berlin's structure scaled to its total.
+
+    A unit with a band ``viewer`` may not see is refused: its bands sum to E_E.
+    """
     _check_format(fmt)
     unit = (
         LorUnit.objects.filter(code=unit_code)
@@ -272,13 +279,13 @@ def chart_age_structure(*, unit_code: str, fmt: str) -> Chart:
         raise ChartError(f"Unbekannter Raum „{unit_code[:20]}“.")
     if not Variable.objects.filter(key="E_E00_01").exists():
         raise ChartError("Die Altersgruppen der Einwohnerstatistik fehlen.")
-    values = _age_values(unit.level, unit.code)
+    values = _age_values(unit.level, unit.code, viewer)
     total = values["E_E"]
     if total is None or any(values[k] is None for k in AGE_BANDS):
         raise ChartError(
             f"Für {unit.name} sind die Altersgruppen gesperrt oder nicht vorhanden."
         )
-    berlin = _age_values("berlin", BERLIN_CODE)
+    berlin = _age_values("berlin", BERLIN_CODE, viewer)
     berlin_total = berlin["E_E"] or 0
     berlin_bands = [berlin[k] or 0.0 for k in AGE_BANDS]
     scale = total / berlin_total if berlin_total else 0.0

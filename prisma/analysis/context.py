@@ -29,7 +29,11 @@ def _ranks(values: dict[str, float | None]) -> dict[str, int]:
 
 
 def selection_context(*, result: SelectionResult) -> dict:
-    """Per column: Berlin's value; per unit: parent value, rank in Berlin and Bezirk."""
+    """Per column: Berlin's value; per unit: parent value, rank in Berlin and Bezirk.
+
+    Parent values are read for the result's viewer, like its cells.
+    """
+    viewer = result.viewer
     level, area_set = level_parse(result.selection.level)
     parent_level = None if area_set else PARENT_LEVEL.get(level)
     variables = {
@@ -57,14 +61,17 @@ def selection_context(*, result: SelectionResult) -> dict:
         variable = variables.get(column.key)
         if variable is not None and column.date is not None:
             berlin = observation_values(
-                variable=variable, level="berlin", ref_date=column.date
+                variable=variable, level="berlin", ref_date=column.date, viewer=viewer
             )
             entry["berlin"] = berlin[0].value if berlin else None
             if parent_level:
                 parents = {
                     r.code: r.value
                     for r in observation_values(
-                        variable=variable, level=parent_level, ref_date=column.date
+                        variable=variable,
+                        level=parent_level,
+                        ref_date=column.date,
+                        viewer=viewer,
                     )
                 }
                 cut = KEY_LENGTH[parent_level]

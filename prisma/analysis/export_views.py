@@ -8,6 +8,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.views import View
 
+from prisma.access import variables_require_visible
+from prisma.audit import audit_record
+from prisma.models import AuditEvent
+
 from . import exports
 from .selection import Selection, SelectionError, selection_evaluate
 
@@ -85,12 +89,32 @@ class SelectionExportView(LoginRequiredMixin, View):
         title = (params.get("title") or DEFAULT_TITLE).strip()[:MAX_TITLE]
         try:
             selection = _selection(params.get("selection", ""))
-            result = selection_evaluate(selection=selection)
+            variables_require_visible(
+                user=request.user, keys=[*selection.columns, params.get("column")]
+            )
+            result = selection_evaluate(selection=selection, viewer=request.user)
             if not result.units:
                 raise exports.ExportError("Die Auswahl enthält keine Einheiten.")
             content, content_type, filename = self._export(result, fmt, title, params)
         except (SelectionError, exports.ExportError) as exc:
             return _bad_request(str(exc))
+        audit_record(
+            user=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type="export",
+            object_label=filename,
+            details={
+                "format": fmt,
+                "title": title,
+                "selection": selection.as_dict(),
+                "parameters": {
+                    k: params.get(k)
+                    for k in ("column", "method", "k", "palette", "breaks")
+                    if params.get(k) is not None
+                },
+                "units": len(result.units),
+            },
+        )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -135,6 +135,9 @@ def _filename(title: str, ext: str) -> str:
 
 def _status_text(cell: Cell) -> str:
     text = STATUS_LABELS.get(cell.status, cell.status)
+    if cell.contains_suppressed:
+        # A shown total over cells hidden for confidentiality (issue 7).
+        text = f"{text}, enthält gesperrte Werte"
     return f"{text}, unvollständig" if cell.incomplete else text
 
 

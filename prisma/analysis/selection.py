@@ -12,6 +12,7 @@ from __future__ import annotations
 import operator
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from datapool.models import Variable
 from datapool.selectors import (
@@ -66,15 +67,36 @@ class Selection:
 
     @classmethod
     def from_dict(cls, data: dict) -> Selection:
+        """Raises ValueError, KeyError or TypeError for anything but a selection."""
+        if not isinstance(data, dict):
+            raise TypeError("Eine Auswahl ist ein JSON-Objekt.")
         raw_date = data.get("date")
+        # Coerced here, so that JSON of the wrong types (a number as level, null
+        # as a condition's value) is refused instead of failing during evaluation.
         return cls(
-            level=data["level"],
-            columns=list(data.get("columns") or []),
+            level=str(data["level"]),
+            columns=[str(c) for c in data.get("columns") or []],
             date=date.fromisoformat(raw_date) if raw_date else None,
-            derived=[DerivedColumn(**d) for d in data.get("derived") or []],
-            conditions=[Condition(**c) for c in data.get("conditions") or []],
-            within=data.get("within") or "",
+            derived=[
+                DerivedColumn(
+                    key=str(d["key"]), label=str(d["label"]), formula=str(d["formula"])
+                )
+                for d in data.get("derived") or []
+            ],
+            conditions=[
+                Condition(
+                    column=str(c["column"]), op=str(c["op"]), value=_number(c["value"])
+                )
+                for c in data.get("conditions") or []
+            ],
+            within=str(data.get("within") or ""),
         )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):  # JSON true is no threshold
+        raise TypeError("Eine Bedingung braucht einen Zahlenwert.")
+    return float(value)
 
 
 @dataclass
@@ -82,6 +104,7 @@ class Cell:
     value: float | None
     status: str
     incomplete: bool = False
+    contains_suppressed: bool = False
 
 
 @dataclass
@@ -100,6 +123,8 @@ class SelectionResult:
     units: list[tuple[str, str]]  # (code, name) in key order
     cells: dict[str, dict[str, Cell]]  # column key → unit code → cell
     matches: list[str]  # unit codes meeting every condition
+    # Whom the values were read for; context values are read for the same viewer.
+    viewer: Any = None
 
     def rows(self) -> list[dict]:
         """One dict per unit: code, name, then value and status per column."""
@@ -114,8 +139,12 @@ class SelectionResult:
         return out
 
 
-def selection_evaluate(*, selection: Selection) -> SelectionResult:
-    """Values of all columns for the level's units, derived columns and matches."""
+def selection_evaluate(*, selection: Selection, viewer: Any = None) -> SelectionResult:
+    """Values of all columns for the level's units, derived columns and matches.
+
+    Values are those ``viewer`` may see (``None``: the protected view, see
+    ``datapool.confidentiality``).
+    """
     if not selection.columns:
         raise SelectionError(
             "Bitte wählen Sie mindestens eine Variable oder einen Indikator."
@@ -137,14 +166,20 @@ def selection_evaluate(*, selection: Selection) -> SelectionResult:
         )
         rows = (
             observation_values(
-                variable=variable, level=selection.level, ref_date=ref_date
+                variable=variable,
+                level=selection.level,
+                ref_date=ref_date,
+                viewer=viewer,
             )
             if ref_date
             else []
         )
         if not units and rows:
             units = [(r.code, r.name) for r in rows]
-        cells[key] = {r.code: Cell(r.value, r.status, r.incomplete) for r in rows}
+        cells[key] = {
+            r.code: Cell(r.value, r.status, r.incomplete, r.contains_suppressed)
+            for r in rows
+        }
         columns.append(Column(key, variable.name, variable.unit, ref_date))
     if not units:
         units = _units_of_level(selection.level)
@@ -163,7 +198,7 @@ def selection_evaluate(*, selection: Selection) -> SelectionResult:
         for code, _name in units
         if all(_holds(cells[c.column].get(code), c) for c in selection.conditions)
     ]
-    return SelectionResult(selection, columns, units, cells, matches)
+    return SelectionResult(selection, columns, units, cells, matches, viewer)
 
 
 def _units_of_level(level: str) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ def test_values_for_planungsraeume_latest_date(api, ewr_imported):
         "status": "ok",
         "incomplete": False,
         "aggregate": False,
+        "contains_suppressed": False,
         "note": "",
     }
     assert (
