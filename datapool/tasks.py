@@ -18,3 +18,15 @@ def indicator_run_execute_task(run_id: int) -> str:
     from datapool.services.indicators import indicator_run_execute
 
     return indicator_run_execute(run=ImportRun.objects.get(pk=run_id)).status
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def import_runs_send_queued_task() -> int:
+    """Periodic sweep (beat): fail silent runs, send queued runs the broker missed."""
+    from datapool.services.imports import (
+        import_runs_fail_stale,
+        import_runs_send_queued,
+    )
+
+    import_runs_fail_stale()
+    return import_runs_send_queued()

@@ -30,7 +30,8 @@ trap cleanup EXIT INT TERM
 if [[ -n "${CELERY_TASK_ALWAYS_EAGER:-}" ]]; then
   log "no Redis: no worker started, background tasks run in the web process"
 else
-  .venv/bin/celery -A prisma worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+  .venv/bin/celery -A prisma worker --beat --schedule=var/celerybeat-schedule \
+    --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
   pids+=($!)
   log "Celery worker started (log: var/worker.log)"
 fi

@@ -8,17 +8,22 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lor.models import LorUnit
+from prisma.access import require_import_run_edit
+from prisma.audit import audit_record
+from prisma.models import AuditEvent
 
 from ..models import Coverage, Delivery, ImportRun, Observation, Variable
 from .aggregation import observations_aggregate
 from .catalogue import supplier_get_or_create, variables_upsert
 from .ewr import parse_ewr
-from .observations import observations_replace
+from .observations import observation_statistics_refresh, observations_replace
 from .parsing import ImportValidationError, ParsedDelivery, Problem
 
 logger = logging.getLogger(__name__)
@@ -73,7 +78,15 @@ def import_run_create(
     district: LorUnit | None = None,
     status: str = ImportRun.Status.QUEUED,
 ) -> ImportRun:
-    """Store the file (outside the web root) and record the run; nothing is read yet."""
+    """Store the file (outside the web root) and record the run; nothing is read yet.
+
+    With a ``user`` (uploads through UI or API) the roles apply: coordinators
+    upload for their own district only (their district is the default), and
+    Berlin-wide data is for administrators; ``PermissionDenied`` otherwise.
+    Without a user (command line) the caller is trusted.
+    """
+    if user is not None:
+        district = _upload_district(user=user, district=district)
     run = ImportRun(
         kind=kind,
         original_name=original_name,
@@ -90,7 +103,40 @@ def import_run_create(
     run.checksum = _sha256(run.file)
     run.full_clean(exclude=["file"])
     run.save()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=run,
+        details={
+            "file": original_name,
+            "kind": kind,
+            "district": district.code if district else None,
+            "checksum": run.checksum,
+        },
+    )
     return run
+
+
+def _upload_district(*, user, district: LorUnit | None) -> LorUnit | None:
+    from prisma.access import (
+        Role,
+        import_allowed,
+        require_data_edit,
+        user_bezirk_code,
+        user_role,
+    )
+
+    if not import_allowed(user):
+        raise PermissionDenied(
+            _("Only data coordinators and administrators may upload data.")
+        )
+    own = user_bezirk_code(user)
+    if district is None and own and user_role(user) == Role.COORDINATOR:
+        district = LorUnit.objects.get(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=own
+        )
+    require_data_edit(user=user, bezirk_code=district.code if district else None)
+    return district
 
 
 def _sha256(field_file) -> str:
@@ -109,7 +155,12 @@ def import_run_enqueue(*, import_run: ImportRun) -> None:
     from ..tasks import import_run_execute_task
 
     ImportRun.objects.filter(pk=import_run.pk).update(
-        status=ImportRun.Status.QUEUED, error="", report=[], percent=0, phase=""
+        status=ImportRun.Status.QUEUED,
+        error="",
+        report=[],
+        percent=0,
+        phase="",
+        task_id="",
     )
 
     transaction.on_commit(
@@ -117,22 +168,72 @@ def import_run_enqueue(*, import_run: ImportRun) -> None:
     )
 
 
-def task_send(*, task, run_id: int) -> None:
-    """Queue a run's task; if the queue is down, the run says so and can be retried."""
+# A run whose task could not be handed to the broker stays queued with this
+# phase; import_runs_send_queued sends it once the broker answers again.
+UNSENT = "unsent"
+UNSENT_MESSAGE = (
+    "Die Hintergrundverarbeitung ist gerade nicht erreichbar. Die Datei ist "
+    "gespeichert und der Auftrag bleibt in der Warteschlange; er startet "
+    "automatisch, sobald die Verarbeitung wieder erreichbar ist."
+)
+# Publishing must not keep a request waiting on a dead broker: one quick attempt,
+# no reconnect loop. Workers keep their own, patient connection settings.
+PUBLISH_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+
+
+def task_send(*, task, run_id: int) -> bool:
+    """Queue a run's task; if the broker is down the run stays queued, marked unsent."""
     try:
-        result = task.delay(run_id)
-    except Exception:  # kombu raises several connection errors
-        logger.exception("could not queue run %s", run_id)
+        with task.app.connection_for_write(
+            connect_timeout=2, transport_options=PUBLISH_TRANSPORT_OPTIONS
+        ) as conn:
+            # Outcomes live in the run's row: no result backend is involved, so a
+            # dead Redis cannot stall the sender in the backend's reconnect loop.
+            result = task.apply_async(
+                args=[run_id], connection=conn, retry=False, ignore_result=True
+            )
+    except Exception:  # kombu and redis raise several connection errors
+        logger.warning("could not queue run %s; it stays queued", run_id, exc_info=True)
         ImportRun.objects.filter(pk=run_id).update(
-            error=(
-                "Die Hintergrundverarbeitung ist gerade nicht erreichbar. Die Datei "
-                "ist gespeichert; bitte starten Sie den Import später mit "
-                "„Wiederholen“ neu."
-            ),
-            status=ImportRun.Status.FAILED,
+            error=UNSENT_MESSAGE, phase=UNSENT, task_id=""
         )
-        return
+        return False
+    # A worker that already picked the run up has replaced the phase itself.
+    ImportRun.objects.filter(pk=run_id, phase=UNSENT).update(error="", phase="")
     ImportRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+    return True
+
+
+def import_runs_send_queued() -> int:
+    """Hand every queued run that never reached the broker to it; returns how many."""
+    from ..tasks import import_run_execute_task, indicator_run_execute_task
+
+    sent = 0
+    with transaction.atomic():
+        # Locked rows belong to a concurrent sweep; it sends them.
+        runs = list(
+            ImportRun.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportRun.Status.QUEUED, phase=UNSENT)
+            .order_by("pk")
+            .values_list("pk", "kind")
+        )
+        for pk, kind in runs:
+            task = (
+                indicator_run_execute_task
+                if kind == ImportRun.Kind.COMPUTATION
+                else import_run_execute_task
+            )
+            if not task_send(task=task, run_id=pk):
+                break  # the broker is still down; the next sweep tries again
+            sent += 1
+    return sent
 
 
 class _Progress:
@@ -192,6 +293,8 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
         )
         if delivery.unknown_keys:
             return _needs_review(run, delivery)
+        if run.district_id:
+            _check_district_rows(run, delivery)
         with transaction.atomic():
             summary = _write(run, delivery, progress)
             ImportRun.objects.filter(pk=run.pk).update(
@@ -203,6 +306,17 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
                 summary=summary,
                 report=[w.as_dict() for w in delivery.warnings[:200]],
             )
+            audit_record(
+                user=run.created_by,
+                action=AuditEvent.Action.IMPORT,
+                obj=run,
+                details={
+                    key: summary.get(key)
+                    for key in ("variables", "ref_dates", "values", "replaced")
+                }
+                | {"district": run.district.code if run.district else None},
+            )
+        observation_statistics_refresh()
     except ImportValidationError as exc:
         _fail(
             run,
@@ -219,6 +333,49 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
         )
     run.refresh_from_db()
     return run
+
+
+def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
+    """A district's upload holds only its own units and its own variables."""
+    district = run.district
+    problems = []
+    if run.kind == ImportRun.Kind.POINTS:
+        # A point layer counts every Planungsraum of Berlin; outside the district
+        # those are zeros that say nothing. Points outside it are still refused.
+        delivery.rows = [
+            row for row in delivery.rows if row[1][:2] == district.code or row[3]
+        ]
+    outside = sorted({row[1] for row in delivery.rows if row[1][:2] != district.code})
+    for code in outside[:20]:
+        problems.append(
+            Problem(
+                f"Der Schlüssel {code} liegt nicht im Bezirk {district.code} "
+                f"{district.name}; ein Bezirk darf nur Daten seines eigenen "
+                "Bezirks hochladen.",
+                run.original_name,
+                value=code,
+            )
+        )
+    foreign = Variable.objects.filter(
+        key__in=[spec.key for spec in delivery.variables]
+    ).exclude(district=district)
+    for variable in foreign.order_by("key")[:20]:
+        owner = (
+            f"des Bezirks {variable.district.code}"
+            if variable.district_id
+            else "berlinweit (nur Administration)"
+        )
+        problems.append(
+            Problem(
+                f"Die Variable {variable.key} gehört nicht diesem Bezirk, sondern "
+                f"ist {owner} geführt; bitte einen eigenen Variablenschlüssel "
+                "verwenden.",
+                run.original_name,
+                column=variable.key,
+            )
+        )
+    if problems:
+        raise ImportValidationError(problems)
 
 
 def _write(run: ImportRun, delivery: ParsedDelivery, progress: _Progress) -> dict:
@@ -388,9 +545,15 @@ def _fail(run: ImportRun, message: str, report: list[dict]) -> None:
 
 
 def import_run_resolve_keys(
-    *, import_run: ImportRun, key_map: dict[str, str], skip_keys: list[str]
+    *,
+    import_run: ImportRun,
+    key_map: dict[str, str],
+    skip_keys: list[str],
+    user=None,
 ) -> ImportRun:
     """Record the user's decisions on unknown keys and queue the run again."""
+    if user is not None:
+        require_import_run_edit(user=user, import_run=import_run)
     if import_run.status != ImportRun.Status.REVIEW:
         raise ImportRunNotRetryable("Dieser Import wartet auf keine Entscheidung.")
     options = dict(import_run.options)
@@ -402,8 +565,10 @@ def import_run_resolve_keys(
     return import_run
 
 
-def import_run_retry(*, import_run: ImportRun) -> ImportRun:
+def import_run_retry(*, import_run: ImportRun, user=None) -> ImportRun:
     """Queue a failed run again with the same file and options."""
+    if user is not None:
+        require_import_run_edit(user=user, import_run=import_run)
     if import_run.status != ImportRun.Status.FAILED:
         raise ImportRunNotRetryable(
             "Nur fehlgeschlagene Importe können wiederholt werden."

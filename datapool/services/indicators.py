@@ -20,6 +20,7 @@ from lor.models import LorUnit
 
 from ..models import ImportRun, Indicator, Observation, Variable
 from .formula import formula_to_sql, formula_variables
+from .observations import observation_statistics_refresh
 
 logger = logging.getLogger(__name__)
 OBS = Observation._meta.db_table
@@ -303,6 +304,7 @@ def indicator_run_execute(*, run: ImportRun) -> ImportRun:
             indicators=indicators,
             progress=lambda done, total: progress.set("compute", done, total),
         )
+        observation_statistics_refresh()
     except Exception as exc:
         logger.exception("indicator run %s failed", run.pk)
         _fail(

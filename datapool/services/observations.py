@@ -111,3 +111,14 @@ def observations_delete_for_units(*, unit_ids: list[int]) -> int:
     """Remove every value of these units (used before custom areas are deleted)."""
     deleted, _ = Observation.objects.filter(unit_id__in=unit_ids).delete()
     return deleted
+
+
+def observation_statistics_refresh() -> None:
+    """Give the query planner fresh statistics of the observations after a load.
+
+    Large loads change the table's shape at once; where autovacuum is off (as on
+    some servers) or has not caught up yet, stale statistics make the values
+    query up to fifty times slower. ANALYZE samples, so this stays cheap.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Observation._meta.db_table}")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "prisma.middleware.GermanFirstLocaleMiddleware",
@@ -104,6 +105,13 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PRISMA_UPLOAD_MAX_BYTES = env.int("PRISMA_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# The limit is enforced while the body streams in (prisma/uploads.py): an
+# oversized file is never written to the temporary directory in full.
+FILE_UPLOAD_HANDLERS = [
+    "prisma.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
@@ -114,6 +122,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
+# Uploads accepted while Redis was down stay queued; this sweep sends them once
+# it answers again and fails runs whose worker died (stale heartbeat).
+CELERY_BEAT_SCHEDULE = {
+    "send-queued-imports": {
+        "task": "datapool.tasks.import_runs_send_queued_task",
+        "schedule": 60.0,
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -139,6 +155,42 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+
+# Content Security Policy (django-csp): scripts only from this origin, no inline
+# scripts or event handlers; styles allow inline because Leaflet, the legend and
+# progress bars set style attributes. Tiles of a configured base map may load.
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.replace("{s}", "*")  # Leaflet's subdomain placeholder
+    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+
+
+_CSP_SELF, _CSP_NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_SELF],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF, "'unsafe-inline'"],
+        "img-src": [
+            _CSP_SELF,
+            "data:",
+            "blob:",
+            *filter(None, [_origin(env("PRISMA_BASEMAP_URL", default=""))]),
+        ],
+        "font-src": [_CSP_SELF, "data:"],
+        "connect-src": [_CSP_SELF],
+        "object-src": [_CSP_NONE],
+        "base-uri": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "frame-ancestors": [_CSP_NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 # No tile server is reachable from the administration's network by default:
 # the map draws unit outlines on a neutral background unless a base layer is

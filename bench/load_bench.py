@@ -1,0 +1,296 @@
+"""Load benchmark: 20 concurrent API clients against gunicorn over loopback.
+
+Starts gunicorn with the project's settings on a free port, logs in with a token
+and lets locust (headless) run N clients for T seconds on the map data
+(``/api/maps/values/``, ``/api/maps/geometry/planungsraum/``) and the values API
+(``/api/values/``), with variables and levels drawn at random from what the
+database holds. Prints requests/s, p50/p95/p99 and errors per endpoint and in all;
+goal: 0 errors and p95 ≤ 200 ms.
+
+Needs a database with the demo data (or ``--setup`` loads it: migrate, lor_import,
+datapool_demo, indicators_compute, as ``scripts/run.sh`` does):
+
+    DATABASE_URL=postgis://$USER@127.0.0.1:5432/prisma \\
+        .venv/bin/python bench/load_bench.py [--users 20] [--seconds 30] \\
+        [--workers 3] [--wait 0] [--setup]
+
+locust itself imports this file as its locustfile (in a child process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BENCH_USER = "prisma-bench"
+GOAL_P95_MS = 200
+ENDPOINTS = ("maps/values", "maps/geometry", "values")
+
+if __name__ != "__main__":  # loaded by locust as its locustfile
+    # random picks request parameters here, nothing secret.
+    # ruff: noqa: S311
+    from locust import FastHttpUser, constant, task
+
+    _VARIABLES = os.environ.get("BENCH_VARIABLES", "E_E").split(",")
+    _LEVELS = ["bezirk", "prognoseraum", "bezirksregion", "planungsraum"]
+
+    class ApiClient(FastHttpUser):
+        """One analyst's browser: the map's values and geometry, the values table."""
+
+        wait_time = constant(float(os.environ.get("BENCH_WAIT", "0")))
+
+        def on_start(self) -> None:
+            self.client.client.default_headers = {
+                **(self.client.client.default_headers or {}),
+                "Authorization": f"Token {os.environ['BENCH_TOKEN']}",
+                "Accept-Encoding": "gzip",
+            }
+
+        @task(2)
+        def map_values(self) -> None:
+            self.client.get(
+                "/api/maps/values/",
+                params={
+                    "variable": random.choice(_VARIABLES),
+                    "level": random.choice(_LEVELS),
+                    "method": random.choice(["quantiles", "natural_breaks"]),
+                },
+                name="maps/values",
+            )
+
+        @task(1)
+        def geometry(self) -> None:
+            self.client.get("/api/maps/geometry/planungsraum/", name="maps/geometry")
+
+        @task(2)
+        def values(self) -> None:
+            self.client.get(
+                "/api/values/",
+                params={
+                    "variable": random.choice(_VARIABLES),
+                    "level": random.choice(_LEVELS),
+                },
+                name="values",
+            )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
+    """Load the demo data if asked; a token for the bench user and the variables
+    that have Planungsraum values."""
+    if setup:
+        _manage("migrate", "--noinput", "-v", "0", env=env)
+        _manage("lor_import", env=env)
+        _manage("datapool_demo", env=env)
+        _manage("indicators_compute", env=env)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from datapool.models import Coverage
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=BENCH_USER, defaults={"is_superuser": True, "is_staff": True}
+    )
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save()
+    token, _ = Token.objects.get_or_create(user=user)
+    # Fresh statistics, as autovacuum keeps them on a production server; without
+    # them PostgreSQL guesses one row per level and loops over the observations.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    variables = sorted(
+        set(
+            Coverage.objects.filter(level="planungsraum", values__gt=0).values_list(
+                "variable__key", flat=True
+            )
+        )
+    )
+    if not variables:
+        sys.exit("No values in this database: run with --setup (demo data).")
+    return token.key, variables
+
+
+def _start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path):
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "prisma.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "180",
+                # Several servers may run on one machine; none needs the socket.
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    # The first request imports every URL module (matplotlib, numba-compiled
+    # classification): on a busy 2-core machine that takes up to a minute or two.
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn ended:\n{log.read_text()[-3000:]}")
+        try:
+            url = f"http://127.0.0.1:{port}/health/"
+            with urllib.request.urlopen(url, timeout=200):  # noqa: S310
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    sys.exit(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
+
+
+def _warm_up(port: int, token: str, variables: list[str]) -> None:
+    """One request per endpoint and worker start, so that imports and the geometry
+    cache are not measured."""
+    urls = [
+        "/api/maps/geometry/planungsraum/",
+        f"/api/maps/values/?variable={variables[0]}&level=planungsraum",
+        f"/api/values/?variable={variables[0]}&level=planungsraum",
+    ]
+    for _ in range(8):
+        for url in urls:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{url}",
+                headers={"Authorization": f"Token {token}", "Accept-Encoding": "gzip"},
+            )
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                response.read()
+
+
+def _row(name: str, row: dict[str, str]) -> dict[str, float | str]:
+    return {
+        "name": name,
+        "requests": int(row["Request Count"]),
+        "errors": int(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "p99": float(row["99%"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, help="think time per client (s)"
+    )
+    parser.add_argument("--setup", action="store_true", help="load the demo data")
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get(
+            "DJANGO_SETTINGS_MODULE", "prisma.settings.local"
+        ),
+        "DEBUG": "false",  # DEBUG would record every query
+        "LOG_LEVEL": "WARNING",
+    }
+    token, variables = _prepare(env, args.setup)
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="prisma-load-") as tmp:
+        tmp_path = Path(tmp)
+        server = _start_gunicorn(env, port, args.workers, tmp_path / "gunicorn.log")
+        try:
+            _warm_up(port, token, variables)
+            prefix = tmp_path / "locust"
+            subprocess.run(
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    __file__,
+                    "--headless",
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.users),
+                    "--run-time",
+                    f"{args.seconds}s",
+                    "--host",
+                    f"http://127.0.0.1:{port}",
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                    "--exit-code-on-error",
+                    "0",
+                ],
+                cwd=ROOT,
+                env={
+                    **env,
+                    "BENCH_TOKEN": token,
+                    "BENCH_VARIABLES": ",".join(variables),
+                    "BENCH_WAIT": str(args.wait),
+                },
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            with (tmp_path / "locust_stats.csv").open() as fh:
+                rows = {row["Name"]: row for row in csv.DictReader(fh)}
+            failures = (tmp_path / "locust_failures.csv").read_text()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    results = [_row(name, rows[name]) for name in ENDPOINTS if name in rows]
+    total = _row("all", rows["Aggregated"])
+    print(
+        f"{args.users} clients, {args.seconds} s, think time {args.wait} s, "
+        f"gunicorn {args.workers} workers, {len(variables)} variables"
+    )
+    print(
+        f"{'endpoint':<15}{'requests':>9}{'errors':>8}{'req/s':>8}"
+        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    )
+    for r in [*results, total]:
+        print(
+            f"{r['name']:<15}{r['requests']:>9}{r['errors']:>8}{r['rps']:>8.1f}"
+            f"{r['p50']:>8.0f}{r['p95']:>8.0f}{r['p99']:>8.0f}"
+        )
+    if total["errors"]:
+        print(failures)
+    ok = total["errors"] == 0 and total["p95"] <= GOAL_P95_MS
+    print(f"goal 0 errors and p95 ≤ {GOAL_P95_MS} ms: " + ("met" if ok else "NOT met"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
