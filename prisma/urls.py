@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAuthenticated
 
 from lor.api import CustomAreaSetListApi
 from prisma.analysis.api import SelectionTableApi
+from prisma.audit_views import AuditEventListView
 
 from . import views
 
@@ -25,16 +27,26 @@ urlpatterns = [
         "api/analysis/table/", SelectionTableApi.as_view(), name="api-selection-table"
     ),
     path("api/queries/", include("prisma.queries.api_urls")),
+    path("api/profiles/", include("profiles.api_urls")),
     path("api/", include("datapool.api_urls")),
     path("datapool/", include("datapool.urls")),
     path("analysis/", include("prisma.analysis.urls")),
     path("queries/", include("prisma.queries.urls")),
     path("profiles/", include("profiles.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The schema and its docs describe staff-only endpoints: sign-in required.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="api-schema",
+    ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        # The split view serves its init script as a file: no inline script (CSP).
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", permission_classes=[IsAuthenticated]
+        ),
         name="api-docs",
     ),
+    path("audit/", AuditEventListView.as_view(), name="audit-list"),
     path("", include("lor.urls")),
 ]

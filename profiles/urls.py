@@ -1,8 +1,67 @@
 from django.urls import include, path
 
+from . import views
+
 app_name = "profiles"
 
 # Editing and HTML views; PDF, Kurzprofil and batch routes live in pdf_urls.
 urlpatterns: list = [
+    path("", views.ProfileListView.as_view(), name="list"),
+    path("region/<str:code>/", views.ProfileRegionView.as_view(), name="region"),
+    path(
+        "region/<str:code>/new/",
+        views.EditionCreateView.as_view(),
+        name="edition-create",
+    ),
+    path(
+        "editions/<int:pk>/", views.EditionDetailView.as_view(), name="edition-detail"
+    ),
+    path(
+        "editions/<int:pk>/edit/",
+        views.EditionUpdateView.as_view(),
+        name="edition-update",
+    ),
+    path(
+        "editions/<int:pk>/status/",
+        views.EditionTransitionView.as_view(),
+        name="edition-transition",
+    ),
+    path(
+        "editions/<int:pk>/continue/",
+        views.EditionContinueView.as_view(),
+        name="edition-continue",
+    ),
+    path(
+        "editions/<int:pk>/compare/",
+        views.EditionCompareView.as_view(),
+        name="edition-compare",
+    ),
+    path(
+        "editions/<int:pk>/goals/new/",
+        views.GoalCreateView.as_view(),
+        name="goal-create",
+    ),
+    path("goals/<int:pk>/edit/", views.GoalUpdateView.as_view(), name="goal-update"),
+    path(
+        "goals/<int:pk>/measures/new/",
+        views.MeasureCreateView.as_view(),
+        name="measure-create",
+    ),
+    path(
+        "measures/<int:pk>/edit/",
+        views.MeasureUpdateView.as_view(),
+        name="measure-update",
+    ),
+    path(
+        "editions/<int:pk>/assessments/new/",
+        views.AssessmentCreateView.as_view(),
+        name="assessment-create",
+    ),
+    path(
+        "assessments/<int:pk>/edit/",
+        views.AssessmentUpdateView.as_view(),
+        name="assessment-update",
+    ),
+    path("<str:kind>/<int:pk>/delete/", views.DeleteView.as_view(), name="delete"),
     path("", include("profiles.pdf_urls")),
 ]

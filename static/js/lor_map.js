@@ -46,6 +46,12 @@
     document.getElementById("unit-code").textContent = props.code;
     document.getElementById("unit-area").textContent = formatArea(props.area_m2);
     document.getElementById("unit-link").href = config.unitPageUrl.replace("CODE", props.code);
+    // A Bezirksregion leads to its Bezirksregionenprofil.
+    const profile = document.getElementById("unit-profile");
+    if (profile) {
+      profile.hidden = props.level !== "bezirksregion";
+      if (!profile.hidden) profile.href = profile.dataset.url.replace("000000", props.code);
+    }
     panel.hidden = false;
   }
 

@@ -1,0 +1,397 @@
+"""Static maps and charts of a Bezirksregion profile, drawn with matplotlib as PNG.
+
+Everything here works on the plain profile document (see ``profiles.selectors``)
+plus the LOR geometry. The Planungsraum polygons are read from PostGIS once per
+process and simplified for print (a few metres are invisible at 1:25,000), so a
+batch of 143 PDFs reads them once per worker. Suppressed values never get a
+colour of the value scale: they are hatched grey and named as such.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from lor.models import LorUnit
+from prisma.analysis.exports import _german_tick
+from prisma.maps.geometry import lor_simplify
+
+# Print resolution: enough for 9 pt text on paper, cheap to encode and embed.
+DPI = 110
+# Metres: well below what a 17 cm wide map of one Bezirksregion can show.
+PRINT_TOLERANCE_M = 6.0
+SUPPRESSED_COLOR = "#bdbdbd"
+MISSING_COLOR = "#f4f4f4"
+NEIGHBOUR_COLOR = "#ececec"
+# ColorBrewer YlGnBu (colour-blind safe), by class count.
+RAMPS = {
+    1: ["#41b6c4"],
+    2: ["#a1dab4", "#225ea8"],
+    3: ["#edf8b1", "#7fcdbb", "#2c7fb8"],
+    4: ["#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"],
+}
+LINE_COLORS = {"region": "#225ea8", "district": "#e6550d", "berlin": "#636363"}
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    version: tuple
+    plr: dict[str, shapely.Geometry]
+
+
+_geometry: _Geometry | None = None
+_lock = threading.Lock()
+
+
+def _version() -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), coalesce(max(id), 0), coalesce(sum(area_m2), 0) "
+            f"FROM {LorUnit._meta.db_table} WHERE scheme = %s AND level = %s",
+            [LorUnit.Scheme.LOR_2021, LorUnit.Level.PLANUNGSRAUM],
+        )
+        return tuple(cursor.fetchone())
+
+
+def plr_geometries() -> dict[str, shapely.Geometry]:
+    """Every Planungsraum's print-simplified polygon (EPSG:25833), by key, cached."""
+    global _geometry
+    version = _version()
+    if _geometry is not None and _geometry.version == version:
+        return _geometry.plr
+    with _lock:
+        if _geometry is not None and _geometry.version == version:
+            return _geometry.plr
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT code, ST_AsBinary(geom) FROM {LorUnit._meta.db_table} "
+                "WHERE scheme = %s AND level = %s ORDER BY code",
+                [LorUnit.Scheme.LOR_2021, LorUnit.Level.PLANUNGSRAUM],
+            )
+            rows = cursor.fetchall()
+        geoms = shapely.from_wkb([bytes(r[1]) for r in rows])
+        simplified = lor_simplify(geoms, PRINT_TOLERANCE_M)
+        plr = {code: geom for (code, _wkb), geom in zip(rows, simplified, strict=True)}
+        _geometry = _Geometry(version, plr)
+        return plr
+
+
+def german(value: float | None, decimals: int = 1) -> str:
+    """1234.5 → '1.234,5'; None → '–'."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _figure(width_in: float, height_in: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width_in, height_in), dpi=DPI, facecolor="white")
+
+
+def _png(figure) -> bytes:
+    """Opaque RGB PNG: no alpha channel for the PDF to carry as a soft mask, and
+    light compression, which is several times faster than the default."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    width, height = canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=2)
+    return buffer.getvalue()
+
+
+def _paths(geom: shapely.Geometry):
+    """A matplotlib Path of a (multi)polygon with holes (even-odd)."""
+    from matplotlib.path import Path
+
+    vertices, codes = [], []
+    for polygon in getattr(geom, "geoms", [geom]):
+        for ring in [polygon.exterior, *polygon.interiors]:
+            coords = np.asarray(ring.coords)
+            vertices.append(coords)
+            ring_codes = np.full(len(coords), Path.LINETO, dtype=np.uint8)
+            ring_codes[0] = Path.MOVETO
+            ring_codes[-1] = Path.CLOSEPOLY
+            codes.append(ring_codes)
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _classes(values: list[float]) -> list[float]:
+    """Upper bounds of up to four equal-interval classes over the region's values."""
+    distinct = sorted(set(values))
+    if len(distinct) <= 4:
+        return distinct
+    low, high = distinct[0], distinct[-1]
+    return [float(b) for b in np.linspace(low, high, 5)[1:]]
+
+
+def _scale_bar(ax, bounds) -> None:
+    minx, miny, maxx, maxy = bounds
+    raw = (maxx - minx) / 4
+    magnitude = 10 ** int(np.floor(np.log10(raw)))
+    length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= raw)
+    x0, y0 = minx, miny - (maxy - miny) * 0.05
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2.5)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=7)
+    ax.annotate(
+        "N",
+        xy=(0.97, 0.99),
+        xytext=(0.97, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=8,
+        arrowprops={"facecolor": "black", "width": 1.5, "headwidth": 6},
+    )
+
+
+def choropleth_png(
+    *,
+    map_data: dict,
+    region_code: str,
+    source_line: str,
+    labels: dict[str, str] | None = None,
+    size: tuple[float, float] = (6.7, 3.9),
+) -> bytes:
+    """The region's Planungsräume coloured by one indicator, with legend and scale."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import Patch
+
+    geoms = plr_geometries()
+    codes = sorted(c for c in geoms if c.startswith(region_code))
+    figure = _figure(*size)
+    ax = figure.add_axes((0.01, 0.07, 0.6, 0.9))
+    ax.set_axis_off()
+    if not codes:
+        ax.text(0.5, 0.5, "–", ha="center", transform=ax.transAxes)
+        return _png(figure)
+    region = shapely.union_all([geoms[c] for c in codes])
+    minx, miny, maxx, maxy = region.bounds
+    pad = max(maxx - minx, maxy - miny) * 0.06
+    view = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    neighbours = [g for c, g in geoms.items() if c not in codes and g.intersects(view)]
+    ax.add_collection(
+        PathCollection(
+            [_paths(g) for g in neighbours],
+            facecolors=NEIGHBOUR_COLOR,
+            edgecolors="white",
+            linewidths=0.6,
+        )
+    )
+    values = map_data.get("values") or {}
+    ok = {}
+    for code in codes:
+        cell = values.get(code) or {}
+        if cell.get("status", "ok") == "ok" and cell.get("value") is not None:
+            ok[code] = float(cell["value"])
+    bounds = _classes(list(ok.values())) if ok else []
+    colors = RAMPS[max(len(bounds), 1)] if bounds else []
+    faces, hatches, handles = [], [], []
+    counts = [0] * len(bounds)
+    n_suppressed = n_missing = 0
+    for code in codes:
+        status = (values.get(code) or {}).get("status", "missing")
+        if code in ok:
+            index = min(
+                int(np.searchsorted(bounds, ok[code], side="left")), len(bounds) - 1
+            )
+            counts[index] += 1
+            faces.append(colors[index])
+            hatches.append("")
+        elif status in ("suppressed", "below_min"):
+            n_suppressed += 1
+            faces.append(SUPPRESSED_COLOR)
+            hatches.append("////")
+        else:
+            n_missing += 1
+            faces.append(MISSING_COLOR)
+            hatches.append("")
+    for code, face, hatch in zip(codes, faces, hatches, strict=True):
+        ax.add_collection(
+            PathCollection(
+                [_paths(geoms[code])],
+                facecolors=face,
+                edgecolors="white" if not hatch else "#777777",
+                linewidths=0.8,
+                hatch=hatch or None,
+            )
+        )
+    ax.add_collection(
+        PathCollection(
+            [_paths(region)], facecolors="none", edgecolors="#222222", linewidths=1.4
+        )
+    )
+    for code in codes:
+        point = geoms[code].representative_point()
+        text = (labels or {}).get(code, code[-2:])
+        ax.text(
+            point.x,
+            point.y,
+            text,
+            fontsize=5.5,
+            ha="center",
+            va="center",
+            color="#111111",
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "fc": "white",
+                "ec": "none",
+                "alpha": 0.7,
+            },
+        )
+    ax.set_xlim(view.bounds[0], view.bounds[2])
+    ax.set_ylim(view.bounds[1], view.bounds[3])
+    ax.set_aspect("equal")
+    _scale_bar(ax, region.bounds)
+    lower = min(ok.values()) if ok else 0.0
+    decimals = 0 if all(float(v).is_integer() for v in ok.values()) else 1
+    for i, upper in enumerate(bounds):
+        if len(set(ok.values())) <= 4:
+            label = german(upper, decimals)
+        else:
+            label = f"{german(lower, decimals)} – {german(upper, decimals)}"
+        handles.append(
+            Patch(facecolor=colors[i], edgecolor="grey", label=f"{label} ({counts[i]})")
+        )
+        lower = upper
+    if n_suppressed:
+        handles.append(
+            Patch(
+                facecolor=SUPPRESSED_COLOR,
+                edgecolor="#777777",
+                hatch="////",
+                label=f"{_('suppressed or below minimum count')} ({n_suppressed})",
+            )
+        )
+    if n_missing:
+        handles.append(
+            Patch(
+                facecolor=MISSING_COLOR,
+                edgecolor="grey",
+                label=f"{_('no data')} ({n_missing})",
+            )
+        )
+    unit = f" [{map_data['unit']}]" if map_data.get("unit") else ""
+    figure.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.63, 0.95),
+        title=_wrap(f"{map_data.get('name', '')}{unit}", 34),
+        title_fontsize=7,
+        fontsize=7,
+        frameon=False,
+        alignment="left",
+    )
+    figure.text(
+        0.63, 0.14, _wrap(_("Labels: number of the Planungsraum"), 40), fontsize=6
+    )
+    if source_line:
+        figure.text(0.01, 0.015, _wrap(source_line, 150), fontsize=5.5, color="#444")
+    return _png(figure)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def age_structure_png(*, bands: list[dict], size=(6.7, 3.0)) -> bytes | None:
+    """Residents per age band as bars; None when every band is suppressed."""
+    shown = [
+        b for b in bands if b.get("status", "ok") == "ok" and b.get("value") is not None
+    ]
+    if not shown:
+        return None
+    from matplotlib.ticker import FuncFormatter
+
+    figure = _figure(*size)
+    ax = figure.add_axes((0.09, 0.15, 0.89, 0.8))
+    positions = np.arange(len(bands))
+    heights = [float(b["value"]) if b in shown else 0.0 for b in bands]
+    ax.bar(positions, heights, color="#41b6c4", width=0.8)
+    for i, band in enumerate(bands):
+        if band not in shown:
+            ax.text(i, 0, "g", ha="center", va="bottom", fontsize=6, color="#777777")
+    # Every second band is labelled: 32 labels would overlap at print width.
+    ax.set_xticks(positions[::2], [b["band"] for b in bands][::2], fontsize=6)
+    ax.tick_params(axis="y", labelsize=6)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _german_tick(v)))
+    ax.set_xlabel(_("Age group (years)"), fontsize=7)
+    ax.set_ylabel(_("Residents"), fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(figure)
+
+
+def series_png(*, series: dict, size=(6.7, 2.4)) -> bytes | None:
+    """Region, district and Berlin over the reference dates; None without points."""
+    points = series.get("points") or []
+    if len(points) < 2:
+        return None
+    from datetime import date
+
+    from matplotlib.ticker import FuncFormatter
+
+    figure = _figure(*size)
+    ax = figure.add_axes((0.09, 0.12, 0.6, 0.76))
+    labels = {
+        "region": _("Bezirksregion"),
+        "district": _("District"),
+        "berlin": _("Berlin"),
+    }
+    # Counts of a region, its district and Berlin differ by two orders of
+    # magnitude: they are compared as an index (first date = 100); shares as is.
+    as_index = series.get("unit") != "%"
+    drawn, all_dates = False, set()
+    for key, label in labels.items():
+        pairs = [
+            (date.fromisoformat(p["date"]), float(p[key]))
+            for p in points
+            if p.get(key) is not None
+        ]
+        if as_index:
+            base = pairs[0][1] if pairs else 0.0
+            pairs = [(d, v / base * 100) for d, v in pairs] if base else []
+        if not pairs:
+            continue
+        drawn = True
+        all_dates.update(d for d, _v in pairs)
+        ax.plot(
+            [d for d, _v in pairs],
+            [v for _d, v in pairs],
+            marker="o",
+            markersize=3,
+            linewidth=1.2,
+            color=LINE_COLORS[key],
+            label=label,
+        )
+    if not drawn:
+        return None
+    import matplotlib.dates as mdates
+
+    ax.tick_params(labelsize=6)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _german_tick(v)))
+    ticks = sorted(all_dates)
+    if len(ticks) <= 8:
+        ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%Y"))
+    ax.spines[["top", "right"]].set_visible(False)
+    unit = f" [{series['unit']}]" if series.get("unit") else ""
+    title = f"{series.get('name', '')}{unit}"
+    if as_index:
+        title = f"{series.get('name', '')}: {_('index, first reference date = 100')}"
+    ax.set_title(_wrap(title, 70), fontsize=8, loc="left")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    return _png(figure)

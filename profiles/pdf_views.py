@@ -1,0 +1,160 @@
+"""PDF downloads of profiles (full and Kurzprofil) and the batch ZIP pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from lor.models import LorUnit
+
+from .batch import (
+    BERLIN_SCOPE,
+    BatchError,
+    profile_batch_start,
+    profile_batch_status,
+    profile_batch_visible,
+    profile_batch_zip_path,
+)
+from .rendering import profile_pdf_filename, profile_pdf_render
+
+
+def _pdf_response(document: dict, variant: str) -> HttpResponse:
+    pdf = profile_pdf_render(
+        document=document, variant=variant, language=get_language() or "de"
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = profile_pdf_filename(document=document, variant=variant)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class RegionPdfView(LoginRequiredMixin, View):
+    """The profile of a Bezirksregion: its latest adopted edition, else generated."""
+
+    variant = "full"
+
+    def get(self, request, code: str):
+        from .selectors import profile_document_for_region, profile_region_get
+
+        if not (len(code) == 6 and code.isdigit()):
+            raise Http404
+        try:
+            region = profile_region_get(code=code)
+        except LorUnit.DoesNotExist as exc:
+            raise Http404 from exc
+        return _pdf_response(profile_document_for_region(region=region), self.variant)
+
+
+class EditionPdfView(LoginRequiredMixin, View):
+    """One edition of a profile, as it stands (frozen once adopted)."""
+
+    variant = "full"
+
+    def get(self, request, pk: int):
+        from .models import ProfileEdition
+        from .selectors import profile_document, profile_edition_get
+
+        try:
+            edition = profile_edition_get(pk=pk)
+        except ProfileEdition.DoesNotExist as exc:
+            raise Http404 from exc
+        return _pdf_response(profile_document(edition=edition), self.variant)
+
+
+class BatchForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Bezirksregionen of"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        districts = LorUnit.objects.filter(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK
+        ).order_by("code")
+        self.fields["scope"].choices = [
+            (BERLIN_SCOPE, _("all of Berlin")),
+            *((d.code, f"{d.code} {d.name}") for d in districts),
+        ]
+
+
+class BatchFormView(LoginRequiredMixin, View):
+    """Pick a district or Berlin and start the batch."""
+
+    template_name = "profiles/pdf/batch_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": BatchForm()})
+
+    def post(self, request):
+        form = BatchForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        try:
+            batch_id = profile_batch_start(
+                scope=form.cleaned_data["scope"], requested_by=request.user.pk
+            )
+        except BatchError as exc:
+            form.add_error(None, str(exc))
+            return render(request, self.template_name, {"form": form}, status=400)
+        return redirect("profiles:batch-status", batch_id=batch_id)
+
+
+def _status_or_404(batch_id, user) -> dict:
+    """The batch's status; 404 if unknown or another user's (not even its id leaks)."""
+    try:
+        status = profile_batch_status(batch_id=str(batch_id))
+    except BatchError as exc:
+        raise Http404 from exc
+    if not profile_batch_visible(status=status, user=user):
+        raise Http404
+    return status
+
+
+class BatchStatusView(LoginRequiredMixin, View):
+    def get(self, request, batch_id):
+        status = _status_or_404(batch_id, request.user)
+        return render(
+            request,
+            "profiles/pdf/batch_status.html",
+            {
+                "batch_id": batch_id,
+                "status": status,
+                "percent": _percent(status),
+                "status_url": reverse(
+                    "profiles:batch-status-json", kwargs={"batch_id": batch_id}
+                ),
+                "download_url": reverse(
+                    "profiles:batch-download", kwargs={"batch_id": batch_id}
+                ),
+            },
+        )
+
+
+def _percent(status: dict) -> int:
+    return round(100 * status["done"] / status["total"]) if status["total"] else 0
+
+
+class BatchStatusJsonView(LoginRequiredMixin, View):
+    def get(self, request, batch_id):
+        status = _status_or_404(batch_id, request.user)
+        public = {k: v for k, v in status.items() if k != "requested_by"}
+        return JsonResponse({**public, "percent": _percent(status)})
+
+
+class BatchDownloadView(LoginRequiredMixin, View):
+    def get(self, request, batch_id):
+        path = profile_batch_zip_path(batch_id=str(batch_id))
+        if not path.exists():
+            raise Http404
+        status = _status_or_404(batch_id, request.user)
+        name = f"bezirksregionenprofile-{status['scope'] or 'batch'}.zip"
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="application/zip",
+        )

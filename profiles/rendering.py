@@ -1,0 +1,341 @@
+"""PDF of a Bezirksregion profile document, rendered by WeasyPrint from a template.
+
+``profile_pdf_render`` takes the plain document of ``profiles.selectors``
+(``profile_document`` or ``profile_document_for_region``) and returns PDF bytes,
+either the full profile or the two-page Kurzprofil. Charts and maps are PNG data
+URIs; the URL fetcher refuses everything else, so rendering never touches the
+network. Numbers are formatted here, in German, and suppressed values are shown
+by their status, never as a number.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gc
+import logging
+import threading
+import time
+from datetime import date
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from . import charts
+
+logger = logging.getLogger(__name__)
+
+VARIANTS = ("full", "short")
+# Full profile: at most this many maps; the Kurzprofil shows one.
+MAX_MAPS = 4
+MAX_SERIES = 3
+# Kurzprofil: the first indicators of each theme, up to this many rows.
+SHORT_PER_THEME = 2
+SHORT_MAX_ROWS = 14
+GEODATA_LINE = (
+    "Geoportal Berlin / Lebensweltlich orientierte Räume (LOR) 01.01.2021, dl-de/by-2-0"
+)
+
+
+_local = threading.local()
+
+
+class RenderError(ValueError):
+    """The document cannot be rendered; the message says why."""
+
+
+def _font_config():
+    # One FontConfiguration per thread: building it scans the system fonts.
+    config = getattr(_local, "fonts", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _local.fonts = FontConfiguration()
+    return config
+
+
+def _url_fetcher():
+    # Images are data: URIs; any other scheme (http, file) is refused.
+    fetcher = getattr(_local, "fetcher", None)
+    if fetcher is None:
+        from weasyprint.urls import URLFetcher
+
+        fetcher = _local.fetcher = URLFetcher(
+            allowed_protocols={"data"}, fail_on_errors=True
+        )
+    return fetcher
+
+
+def data_uri(png: bytes | None) -> str | None:
+    if png is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return "–"
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return str(value)
+
+
+def status_label(status: str | None) -> str:
+    return {
+        "suppressed": _("suppressed"),
+        "below_min": _("below minimum count"),
+        "missing": _("no data"),
+        "incomplete": _("incomplete"),
+    }.get(status or "missing", _("no data"))
+
+
+def _decimals(unit: str | None, value: float) -> int:
+    if unit == "%" or not float(value).is_integer():
+        return 1
+    return 0
+
+
+def _number(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "–"
+    return charts.german(float(value), _decimals(unit, value))
+
+
+def _change(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "–"
+    shown = round(float(value), 1)
+    sign = "+" if shown > 0 else ("±" if shown == 0 else "−")
+    return sign + charts.german(abs(shown), 1)
+
+
+def _arrow(change: float | None) -> str:
+    # By the change as printed: +0,0 gets a level arrow, not an up arrow.
+    if change is None:
+        return ""
+    shown = round(float(change), 1)
+    return "↑" if shown > 0 else ("↓" if shown < 0 else "→")
+
+
+def _indicator_row(indicator: dict) -> dict:
+    unit = indicator.get("unit") or ""
+    status = indicator.get("status") or "missing"
+    shown = status == "ok" and indicator.get("value") is not None
+    rank = indicator.get("rank")
+    return {
+        "key": indicator.get("key", ""),
+        "name": indicator.get("name", ""),
+        "unit": unit,
+        "value": _number(indicator["value"], unit) if shown else None,
+        "status": status,
+        "status_label": None if shown else status_label(status),
+        "district": _number(indicator.get("district"), unit),
+        "berlin": _number(indicator.get("berlin"), unit),
+        "rank": f"{rank} / {indicator.get('rank_of')}" if shown and rank else "–",
+        # A change is only shown next to a value that is shown.
+        "change": _change(indicator.get("change"), unit) if shown else "–",
+        "arrow": _arrow(indicator.get("change")) if shown else "",
+        "trend": (indicator.get("trend") or "none") if shown else "none",
+    }
+
+
+def _source_line(analysis: dict) -> str:
+    sources = "; ".join(analysis.get("sources") or []) or "PRISMA Berlin"
+    licenses = "; ".join(analysis.get("licenses") or [])
+    line = f"{_('Source')}: {sources}; {GEODATA_LINE}"
+    return f"{line} · {_('License')}: {licenses}" if licenses else line
+
+
+def _facts(analysis: dict) -> dict:
+    facts = analysis.get("facts") or {}
+    residents = facts.get("residents")
+    residents_ok = residents is not None and facts.get("residents_status", "ok") == "ok"
+    return {
+        "residents": charts.german(residents, 0) if residents_ok else None,
+        "residents_label": None
+        if residents_ok
+        else status_label(facts.get("residents_status")),
+        "area_km2": charts.german(facts.get("area_km2"), 2)
+        if facts.get("area_km2") is not None
+        else "–",
+        "density": charts.german(facts.get("density"), 0)
+        if residents_ok and facts.get("density") is not None
+        else "–",
+        "planungsraeume": facts.get("planungsraeume") or [],
+    }
+
+
+def _maps(analysis: dict, limit: int, source: str, size) -> list[dict]:
+    region = analysis["region"]
+    labels = {
+        p["code"]: p["code"][-2:]
+        for p in (analysis.get("facts") or {}).get("planungsraeume") or []
+    }
+    out = []
+    for map_data in _maps_with_data(analysis)[:limit]:
+        png = charts.choropleth_png(
+            map_data=map_data,
+            region_code=region["code"],
+            # Short, on the image itself; the caption under it names every source.
+            source_line=f"{_('Geodata')}: Geoportal Berlin / LOR 01.01.2021 "
+            "(dl-de/by-2-0) · PRISMA Berlin",
+            labels=labels,
+            size=size,
+        )
+        out.append(
+            {
+                "key": map_data.get("key"),
+                "name": map_data.get("name", ""),
+                "src": data_uri(png),
+            }
+        )
+    return out
+
+
+def _maps_with_data(analysis: dict) -> list[dict]:
+    """Maps with a value or a suppressed cell: an all-empty map says nothing."""
+    return [
+        m
+        for m in analysis.get("maps") or []
+        if any(
+            c.get("value") is not None or c.get("status") in ("suppressed", "below_min")
+            for c in (m.get("values") or {}).values()
+        )
+    ]
+
+
+def profile_pdf_context(*, document: dict, variant: str = "full") -> dict[str, Any]:
+    """The template context of a document: formatted text and chart data URIs."""
+    if variant not in VARIANTS:
+        raise RenderError(f"Unknown variant {variant[:20]!r}.")
+    analysis = document.get("analysis") or {}
+    region = analysis.get("region") or {}
+    if not region.get("code"):
+        raise RenderError("The document has no region.")
+    source = _source_line(analysis)
+    themes = []
+    for theme in analysis.get("themes") or []:
+        rows = [_indicator_row(i) for i in theme.get("indicators") or []]
+        if variant == "short":
+            # The most important: the first of the theme that have a value (or
+            # are suppressed); rows without data would only fill the two pages.
+            rows = [r for r in rows if r["status"] != "missing"][:SHORT_PER_THEME]
+        if rows:
+            themes.append({"theme": theme.get("theme", ""), "rows": rows})
+    if variant == "short":
+        budget, trimmed = SHORT_MAX_ROWS, []
+        for theme in themes:
+            if budget <= 0:
+                break
+            trimmed.append({**theme, "rows": theme["rows"][:budget]})
+            budget -= len(trimmed[-1]["rows"])
+        themes = trimmed
+    context: dict[str, Any] = {
+        "variant": variant,
+        "document": document,
+        "edition": document.get("edition"),
+        "region": region,
+        "ref_date": _date(analysis.get("ref_date")),
+        "previous_date": _date(analysis.get("previous_date"))
+        if analysis.get("previous_date")
+        else None,
+        "facts": _facts(analysis),
+        "themes": themes,
+        "source_line": source,
+        "sources": analysis.get("sources") or [],
+        "licenses": analysis.get("licenses") or [],
+        "geodata_line": GEODATA_LINE,
+        "created": date.today().strftime("%d.%m.%Y"),
+    }
+    if variant == "short":
+        context["maps"] = _maps(analysis, 1, source, (6.7, 3.3))
+        return context
+    context["maps"] = _maps(analysis, MAX_MAPS, source, (6.7, 3.9))
+    with_data = {m.get("key") for m in _maps_with_data(analysis)}
+    context["maps_without_data"] = [
+        m.get("name", "")
+        for m in analysis.get("maps") or []
+        if m.get("key") not in with_data
+    ]
+    context["age_chart"] = data_uri(
+        charts.age_structure_png(bands=analysis.get("age_structure") or [])
+    )
+    series = analysis.get("series") or []
+    context["single_date"] = bool(series) and all(
+        len(s.get("points") or []) < 2 for s in series
+    )
+    context["series_charts"] = [
+        uri
+        for uri in (
+            data_uri(charts.series_png(series=s))
+            for s in (analysis.get("series") or [])[:MAX_SERIES]
+        )
+        if uri
+    ]
+    context["mss"] = analysis.get("mss") or []
+    context["facilities"] = analysis.get("facilities") or []
+    context["goals"] = [
+        {
+            **goal,
+            "measures": [
+                {**m, "due": _date(m.get("due")) if m.get("due") else ""}
+                for m in goal.get("measures") or []
+            ],
+        }
+        for goal in document.get("goals") or []
+    ]
+    context["assessments"] = document.get("assessments") or []
+    return context
+
+
+# A PDF allocates a few hundred thousand objects (boxes, styles, glyph runs) that
+# live until it is written; with the default threshold (700) the collector ran
+# hundreds of times per PDF over that growing heap: 15–20 % of the CPU time.
+RENDER_GC_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], RENDER_GC_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def profile_pdf_render(
+    *, document: dict, variant: str = "full", language: str = "de"
+) -> bytes:
+    """The document as PDF bytes (full profile or two-page Kurzprofil)."""
+    from weasyprint import HTML
+
+    started = time.perf_counter()
+    with _fewer_collections():
+        with translation.override(language):
+            context = profile_pdf_context(document=document, variant=variant)
+            charted = time.perf_counter()
+            html = render_to_string(f"profiles/pdf/{variant}.html", context)
+        pdf = HTML(string=html, url_fetcher=_url_fetcher(), base_url=".").write_pdf(
+            font_config=_font_config()
+        )
+    logger.debug(
+        "profile pdf %s %s: charts %.2f s, layout %.2f s",
+        context["region"].get("code"),
+        variant,
+        charted - started,
+        time.perf_counter() - charted,
+    )
+    return pdf
+
+
+def profile_pdf_filename(*, document: dict, variant: str = "full") -> str:
+    """'bezirksregionenprofil-011001.pdf' or 'kurzprofil-011001.pdf'."""
+    region = (document.get("analysis") or {}).get("region") or {}
+    prefix = "kurzprofil" if variant == "short" else "bezirksregionenprofil"
+    edition = document.get("edition") or {}
+    suffix = f"-{edition['number']}" if edition.get("number") else ""
+    return f"{prefix}-{region.get('code', 'region')}{suffix}.pdf"

@@ -1,0 +1,364 @@
+"""Writes of Bezirksregionenprofile: editions, goals, measures, assessments, workflow.
+
+Every service that writes checks the district rule itself
+(``prisma.access.require_district_edit``), so the browser, the API and the shell
+enforce the same rule; views translate ``PermissionDenied`` into 403. An adopted
+edition is frozen: its analysis is stored as it was on adoption and every edit of
+it is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from lor.models import LorUnit
+from prisma.access import require_district_edit
+
+from .models import Assessment, Goal, Measure, Profile, ProfileEdition
+from .selectors import profile_analysis_build, profile_ref_dates
+
+
+class ProfileError(ValidationError):
+    """A workflow step is not possible; the message says why."""
+
+
+def _require_edit(*, user, edition: ProfileEdition) -> None:
+    require_district_edit(user=user, bezirk_code=edition.region.code[:2])
+
+
+def _require_open(edition: ProfileEdition) -> None:
+    # Ask the database: a goal's cached edition may predate the adoption.
+    if (
+        edition.is_frozen
+        or ProfileEdition.objects.filter(
+            pk=edition.pk, status=ProfileEdition.Status.ADOPTED
+        ).exists()
+    ):
+        raise ProfileError(
+            _("This edition has been adopted and can no longer be changed.")
+        )
+
+
+def _check_region(region: LorUnit) -> None:
+    if (
+        region.level != LorUnit.Level.BEZIRKSREGION
+        or region.scheme != LorUnit.Scheme.LOR_2021
+    ):
+        raise ProfileError(_("Profiles exist only for Bezirksregionen (LOR 2021)."))
+
+
+@transaction.atomic
+def profile_edition_create(
+    *,
+    user,
+    region: LorUnit,
+    ref_date: date | None = None,
+    title: str = "",
+) -> ProfileEdition:
+    """Start the first edition of a region's profile, or a Fortschreibung of it.
+
+    With an adopted edition the new one continues the latest adopted one (see
+    ``profile_edition_continue``); an edition still being worked on is refused.
+    """
+    _check_region(region)
+    require_district_edit(user=user, bezirk_code=region.code[:2])
+    profile, _created = Profile.objects.get_or_create(region=region)
+    editions = ProfileEdition.objects.select_for_update().filter(profile=profile)
+    if editions.exclude(status=ProfileEdition.Status.ADOPTED).exists():
+        raise ProfileError(_("An edition of this profile is still being worked on."))
+    latest_adopted = (
+        editions.filter(status=ProfileEdition.Status.ADOPTED)
+        .order_by("-number")
+        .first()
+    )
+    if latest_adopted is not None:
+        return profile_edition_continue(
+            user=user, edition=latest_adopted, ref_date=ref_date, title=title
+        )
+    return _edition_new(
+        user=user, profile=profile, ref_date=ref_date, title=title, based_on=None
+    )
+
+
+def _edition_new(*, user, profile, ref_date, title, based_on) -> ProfileEdition:
+    dates = profile_ref_dates()
+    if ref_date is not None and ref_date not in dates:
+        raise ProfileError(
+            _("There are no population figures for this reference date.")
+        )
+    number = (profile.editions.aggregate(n=Max("number"))["n"] or 0) + 1
+    edition = ProfileEdition(
+        profile=profile,
+        number=number,
+        title=title,
+        # Fixed at creation, so the draft and its later adoption show the same date.
+        ref_date=ref_date or (dates[-1] if dates else None),
+        based_on=based_on,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+    edition.full_clean()
+    edition.save()
+    return edition
+
+
+@transaction.atomic
+def profile_edition_continue(
+    *,
+    user,
+    edition: ProfileEdition,
+    ref_date: date | None = None,
+    title: str = "",
+) -> ProfileEdition:
+    """A Fortschreibung: a new draft with fresh data and the adopted edition's texts.
+
+    Goals, their measures and the assessments are copied; each copied goal points
+    back to its origin, so editions can be compared goal by goal.
+    """
+    _require_edit(user=user, edition=edition)
+    if not edition.is_frozen:
+        raise ProfileError(
+            _("Only an adopted edition can be continued (Fortschreibung).")
+        )
+    profile = Profile.objects.select_for_update().get(pk=edition.profile_id)
+    if profile.editions.exclude(status=ProfileEdition.Status.ADOPTED).exists():
+        raise ProfileError(_("An edition of this profile is still being worked on."))
+    new = _edition_new(
+        user=user,
+        profile=profile,
+        ref_date=ref_date,
+        title=title or edition.title,
+        based_on=edition,
+    )
+    for goal in edition.goals.prefetch_related("measures").order_by("sort_order", "pk"):
+        copy = Goal.objects.create(
+            edition=new,
+            theme=goal.theme,
+            text=goal.text,
+            department=goal.department,
+            priority=goal.priority,
+            status=goal.status,
+            indicators=list(goal.indicators or []),
+            origin=goal,
+            sort_order=goal.sort_order,
+        )
+        Measure.objects.bulk_create(
+            Measure(
+                goal=copy,
+                text=m.text,
+                department=m.department,
+                status=m.status,
+                due=m.due,
+                sort_order=m.sort_order,
+            )
+            for m in goal.measures.all()
+        )
+    Assessment.objects.bulk_create(
+        Assessment(
+            edition=new, department=a.department, text=a.text, sort_order=a.sort_order
+        )
+        for a in edition.assessments.order_by("sort_order", "pk")
+    )
+    return new
+
+
+@transaction.atomic
+def profile_edition_update(
+    *, user, edition: ProfileEdition, title: str, ref_date: date | None
+) -> ProfileEdition:
+    """Change title and data reference date of an edition that is not adopted."""
+    _require_edit(user=user, edition=edition)
+    _require_open(edition)
+    if ref_date is not None and ref_date not in profile_ref_dates():
+        raise ProfileError(
+            _("There are no population figures for this reference date.")
+        )
+    edition.title = title
+    edition.ref_date = ref_date
+    edition.full_clean()
+    edition.save()
+    return edition
+
+
+# Allowed workflow steps: from → to.
+TRANSITIONS = {
+    ProfileEdition.Status.DRAFT: {ProfileEdition.Status.REVIEW},
+    ProfileEdition.Status.REVIEW: {
+        ProfileEdition.Status.DRAFT,
+        ProfileEdition.Status.ADOPTED,
+    },
+    ProfileEdition.Status.ADOPTED: set(),
+}
+
+
+@transaction.atomic
+def profile_edition_transition(
+    *,
+    user,
+    edition: ProfileEdition,
+    status: str,
+    adopted_on: date | None = None,
+    decision_reference: str = "",
+) -> ProfileEdition:
+    """Move an edition draft → in review → adopted (or back to draft from review).
+
+    Adoption needs the date and the Bezirksamt decision; it freezes the analysis
+    as generated at this moment, so later imports do not change the edition.
+    """
+    _require_edit(user=user, edition=edition)
+    edition = ProfileEdition.objects.select_for_update().get(pk=edition.pk)
+    target = ProfileEdition.Status(status)
+    if target not in TRANSITIONS[ProfileEdition.Status(edition.status)]:
+        raise ProfileError(
+            _("An edition cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": edition.get_status_display(), "to": target.label}
+        )
+    if target == ProfileEdition.Status.ADOPTED:
+        errors = {}
+        if adopted_on is None:
+            errors["adopted_on"] = _("Please give the date of adoption.")
+        if not decision_reference.strip():
+            errors["decision_reference"] = _(
+                "Please give the reference of the Bezirksamt decision."
+            )
+        if errors:
+            raise ProfileError(errors)
+        edition.adopted_on = adopted_on
+        edition.decision_reference = decision_reference.strip()
+        edition.analysis_snapshot = profile_analysis_build(
+            region=edition.region, ref_date=edition.ref_date
+        )
+    edition.status = target
+    edition.full_clean()
+    edition.save()
+    return edition
+
+
+# --- goals, measures, assessments ----------------------------------------------
+
+
+def _indicator_keys(keys) -> list[str]:
+    from datapool.models import Indicator
+
+    keys = [k for k in dict.fromkeys(keys or []) if k]
+    known = set(
+        Indicator.objects.filter(variable__key__in=keys).values_list(
+            "variable__key", flat=True
+        )
+    )
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ProfileError(
+            {"indicators": _("Unknown indicator(s): %s") % ", ".join(unknown)}
+        )
+    return keys
+
+
+@transaction.atomic
+def goal_save(
+    *,
+    user,
+    edition: ProfileEdition,
+    theme: str,
+    text: str,
+    department: str,
+    priority: str = "medium",
+    status: str = "open",
+    indicators: list[str] | None = None,
+    goal: Goal | None = None,
+) -> Goal:
+    """Create a goal in the edition, or update ``goal`` (which must belong to it)."""
+    _require_edit(user=user, edition=edition)
+    _require_open(edition)
+    if goal is None:
+        order = edition.goals.aggregate(n=Max("sort_order"))["n"]
+        goal = Goal(edition=edition, sort_order=(order or 0) + 1)
+    elif goal.edition_id != edition.pk:
+        raise ProfileError(_("The goal belongs to another edition."))
+    goal.theme = theme
+    goal.text = text.strip()
+    goal.department = department.strip()
+    goal.priority = priority
+    goal.status = status
+    goal.indicators = _indicator_keys(indicators)
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_delete(*, user, goal: Goal) -> None:
+    """Remove a goal and its measures from an edition that is not adopted."""
+    _require_edit(user=user, edition=goal.edition)
+    _require_open(goal.edition)
+    goal.delete()
+
+
+@transaction.atomic
+def measure_save(
+    *,
+    user,
+    goal: Goal,
+    text: str,
+    department: str = "",
+    status: str = "planned",
+    due: date | None = None,
+    measure: Measure | None = None,
+) -> Measure:
+    """Create a measure for the goal, or update ``measure`` (of the same goal)."""
+    _require_edit(user=user, edition=goal.edition)
+    _require_open(goal.edition)
+    if measure is None:
+        order = goal.measures.aggregate(n=Max("sort_order"))["n"]
+        measure = Measure(goal=goal, sort_order=(order or 0) + 1)
+    elif measure.goal_id != goal.pk:
+        raise ProfileError(_("The measure belongs to another goal."))
+    measure.text = text.strip()
+    measure.department = department.strip()
+    measure.status = status
+    measure.due = due
+    measure.full_clean()
+    measure.save()
+    return measure
+
+
+@transaction.atomic
+def measure_delete(*, user, measure: Measure) -> None:
+    _require_edit(user=user, edition=measure.goal.edition)
+    _require_open(measure.goal.edition)
+    measure.delete()
+
+
+@transaction.atomic
+def assessment_save(
+    *,
+    user,
+    edition: ProfileEdition,
+    department: str,
+    text: str,
+    assessment: Assessment | None = None,
+) -> Assessment:
+    """Create or update a department's assessment of an edition not yet adopted."""
+    _require_edit(user=user, edition=edition)
+    _require_open(edition)
+    if assessment is None:
+        order = edition.assessments.aggregate(n=Max("sort_order"))["n"]
+        assessment = Assessment(edition=edition, sort_order=(order or 0) + 1)
+    elif assessment.edition_id != edition.pk:
+        raise ProfileError(_("The assessment belongs to another edition."))
+    assessment.department = department.strip()
+    assessment.text = text.strip()
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_delete(*, user, assessment: Assessment) -> None:
+    _require_edit(user=user, edition=assessment.edition)
+    _require_open(assessment.edition)
+    assessment.delete()
