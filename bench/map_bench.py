@@ -1,17 +1,19 @@
 """Choropleth request for 542 Planungsräume against the raw PostGIS query.
 
 Measures, in one run and on the same database, N warm requests of
-``/api/maps/values/`` (through Django's test client with a logged-in user, so
-routing, middleware, session authentication, DRF, classification and JSON are
-included) beside N runs of the SQL of ``observation_values`` executed directly
-with psycopg (no Django), and, as a reference for the fixed cost of the stack,
-``/api/values/`` for the same data. Prints median, p95 and the ratio to the raw
-query (goal ≤ 1.5×), and the size of the Planungsraum geometry raw and gzip
-(goal ≤ 400 KB).
+``/api/maps/values/`` (through Django's test client with a logged-in planner, so
+routing, middleware, session authentication, role and confidentiality checks,
+DRF, classification and JSON are included on the first request; warm requests
+of a recently verified session are answered from the rendered-response cache
+after one data-version query) beside N runs of the SQL of ``observation_values``
+executed directly with psycopg (no Django), and, as a reference for the fixed
+cost of the stack, ``/api/values/`` for the same data. Prints median, p95 and
+the ratio to the raw query (goal ≤ 1.5×), and the size of the Planungsraum
+geometry raw and gzip (goal ≤ 400 KB).
 
 Needs a database with the demo data (``migrate``, ``lor_import``, ``datapool_demo``):
 
-    DATABASE_URL=postgis://127.0.0.1:5432/prisma_helper_f \\
+    DATABASE_URL=postgis://127.0.0.1:5432/prisma \\
         .venv/bin/python bench/map_bench.py [--n 50] [--variable E_E] [--method ...]
 """
 
@@ -70,7 +72,11 @@ def main() -> None:
     assert LorUnit._meta.db_table == "lor_lorunit"
     variable = Variable.objects.get(key=args.variable)
     ref_date = variable_latest_date(variable=variable, level="planungsraum")
+    from prisma.access import Role, user_assign
+
+    # The everyday viewer: a planner, who sees confidentiality-protected values.
     user, _ = get_user_model().objects.get_or_create(username="map-bench")
+    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     url = "/api/maps/values/"

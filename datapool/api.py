@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -15,11 +18,20 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lor.models import LorUnit
+from prisma.access import (
+    Role,
+    import_run_visible_q,
+    variable_visible_q,
+    variables_require_visible,
+)
+from prisma.permissions import CanImport, RolePermission
+from prisma.response_cache import CachedReadMixin
 
 from .models import ImportRun, Indicator, Variable
 from .selectors import (
@@ -107,18 +119,71 @@ class VariableListApi(ListAPIView):
     def get_queryset(self):
         query = VariableQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return variable_list(**query.validated_data)
+        return variable_list(**query.validated_data).filter(
+            variable_visible_q(self.request.user)
+        )
+
+
+class VariableEditSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    theme = serializers.ChoiceField(
+        choices=Variable._meta.get_field("theme").choices, required=False
+    )
+    definition = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    source = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    license = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    delivery_cycle = serializers.ChoiceField(
+        choices=Variable.DeliveryCycle.choices, required=False
+    )
+    metadata_complete = serializers.BooleanField(required=False)
+    released = serializers.BooleanField(required=False)
 
 
 class VariableDetailApi(RetrieveAPIView):
+    """GET one variable; PATCH its documentation or release (owners only)."""
+
     serializer_class = VariableSerializer
     lookup_field = "key"
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
         try:
-            return variable_get(key=self.kwargs["key"])
+            variable = variable_get(key=self.kwargs["key"])
         except Variable.DoesNotExist as exc:
             raise NotFound("Variable unbekannt.") from exc
+        if not Variable.objects.filter(
+            variable_visible_q(self.request.user), pk=variable.pk
+        ).exists():
+            raise NotFound("Variable unbekannt.")
+        return variable
+
+    @extend_schema(
+        summary="Edit a variable's documentation or release it",
+        request=VariableEditSerializer,
+        responses={200: VariableSerializer, 403: None, 404: None},
+    )
+    def patch(self, request: Request, key: str) -> Response:
+        from .services.catalogue import variable_release, variable_update
+
+        variable = self.get_object()
+        data = VariableEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        released = fields.pop("released", None)
+        try:
+            variable = variable_update(
+                user=request.user, variable=variable, data=fields
+            )
+            if released is not None:
+                variable = variable_release(
+                    user=request.user, variable=variable, released=released
+                )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        return Response(VariableSerializer(variable).data)
 
 
 LEVEL_HELP = (
@@ -149,12 +214,15 @@ VALUE_ROWS = inline_serializer(
         ),
         "incomplete": serializers.BooleanField(),
         "aggregate": serializers.BooleanField(),
+        "contains_suppressed": serializers.BooleanField(
+            help_text="A shown total over values suppressed for confidentiality."
+        ),
         "note": serializers.CharField(),
     },
 )
 
 
-class ValuesApi(APIView):
+class ValuesApi(CachedReadMixin, APIView):
     @extend_schema(
         summary="Values of one variable for every unit of a level",
         parameters=[
@@ -193,7 +261,8 @@ class ValuesApi(APIView):
         data = query.validated_data
         try:
             variable = variable_get(key=data["variable"])
-        except Variable.DoesNotExist as exc:
+            variables_require_visible(user=request.user, keys=[variable.key])
+        except (Variable.DoesNotExist, Http404) as exc:
             raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
         dates = variable_dates(variable=variable, level=data["level"])
         ref_date = data.get("date") or (dates[-1] if dates else None)
@@ -205,10 +274,13 @@ class ValuesApi(APIView):
                 }
             )
         if data.get("compare"):
-            return self._change(variable, data, ref_date, dates)
+            return self._change(variable, data, ref_date, dates, request.user)
         rows = (
             observation_values(
-                variable=variable, level=data["level"], ref_date=ref_date
+                variable=variable,
+                level=data["level"],
+                ref_date=ref_date,
+                viewer=request.user,
             )
             if ref_date
             else []
@@ -227,6 +299,7 @@ class ValuesApi(APIView):
                         "status": r.status,
                         "incomplete": r.incomplete,
                         "aggregate": r.is_aggregate,
+                        "contains_suppressed": r.contains_suppressed,
                         "note": r.note,
                     }
                     for r in rows
@@ -234,7 +307,7 @@ class ValuesApi(APIView):
             }
         )
 
-    def _change(self, variable, data, ref_date, dates) -> Response:
+    def _change(self, variable, data, ref_date, dates, viewer) -> Response:
         if data["compare"] not in dates:
             raise ValidationError(
                 {"compare": "Für diesen Vergleichsstichtag gibt es keine Werte."}
@@ -256,6 +329,7 @@ class ValuesApi(APIView):
             ref_date=ref_date,
             base_date=data["compare"],
             kind=kind,
+            viewer=viewer,
         )
         return Response(
             {
@@ -265,7 +339,10 @@ class ValuesApi(APIView):
                 "compare": data["compare"],
                 "dates": dates,
                 "change_unit": "Prozentpunkte" if kind == "share" else "%",
-                "results": [{**r, "aggregate": False, "note": ""} for r in rows],
+                "results": [
+                    {**r, "aggregate": False, "contains_suppressed": False, "note": ""}
+                    for r in rows
+                ],
             }
         )
 
@@ -330,15 +407,96 @@ class ImportRunStatusSerializer(serializers.ModelSerializer):
 
 class ImportRunStatusApi(RetrieveAPIView):
     serializer_class = ImportRunStatusSerializer
+    permission_classes = [RolePermission]
+    allowed_roles = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
 
     def get_object(self):
         from .services.imports import import_runs_fail_stale
 
         import_runs_fail_stale()
         try:
-            return import_run_get(pk=self.kwargs["pk"])
+            run = import_run_get(pk=self.kwargs["pk"])
         except ImportRun.DoesNotExist as exc:
             raise NotFound("Import unbekannt.") from exc
+        if not ImportRun.objects.filter(
+            import_run_visible_q(self.request.user), pk=run.pk
+        ).exists():
+            raise NotFound("Import unbekannt.")
+        return run
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(
+        choices=[
+            c
+            for c in ImportRun.Kind.choices
+            if c[0] not in (ImportRun.Kind.TABLE, ImportRun.Kind.COMPUTATION)
+        ],
+        required=False,
+    )
+    district = serializers.RegexField(r"^\d{2}$", required=False)
+
+
+class ImportRunCreateApi(APIView):
+    """Upload a file for import (AfS matrix, MSS table, point data).
+
+    Coordinators upload for their own district (the default); Berlin-wide data
+    (no district) only administrators. Tables need the column mapping of the UI.
+    """
+
+    permission_classes = [IsAuthenticated, CanImport]
+
+    @extend_schema(
+        summary="Upload a file for import",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportRunStatusSerializer, 400: None, 403: None},
+    )
+    def post(self, request: Request) -> Response:
+
+        from .forms import ImportUploadForm
+        from .services.detect import detect_kind
+        from .services.imports import import_run_create, import_run_enqueue
+
+        data = ImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        district = None
+        if code := data.validated_data.get("district"):
+            district = LorUnit.objects.filter(
+                level=LorUnit.Level.BEZIRK, code=code
+            ).first()
+            if district is None:
+                raise ValidationError({"district": "Diesen Bezirk gibt es nicht."})
+        form = ImportUploadForm(files={"file": data.validated_data["file"]}, data={})
+        if not form.is_valid():
+            raise ValidationError(form.errors.get_json_data())
+        upload = form.cleaned_data["file"]
+        try:
+            run = import_run_create(
+                kind=data.validated_data.get("kind") or ImportRun.Kind.TABLE,
+                upload=upload,
+                original_name=upload.name,
+                user=request.user,
+                district=district,
+                status=ImportRun.Status.DRAFT,
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+        if not data.validated_data.get("kind"):
+            kind = detect_kind(Path(run.file.path), run.original_name)
+            ImportRun.objects.filter(pk=run.pk).update(kind=kind)
+            run.kind = kind
+        if run.kind == ImportRun.Kind.TABLE:
+            run.delete()
+            raise ValidationError(
+                {
+                    "file": "Tabellen bitte über die Oberfläche importieren "
+                    "(Zuordnung der Spalten)."
+                }
+            )
+        import_run_enqueue(import_run=run)
+        run.refresh_from_db()
+        return Response(ImportRunStatusSerializer(run).data, status=201)
 
 
 class FacilityLayerListApi(APIView):

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datapool.api import LEVEL_HELP, ValuesApi
-from datapool.selectors import datapool_version
+from prisma.response_cache import CachedReadMixin
 
 from .classify import (
     DEFAULT_PALETTE,
@@ -38,41 +34,7 @@ from .geometry import GeometryLevelError, lor_web_geometry
 DEFAULT_CHANGE_PALETTE = "RdBu"
 
 
-class _RenderedCache:
-    """A small per-process LRU of rendered map responses."""
-
-    def __init__(self, size: int = 256):
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_RENDERED = _RenderedCache()
-
-
-def _cache_key(params) -> tuple:
-    return (
-        get_language(),
-        tuple(sorted((k, tuple(v)) for k, v in params.lists())),
-        datapool_version(),
-    )
-
-
-class GeometryApi(APIView):
+class GeometryApi(CachedReadMixin, APIView):
     @extend_schema(
         summary="Simplified web geometry of a level (GeoJSON, EPSG:4326)",
         description=(
@@ -179,18 +141,6 @@ LEGEND = inline_serializer(
 class MapValuesApi(ValuesApi):
     """The values of /api/values/ (same query, same selectors) with map classes."""
 
-    def dispatch(self, request, *args, **kwargs):
-        # Warm requests (the same map again: back on the time slider, another
-        # planner on the same view) are answered from rendered bytes before DRF's
-        # machinery; the key holds the data version, so a finished import
-        # invalidates them. Only browser sessions take this path; token clients and
-        # anonymous requests go through DRF's authentication as usual.
-        if request.method == "GET" and request.user.is_authenticated:
-            cached = _RENDERED.get(_cache_key(request.GET))
-            if cached is not None:
-                return HttpResponse(cached, content_type="application/json")
-        return super().dispatch(request, *args, **kwargs)
-
     @extend_schema(
         summary="Classified values of one variable for a choropleth map",
         description=(
@@ -254,12 +204,9 @@ class MapValuesApi(ValuesApi):
             )
         },
     )
-    def get(self, request: Request) -> HttpResponse:
-        key = _cache_key(request.query_params)
-        response = self._classified(request)
-        rendered = JSONRenderer().render(response.data)
-        _RENDERED.put(key, rendered)
-        return HttpResponse(rendered, content_type="application/json")
+    def get(self, request: Request) -> Response:
+        # Warm requests are answered by ValuesApi's CachedReadMixin.
+        return self._classified(request)
 
     def _classified(self, request: Request) -> Response:
         query = MapValuesQuery(data=request.query_params)
