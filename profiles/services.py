@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from lor.models import LorUnit
 from prisma.access import require_district_edit
+from prisma.audit import audit_record
+from prisma.models import AuditEvent
 
 from .models import Assessment, Goal, Measure, Profile, ProfileEdition
 from .selectors import profile_analysis_build, profile_ref_dates
@@ -232,9 +234,21 @@ def profile_edition_transition(
         edition.analysis_snapshot = profile_analysis_build(
             region=edition.region, ref_date=edition.ref_date
         )
+    previous = edition.status
     edition.status = target
     edition.full_clean()
     edition.save()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.STATUS,
+        obj=edition,
+        details={
+            "from": previous,
+            "to": target.value,
+            "adopted_on": adopted_on.isoformat() if adopted_on else None,
+            "decision_reference": edition.decision_reference,
+        },
+    )
     return edition
 
 

@@ -133,6 +133,16 @@ def test_adopted_edition_refuses_edits(indicators_2024, planner_mitte):
         )
     with pytest.raises(ProfileError):
         profile_edition_transition(user=planner_mitte, edition=edition, status="draft")
+    from prisma.models import AuditEvent
+
+    steps = AuditEvent.objects.filter(
+        action=AuditEvent.Action.STATUS, object_id=str(edition.pk)
+    ).order_by("pk")
+    assert [(e.user, e.details["to"]) for e in steps] == [
+        (planner_mitte, "review"),
+        (planner_mitte, "adopted"),
+    ]
+    assert steps.last().details["decision_reference"] == "BA-Beschluss 12/2025"
     assert edition.goals.count() == 1
 
 
