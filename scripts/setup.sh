@@ -58,9 +58,12 @@ if (( ${#missing[@]} )); then
 fi
 
 PY=${PYTHON:-python3}
-if [[ ! -x .venv/bin/python ]]; then
+if [[ ! -x .venv/bin/python || ! -x .venv/bin/pip ]]; then
+  # A venv without pip is what an interrupted creation leaves behind.
   log "creating the Python virtual environment in .venv"
+  rm -rf .venv
   "$PY" -m venv .venv
+  rm -f var/.deps-*
 fi
 extras="."; [[ $WITH_TEST == 1 ]] && extras=".[dev]"
 stamp="var/.deps-$(sha256sum pyproject.toml | cut -c1-16)-$WITH_TEST"
