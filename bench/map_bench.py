@@ -72,7 +72,7 @@ def main() -> None:
     assert LorUnit._meta.db_table == "lor_lorunit"
     variable = Variable.objects.get(key=args.variable)
     ref_date = variable_latest_date(variable=variable, level="planungsraum")
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
 
     # The everyday viewer: a planner, who sees confidentiality-protected values.
     user, _ = get_user_model().objects.get_or_create(username="map-bench")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.gis import admin as gis_admin
 
-from prisma.admin import AuditedAdminMixin
+from core.admin import AuditedAdminMixin
 
 from .models import (
     Coverage,

@@ -23,15 +23,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lor.models import LorUnit
-from prisma.access import (
-    Role,
+from core.access import Role
+from core.permissions import CanImport, RolePermission
+from datapool.access import (
     import_run_visible_q,
     variable_visible_q,
     variables_require_visible,
 )
-from prisma.permissions import CanImport, RolePermission
-from prisma.response_cache import CachedReadMixin
+from datapool.response_cache import CachedReadMixin
+from lor.models import LorUnit
 
 from .models import ImportRun, Indicator, Variable
 from .selectors import (

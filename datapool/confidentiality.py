@@ -60,7 +60,8 @@ ACCESS_FULL = "full"
 ACCESS_PROTECTED = "protected"
 
 
-def _confidential_q() -> Q:
+def confidential_q() -> Q:
+    """Variables whose own rule suppresses small counts (a filter on ``Variable``)."""
     return Q(confidentiality=Confidentiality.SMALL_COUNTS) | Q(
         confidentiality=Confidentiality.AUTO,
         value_type=Variable.ValueType.COUNT,
@@ -81,7 +82,7 @@ def variable_is_confidential(*, variable: Variable) -> bool:
 
 def confidentiality_full_access(*, user: Any, variable: Variable) -> bool:
     """Whether the user sees the variable's raw values: admins, owning coordinator."""
-    from prisma.access import Role, user_bezirk_code, user_role
+    from core.access import Role, user_bezirk_code, user_role
 
     role = user_role(user)
     if role == Role.ADMIN:
@@ -94,7 +95,7 @@ def confidentiality_full_access(*, user: Any, variable: Variable) -> bool:
 
 def viewer_access_class(*, user: Any) -> str:
     """A key that is equal for viewers who see the same values (for caches)."""
-    from prisma.access import Role, user_bezirk_code, user_role
+    from core.access import Role, user_bezirk_code, user_role
 
     role = user_role(user)
     if role == Role.ADMIN:
@@ -214,7 +215,7 @@ def governing_variables(*, variable: Variable) -> list[Variable]:
     """
     confidential = {
         v.id: v
-        for v in Variable.objects.filter(_confidential_q()).select_related("district")
+        for v in Variable.objects.filter(confidential_q()).select_related("district")
     }
     if not confidential:
         return []

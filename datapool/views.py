@@ -10,10 +10,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from prisma.access import (
-    Role,
-    RoleRequiredMixin,
-    data_edit_allowed,
+from core.access import Role, RoleRequiredMixin, data_edit_allowed
+from datapool.access import (
     import_run_visible_q,
     require_import_run_edit,
     require_variable_edit,

@@ -5,9 +5,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from explorer.api import SelectionTableApi
 from lor.api import CustomAreaSetListApi
-from prisma.analysis.api import SelectionTableApi
-from prisma.audit_views import AuditEventListView
 
 from . import views
 
@@ -21,17 +20,17 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/lor/", include("lor.api_urls")),
-    path("api/maps/", include("prisma.maps.urls")),
+    path("api/maps/", include("explorer.maps.urls")),
     path("api/areas/", CustomAreaSetListApi.as_view(), name="api-area-sets"),
     path(
         "api/analysis/table/", SelectionTableApi.as_view(), name="api-selection-table"
     ),
-    path("api/queries/", include("prisma.queries.api_urls")),
+    path("api/queries/", include("queries.api_urls")),
     path("api/profiles/", include("profiles.api_urls")),
     path("api/", include("datapool.api_urls")),
     path("datapool/", include("datapool.urls")),
-    path("analysis/", include("prisma.analysis.urls")),
-    path("queries/", include("prisma.queries.urls")),
+    path("analysis/", include("explorer.urls")),
+    path("queries/", include("queries.urls")),
     path("profiles/", include("profiles.urls")),
     # The schema and its docs describe staff-only endpoints: sign-in required.
     path(
@@ -47,6 +46,6 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    path("audit/", AuditEventListView.as_view(), name="audit-list"),
+    path("audit/", include("core.urls")),
     path("", include("lor.urls")),
 ]

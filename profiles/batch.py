@@ -280,7 +280,7 @@ def profile_batch_visible(*, status: dict, user) -> bool:
 
     Batches without a requester (started by a script) are the administrators'.
     """
-    from prisma.access import Role, user_role
+    from core.access import Role, user_role
 
     if user is None or not user.is_authenticated:
         return False

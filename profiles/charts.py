@@ -18,9 +18,9 @@ import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from explorer.exports import _german_tick
+from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
-from prisma.analysis.exports import _german_tick
-from prisma.maps.geometry import lor_simplify
 
 # Print resolution: enough for 9 pt text on paper, cheap to encode and embed.
 DPI = 110

@@ -217,7 +217,7 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
     minimum denominator (no value is shown); ``suppressed`` that an input is
     suppressed (statistical secrecy); ``missing`` that there is no data.
     """
-    from prisma.analysis.charts import AGE_BANDS, age_band_label
+    from explorer.charts import AGE_BANDS, age_band_label
 
     bezirk = LorUnit.objects.get(
         scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=region.code[:2]

@@ -1,7 +1,7 @@
 """Writes of Bezirksregionenprofile: editions, goals, measures, assessments, workflow.
 
 Every service that writes checks the district rule itself
-(``prisma.access.require_district_edit``), so the browser, the API and the shell
+(``core.access.require_district_edit``), so the browser, the API and the shell
 enforce the same rule; views translate ``PermissionDenied`` into 403. An adopted
 edition is frozen: its analysis is stored as it was on adoption and every edit of
 it is refused.
@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from core.access import require_district_edit
+from core.audit import audit_record
+from core.models import AuditEvent
 from lor.models import LorUnit
-from prisma.access import require_district_edit
-from prisma.audit import audit_record
-from prisma.models import AuditEvent
 
 from .models import Assessment, Goal, Measure, Profile, ProfileEdition
 from .selectors import profile_analysis_build, profile_ref_dates

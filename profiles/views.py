@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.access import district_edit_allowed
 from lor.models import LorUnit
-from prisma.access import district_edit_allowed
 
 from . import services
 from .forms import (

@@ -52,7 +52,7 @@ def ewr_imported(db):
 
 def make_user(django_user_model, username: str, role, bezirk_code: str | None):
     """A user with exactly one PRISMA role (and district), like the admin assigns."""
-    from prisma.access import user_assign
+    from core.access import user_assign
 
     user = django_user_model.objects.create_user(
         username=username, password="geheim-123"
@@ -64,7 +64,7 @@ def make_user(django_user_model, username: str, role, bezirk_code: str | None):
 @pytest.fixture
 def user(django_user_model, lor_units):
     """The everyday user of the tests: a planner of Bezirk 01 (Mitte)."""
-    from prisma.access import Role
+    from core.access import Role
 
     return make_user(django_user_model, "planerin", Role.PLANNER, "01")
 
@@ -72,7 +72,7 @@ def user(django_user_model, lor_units):
 @pytest.fixture
 def coordinator(django_user_model, lor_units):
     """A data coordinator of Bezirk 01, who may upload and edit Mitte's data."""
-    from prisma.access import Role
+    from core.access import Role
 
     return make_user(django_user_model, "koordination01", Role.COORDINATOR, "01")
 
@@ -80,7 +80,7 @@ def coordinator(django_user_model, lor_units):
 @pytest.fixture
 def administrator(django_user_model, lor_units):
     """An administrator (PRISMA group, no superuser flag)."""
-    from prisma.access import Role
+    from core.access import Role
 
     return make_user(django_user_model, "verwaltung", Role.ADMIN, None)
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from core.audit import audit_record
+from core.models import AuditEvent
+from datapool.access import require_variable_edit
 from lor.models import LorUnit
-from prisma.access import require_variable_edit
-from prisma.audit import audit_record
-from prisma.models import AuditEvent
 
 from ..models import Supplier, Variable
 from .parsing import VariableSpec
@@ -146,7 +146,7 @@ def variable_update(*, user, variable: Variable, data: dict) -> Variable:
     """The variable's documentation changed by someone allowed to, and audited.
 
     Raises ``PermissionDenied`` for users who may not edit the variable's data
-    (see ``prisma.access.data_edit_allowed``) and ``ValidationError`` for bad values.
+    (see ``core.access.data_edit_allowed``) and ``ValidationError`` for bad values.
     """
     require_variable_edit(user=user, variable=variable)
     # Compare with the stored row: a bound ModelForm already changed ``variable``.

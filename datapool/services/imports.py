@@ -14,10 +14,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
+from core.models import AuditEvent
+from datapool.access import require_import_run_edit
 from lor.models import LorUnit
-from prisma.access import require_import_run_edit
-from prisma.audit import audit_record
-from prisma.models import AuditEvent
 
 from ..models import Coverage, Delivery, ImportRun, Observation, Variable
 from .aggregation import observations_aggregate
@@ -118,7 +118,7 @@ def import_run_create(
 
 
 def _upload_district(*, user, district: LorUnit | None) -> LorUnit | None:
-    from prisma.access import (
+    from core.access import (
         Role,
         import_allowed,
         require_data_edit,

@@ -29,7 +29,10 @@ INSTALLED_APPS = [
     "leaflet",
     "prisma",
     "lor",
+    "core",
     "datapool",
+    "explorer",
+    "queries",
     "profiles",
 ]
 

@@ -20,7 +20,7 @@ def planner(django_user_model, lor_units):
         "06200318=06200418",
         verbosity=0,
     )
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
 
     user = django_user_model.objects.create_user(
         username="planerin", password="Karte-2024!"

@@ -20,7 +20,7 @@ def planner(django_user_model, lor_units):
         "06200318=06200418",
         verbosity=0,
     )
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
 
     user = django_user_model.objects.create_user(
         username="planerin", password="Karte-2024!"
@@ -161,7 +161,7 @@ def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, pla
     page.wait_for_url(permalink)
     body = page.content()
     assert "Drucksache 19/12345" in body and "Stülerstraße" in body and "3.580" in body
-    from prisma.models import SavedQuery
+    from queries.models import SavedQuery
 
     saved = SavedQuery.objects.get()
     assert saved.presentation["method"] == "quantiles"

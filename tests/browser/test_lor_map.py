@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def planner(django_user_model, lor_units):
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
 
     user = django_user_model.objects.create_user(
         username="planerin", password="Karte-2024!"

@@ -12,7 +12,7 @@ REGION = "011001"  # Tiergarten Süd, Mitte
 def planner(django_user_model, lor_units):
     from django.core.management import call_command
 
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
     from tests.conftest import SHARED_DATA
     from tests.profiles.conftest import indicators_compute
 

@@ -15,7 +15,7 @@ T2 = SHARED_DATA / "einwohner_plr_2024-12-31_t2_altersgruppen.csv"
 
 @pytest.fixture
 def planner(django_user_model, lor_units):
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
 
     # Berlin-wide tables are uploaded by administrators (issue 7 roles).
     user = django_user_model.objects.create_user(

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
+from core.access import Role
 from datapool.confidentiality import pattern_compute
 from datapool.models import Confidentiality, Indicator, Observation, Variable
 from datapool.selectors import observation_values
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
 from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
-from prisma.access import Role
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

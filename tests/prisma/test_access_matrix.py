@@ -25,13 +25,13 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core.access import Role, user_assign
 from datapool.models import ImportRun, Observation, Variable
 from datapool.services.imports import import_run_create
 from lor.models import CustomAreaSet, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
-from prisma.access import Role, user_assign
-from prisma.models import SavedQuery
-from prisma.queries.services import saved_query_create
+from queries.models import SavedQuery
+from queries.services import saved_query_create
 
 pytestmark = pytest.mark.django_db
 
@@ -754,7 +754,7 @@ def _admin_expectation(name: str, route: str) -> list[Call] | None:
     app_model, _sep, action = name.removeprefix("admin:").rpartition("_")
     model = _admin_model(app_model)
     label = model._meta.label_lower if model is not None else ""
-    read_only = label == "prisma.auditevent"
+    read_only = label == "core.auditevent"
     if action == "changelist":
         return [Call(expect=denied)]
     if action == "add":

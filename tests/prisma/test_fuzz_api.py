@@ -19,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis.generation.modes import GenerationMode
 
-from prisma.maps.classify import METHODS, PALETTES
+from explorer.maps.classify import METHODS, PALETTES
 
 pytestmark = pytest.mark.django_db
 

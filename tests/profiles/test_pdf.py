@@ -128,7 +128,7 @@ def test_kurzprofil_fits_two_pages_for_every_region_of_a_district(
 def test_edition_pdf_carries_goals_and_measures(
     indicators_2024, client, django_user_model, artifacts
 ):
-    from prisma.access import Role, user_assign
+    from core.access import Role, user_assign
     from profiles.selectors import profile_region_get
     from profiles.services import goal_save, measure_save, profile_edition_create
 

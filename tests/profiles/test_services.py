@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.access import Role, user_assign
 from datapool.models import Observation
-from prisma.access import Role, user_assign
 from profiles.models import Goal
 from profiles.selectors import (
     profile_document,
@@ -133,7 +133,7 @@ def test_adopted_edition_refuses_edits(indicators_2024, planner_mitte):
         )
     with pytest.raises(ProfileError):
         profile_edition_transition(user=planner_mitte, edition=edition, status="draft")
-    from prisma.models import AuditEvent
+    from core.models import AuditEvent
 
     steps = AuditEvent.objects.filter(
         action=AuditEvent.Action.STATUS, object_id=str(edition.pk)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from prisma.access import Role, user_assign
+from core.access import Role, user_assign
 from profiles.models import Goal, ProfileEdition
 from profiles.selectors import profile_region_get
 from profiles.services import goal_save, profile_edition_create

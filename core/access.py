@@ -1,0 +1,244 @@
+"""Who may do what: roles, districts and the object-level rules of PRISMA.
+
+Views, API views and services all ask these functions, so the UI and the API
+enforce the same rules. Roles are Django groups (names below); the district of
+a staff member is ``StaffProfile.bezirk``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    COORDINATOR = "coordinator", _("Data coordinator")
+    PLANNER = "planner", _("Planner")
+    GUEST = "guest", _("Guest reviewer")
+
+
+# Group names as administrators see them in the admin.
+ROLE_GROUPS: dict[Role, str] = {
+    Role.ADMIN: "Administration",
+    Role.COORDINATOR: "Datenkoordination",
+    Role.PLANNER: "Planung",
+    Role.GUEST: "Gastbegutachtung",
+}
+_ORDER = [Role.ADMIN, Role.COORDINATOR, Role.PLANNER, Role.GUEST]
+
+
+def user_role(user) -> Role | None:
+    """The strongest role of a signed-in user; ``None`` for anonymous users.
+
+    Superusers are administrators; users without any PRISMA group are guests.
+    """
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    cached = getattr(user, "_prisma_role", None)
+    if cached is not None:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    # Least privilege: a signed-in user without a PRISMA group is a guest.
+    role = next((r for r in _ORDER if ROLE_GROUPS[r] in names), Role.GUEST)
+    user._prisma_role = role
+    return role
+
+
+def user_bezirk_code(user) -> str | None:
+    """The 2-digit key of the user's district, or ``None`` (Berlin-wide)."""
+    if user is None or not user.is_authenticated:
+        return None
+    profile = getattr(user, "staff_profile", None) if _has_profile(user) else None
+    return profile.bezirk.code if profile and profile.bezirk_id else None
+
+
+def _has_profile(user) -> bool:
+    from .models import StaffProfile
+
+    try:
+        user.staff_profile  # noqa: B018 - loads and caches the relation
+    except StaffProfile.DoesNotExist:
+        return False
+    return True
+
+
+def district_edit_allowed(*, user, bezirk_code: str) -> bool:
+    """Whether the user may edit district-owned content (profiles) of ``bezirk_code``.
+
+    Administrators everywhere; planners and data coordinators in their own district.
+    """
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return True
+    if role in (Role.PLANNER, Role.COORDINATOR):
+        return user_bezirk_code(user) == bezirk_code[:2]
+    return False
+
+
+def require_district_edit(*, user, bezirk_code: str) -> None:
+    """Raise ``PermissionDenied`` unless ``district_edit_allowed``."""
+    if not district_edit_allowed(user=user, bezirk_code=bezirk_code):
+        raise PermissionDenied(_("You may only edit content of your own district."))
+
+
+@transaction.atomic
+def user_assign(*, user, role: Role, bezirk_code: str | None = None) -> None:
+    """Give the user exactly one PRISMA role and (optionally) a district."""
+    from lor.models import LorUnit
+
+    from .models import StaffProfile
+
+    groups = [
+        Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS.values()
+    ]
+    user.groups.remove(*groups)
+    user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[Role(role)])[0])
+    bezirk = None
+    if bezirk_code:
+        bezirk = LorUnit.objects.get(
+            scheme=LorUnit.Scheme.LOR_2021,
+            level=LorUnit.Level.BEZIRK,
+            code=bezirk_code[:2],
+        )
+    StaffProfile.objects.update_or_create(user=user, defaults={"bezirk": bezirk})
+    # Administrators manage users and the catalogue in the Django admin.
+    staff = Role(role) == Role.ADMIN or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+    # Forget what this user object cached about its role and district.
+    user.__dict__.pop("_prisma_role", None)
+    user._state.fields_cache.pop("staff_profile", None)
+
+
+# --- Data ownership --------------------------------------------------------
+#
+# District data belongs to its district; Berlin-wide data (``None``) to the
+# administrators. Which variables and runs each role may see is the Datenpool's
+# rule (``datapool.access``), built on these.
+
+
+def user_is_admin(user) -> bool:
+    return user_role(user) == Role.ADMIN
+
+
+def import_allowed(user) -> bool:
+    """Whether the user may upload data at all (administrators and coordinators)."""
+    return user_role(user) in (Role.ADMIN, Role.COORDINATOR)
+
+
+def data_edit_allowed(*, user, bezirk_code: str | None) -> bool:
+    """Whether the user may import or edit data owned by ``bezirk_code``.
+
+    ``None`` means Berlin-wide data: administrators only. Coordinators edit the
+    data of their own district only; planners and guests never edit data.
+    """
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return True
+    if role == Role.COORDINATOR and bezirk_code:
+        own = user_bezirk_code(user)
+        return own is not None and own == bezirk_code[:2]
+    return False
+
+
+def require_data_edit(*, user, bezirk_code: str | None) -> None:
+    """Raise ``PermissionDenied`` unless ``data_edit_allowed``."""
+    if data_edit_allowed(user=user, bezirk_code=bezirk_code):
+        return
+    if bezirk_code:
+        raise PermissionDenied(
+            _("You may only upload or edit data of your own district.")
+        )
+    raise PermissionDenied(
+        _("Only administrators may import or edit Berlin-wide data.")
+    )
+
+
+# --- Role checks for views and API views -----------------------------------
+
+
+def require_role(user, *roles: Role) -> None:
+    """Raise ``PermissionDenied`` unless the signed-in user has one of ``roles``."""
+    if user_role(user) not in roles:
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+class RoleRequiredMixin:
+    """A login-required class-based view limited to ``allowed_roles``.
+
+    Anonymous users are sent to the login page; signed-in users with another
+    role get 403. ``write_roles`` (if set) restricts non-GET methods further.
+    """
+
+    allowed_roles: tuple[Role, ...] = tuple(Role)
+    write_roles: tuple[Role, ...] | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        from django.contrib.auth.views import redirect_to_login
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        roles = self.allowed_roles
+        if request.method not in ("GET", "HEAD", "OPTIONS") and self.write_roles:
+            roles = self.write_roles
+        require_role(request.user, *roles)
+        return super().dispatch(request, *args, **kwargs)
+
+
+# --- model permissions of the groups (for the Django admin) --------------------
+
+# Administrators hold every permission of these apps; the other roles the listed
+# ones. Migration prisma 0004_role_groups created the groups with a copy of this.
+ADMIN_APPS = ("auth", "authtoken", "core", "datapool", "lor", "queries", "profiles")
+ROLE_PERMISSIONS: dict[Role, dict[str, dict[str, tuple[str, ...]]]] = {
+    Role.COORDINATOR: {
+        "datapool": {
+            "variable": ("view", "change"),
+            "importrun": ("view", "add", "change"),
+            "supplier": ("view",),
+            "delivery": ("view",),
+            "facilitylayer": ("view",),
+            "indicator": ("view",),
+        },
+        "queries": {"savedquery": ("view", "add", "change", "delete")},
+    },
+    Role.PLANNER: {
+        "datapool": {"variable": ("view",), "indicator": ("view",)},
+        "queries": {"savedquery": ("view", "add", "change", "delete")},
+    },
+    Role.GUEST: {"datapool": {"variable": ("view",)}},
+}
+
+
+def role_groups_ensure(**kwargs) -> None:
+    """The four role groups exist and hold their model permissions (idempotent).
+
+    Connected to ``post_migrate`` (where Django creates permissions too): models
+    added after the groups' migration become manageable by administrators, and
+    a database flushed by a test gets its groups back.
+    """
+    from django.contrib.auth.models import Permission
+
+    if kwargs.get("using", "default") != "default" or not Permission.objects.exists():
+        return
+    for role, name in ROLE_GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        if role == Role.ADMIN:
+            perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        else:
+            query = models.Q(pk__in=[])
+            for app_label, model_actions in ROLE_PERMISSIONS[role].items():
+                for model, actions in model_actions.items():
+                    query |= models.Q(
+                        content_type__app_label=app_label,
+                        content_type__model=model,
+                        codename__in=[f"{action}_{model}" for action in actions],
+                    )
+            perms = Permission.objects.filter(query)
+        group.permissions.add(*perms)

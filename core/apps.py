@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    """Roles, staff profiles and the audit log: what every PRISMA app may use."""
+
+    name = "core"
+    verbose_name = "PRISMA"
+
+    def ready(self) -> None:
+        from .access import role_groups_ensure
+
+        # Runs after Django's own post_migrate handler has created permissions.
+        post_migrate.connect(role_groups_ensure, dispatch_uid="prisma_role_groups")

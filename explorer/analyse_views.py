@@ -1,0 +1,128 @@
+"""The "join and analyse" page and its server-rendered charts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from datapool.access import variables_require_visible
+from datapool.models import Variable
+from lor.models import LorUnit
+
+from . import charts
+from .export_views import _selection
+from .selection import SelectionError, selection_evaluate
+
+KINDS = ("scatter", "ranking", "timeseries", "agestructure")
+
+
+class AnalyseView(LoginRequiredMixin, TemplateView):
+    template_name = "explorer/analyse.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["analyse_config"] = {
+            "urls": {
+                "variables": reverse("datapool-api:variable-list"),
+                "areas": reverse("api-area-sets"),
+                "table": reverse("api-selection-table"),
+                "export": reverse("analysis:selection-export"),
+                "chart": reverse(
+                    "analysis:chart", kwargs={"kind": "KIND", "fmt": "FMT"}
+                ),
+                "saveQuery": reverse("queries:create"),
+                "geometry": reverse("maps:geometry", kwargs={"level": "LEVEL"}),
+            },
+            "levels": [
+                {"value": lvl.value, "label": str(lvl.label)}
+                for lvl in (
+                    LorUnit.Level.BEZIRK,
+                    LorUnit.Level.PROGNOSERAUM,
+                    LorUnit.Level.BEZIRKSREGION,
+                    LorUnit.Level.PLANUNGSRAUM,
+                )
+            ],
+            "bezirke": list(
+                LorUnit.objects.filter(
+                    level=LorUnit.Level.BEZIRK, scheme=LorUnit.Scheme.LOR_2021
+                )
+                .order_by("code")
+                .values_list("code", "name")
+            ),
+            "text": {
+                "loading": _("Loading…"),
+                "error": _("The data could not be loaded."),
+                "suppressed": _("suppressed"),
+                "remove": _("Remove"),
+                "matchCount": _("{n} of {m} units meet all conditions"),
+                "noColumns": _("Add at least one variable or indicator."),
+                "correlation": _("Correlation"),
+                "title": _("Analysis"),
+            },
+        }
+        return context
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(
+        f"Diagramm nicht möglich: {message}", content_type="text/plain; charset=utf-8"
+    )
+
+
+class ChartView(LoginRequiredMixin, View):
+    """GET /analysis/charts/<kind>.<svg|png>?selection=…&x=&y=&column=&units=&unit="""
+
+    def get(self, request, kind: str, fmt: str):
+        if kind not in KINDS:
+            return _bad_request(f"unbekannte Diagrammart „{kind[:20]}“.")
+        try:
+            chart = self._chart(kind, fmt, request.GET, request.user)
+        except (SelectionError, charts.ChartError, charts.ExportError) as exc:
+            return _bad_request(str(exc))
+        response = HttpResponse(chart.content, content_type=chart.content_type)
+        disposition = "attachment" if request.GET.get("download") else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{chart.filename}"'
+        if kind == "scatter":
+            r = chart.figures["r"]
+            response["X-Correlation"] = "" if r is None else f"{r:.6f}"
+            response["X-Pairs"] = str(chart.figures["n"])
+        return response
+
+    def _chart(self, kind: str, fmt: str, params, viewer) -> charts.Chart:
+        if kind == "agestructure":
+            return charts.chart_age_structure(
+                unit_code=params.get("unit", "").strip(), fmt=fmt, viewer=viewer
+            )
+        selection = _selection(params.get("selection", ""))
+        variables_require_visible(
+            user=self.request.user, keys=[*selection.columns, params.get("column")]
+        )
+        if kind == "timeseries":
+            key = params.get("column") or (selection.columns or [""])[0]
+            variable = Variable.objects.filter(key=key).first()
+            if variable is None:
+                raise charts.ChartError(
+                    f"Zeitreihen gibt es nur für Variablen, nicht für „{key[:40]}“."
+                )
+            units = [u.strip() for u in params.get("units", "").split(",")]
+            return charts.chart_timeseries(
+                variable=variable,
+                level=selection.level,
+                units=[u for u in units if u],
+                fmt=fmt,
+                viewer=viewer,
+            )
+        result = selection_evaluate(selection=selection, viewer=viewer)
+        if not result.units:
+            raise charts.ChartError("Die Auswahl enthält keine Einheiten.")
+        if kind == "scatter":
+            return charts.chart_scatter(
+                result=result, x=params.get("x", ""), y=params.get("y", ""), fmt=fmt
+            )
+        return charts.chart_ranking(
+            result=result, column=params.get("column", ""), fmt=fmt
+        )

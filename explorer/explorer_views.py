@@ -1,0 +1,72 @@
+"""The explorer page: thematic map, table and unit panel of one selection."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from datapool.models import Theme
+from explorer.maps.classify import METHOD_LABELS, PALETTES
+from lor.models import LorUnit
+
+
+class ExplorerView(LoginRequiredMixin, TemplateView):
+    template_name = "explorer/explorer.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["explorer_config"] = {
+            "urls": {
+                "variables": reverse("datapool-api:variable-list"),
+                "areas": reverse("api-area-sets"),
+                "mapValues": reverse("maps:values"),
+                "table": reverse("api-selection-table"),
+                "values": reverse("datapool-api:values"),
+                "facilities": reverse("datapool-api:facility-layers"),
+                "export": reverse("analysis:selection-export"),
+                "unitPage": reverse("lor:unit-detail", kwargs={"code": "CODE"}),
+            },
+            # A permalink or a saved query opens the explorer in this state.
+            "initial": {
+                "variable": self.request.GET.get("variable", "E_E"),
+                "level": self.request.GET.get("level", LorUnit.Level.PLANUNGSRAUM),
+                "date": self.request.GET.get("date", ""),
+                "method": self.request.GET.get("method", ""),
+                "k": self.request.GET.get("k", ""),
+                "palette": self.request.GET.get("palette", ""),
+            },
+            "levels": [
+                {"value": lvl.value, "label": str(lvl.label)}
+                for lvl in (
+                    LorUnit.Level.BEZIRK,
+                    LorUnit.Level.PROGNOSERAUM,
+                    LorUnit.Level.BEZIRKSREGION,
+                    LorUnit.Level.PLANUNGSRAUM,
+                )
+            ],
+            "themes": {t.value: str(t.label) for t in Theme},
+            "methods": {k: str(v) for k, v in METHOD_LABELS.items()},
+            "palettes": list(PALETTES),
+            "text": {
+                "allThemes": _("all themes"),
+                "loading": _("Loading…"),
+                "error": _("The data could not be loaded."),
+                "suppressed": _("suppressed"),
+                "missing": _("no data"),
+                "rankBerlin": _("Rank in Berlin"),
+                "rankBezirk": _("Rank in its Bezirk"),
+                "parent": _("Parent unit"),
+                "berlin": _("Berlin"),
+                "value": _("Value"),
+                "units": _("units"),
+                "change": _("Change since"),
+                "noChange": _("– no comparison –"),
+                "details": _("Details of this unit"),
+                "of": _("of"),
+                "facilities": _("Facilities"),
+                "breaksHint": _(
+                    "Class bounds, separated by semicolons, e.g. 3000; 6000; 9000"
+                ),
+            },
+        }
+        return context

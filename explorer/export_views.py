@@ -1,0 +1,147 @@
+"""Download of an explorer selection in one of the export formats."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.views import View
+
+from core.audit import audit_record
+from core.models import AuditEvent
+from datapool.access import variables_require_visible
+
+from . import exports
+from .selection import Selection, SelectionError, selection_evaluate
+
+DEFAULT_TITLE = "PRISMA Berlin – Auswahl"
+MAX_TITLE = 200
+FORMATS = (
+    "csv",
+    "csv-plain",
+    "xlsx",
+    "geojson",
+    "gpkg",
+    "shp",
+    "png",
+    "svg",
+    "pdf",
+    "chart-png",
+    "chart-svg",
+)
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(
+        f"Export nicht möglich: {message}", content_type="text/plain; charset=utf-8"
+    )
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise exports.ExportError(f"„{name}“ muss eine ganze Zahl sein.") from exc
+
+
+def _breaks(value: str) -> list[float] | None:
+    if not value:
+        return None
+    try:
+        return [float(part.replace(",", ".")) for part in value.split(";")]
+    except ValueError as exc:
+        raise exports.ExportError(
+            "Klassengrenzen bitte als Zahlen mit „;“ getrennt angeben."
+        ) from exc
+
+
+def _selection(raw: str) -> Selection:
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError
+        selection = Selection.from_dict(data)
+        # The JSON comes from the URL: check the types evaluation relies on.
+        texts = [selection.level, selection.within, *selection.columns]
+        texts += [f for d in selection.derived for f in (d.key, d.label, d.formula)]
+        texts += [c.column for c in selection.conditions]
+        texts += [c.op for c in selection.conditions]
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError
+        for condition in selection.conditions:
+            if isinstance(condition.value, bool):
+                raise TypeError
+            condition.value = float(condition.value)
+        return selection
+    except (ValueError, TypeError, KeyError) as exc:
+        raise exports.ExportError("Die Auswahl ist ungültig.") from exc
+
+
+class SelectionExportView(LoginRequiredMixin, View):
+    """GET ?format=…&selection=<JSON of Selection.as_dict()>&title=… → a file."""
+
+    def get(self, request):
+        params = request.GET
+        fmt = params.get("format", "")
+        if fmt not in FORMATS:
+            return _bad_request(f"unbekanntes Format „{fmt[:20]}“.")
+        title = (params.get("title") or DEFAULT_TITLE).strip()[:MAX_TITLE]
+        try:
+            selection = _selection(params.get("selection", ""))
+            variables_require_visible(
+                user=request.user, keys=[*selection.columns, params.get("column")]
+            )
+            result = selection_evaluate(selection=selection, viewer=request.user)
+            if not result.units:
+                raise exports.ExportError("Die Auswahl enthält keine Einheiten.")
+            content, content_type, filename = self._export(result, fmt, title, params)
+        except (SelectionError, exports.ExportError) as exc:
+            return _bad_request(str(exc))
+        audit_record(
+            user=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type="export",
+            object_label=filename,
+            details={
+                "format": fmt,
+                "title": title,
+                "selection": selection.as_dict(),
+                "parameters": {
+                    k: params.get(k)
+                    for k in ("column", "method", "k", "palette", "breaks")
+                    if params.get(k) is not None
+                },
+                "units": len(result.units),
+            },
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def _export(self, result, fmt: str, title: str, params):
+        if fmt in ("csv", "csv-plain"):
+            return exports.export_csv(result=result, title=title, german=fmt == "csv")
+        if fmt == "xlsx":
+            return exports.export_xlsx(result=result, title=title)
+        if fmt == "geojson":
+            return exports.export_geojson(result=result, title=title)
+        if fmt == "gpkg":
+            return exports.export_gpkg(result=result, title=title)
+        if fmt == "shp":
+            return exports.export_shapefile(result=result, title=title)
+        column = params.get("column") or None
+        if fmt.startswith("chart-"):
+            return exports.export_chart(
+                result=result, title=title, fmt=fmt[6:], column=column
+            )
+        return exports.export_map(
+            result=result,
+            title=title,
+            fmt=fmt,
+            column=column,
+            method=params.get("method", "quantiles"),
+            k=_int(params.get("k", "5"), "k"),
+            palette=params.get("palette", "YlOrRd"),
+            breaks=_breaks(params.get("breaks", "")),
+        )

@@ -1,0 +1,222 @@
+"""Writes of saved queries; only the owner may change, pin or delete a query."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.access import Role, require_role
+from core.audit import audit_record
+from core.models import AuditEvent
+from explorer.selection import Selection, SelectionError, selection_evaluate
+from lor.models import LorUnit
+from queries.models import SavedQuery
+
+from .selectors import saved_query_visible, selection_answer
+
+LEVEL_RE = re.compile(
+    r"^(berlin|bezirk|prognoseraum|bezirksregion|planungsraum|custom:\d{1,9})$"
+)
+
+
+def selection_clean(*, data: Any) -> Selection:
+    """A valid, evaluable selection from its dict form; ``ValidationError`` if not."""
+    if isinstance(data, Selection):
+        data = data.as_dict()
+    if not isinstance(data, dict):
+        raise ValidationError({"selection": _("The selection must be an object.")})
+    try:
+        selection = Selection.from_dict(data)
+        if not isinstance(selection.level, str) or not LEVEL_RE.match(selection.level):
+            raise SelectionError(
+                _("Unknown level „%(level)s“.") % {"level": data["level"]}
+            )
+        if not all(isinstance(c, str) for c in selection.columns):
+            raise SelectionError(_("Columns must be variable keys."))
+        if not isinstance(selection.within, str):
+            raise SelectionError(_("„within“ must be a key prefix."))
+        for condition in selection.conditions:
+            if isinstance(condition.value, bool):
+                raise SelectionError(_("A condition needs a numeric value."))
+            condition.value = float(condition.value)
+        selection_evaluate(selection=selection)
+    except KeyError as exc:
+        raise ValidationError(
+            {"selection": _("The selection lacks %(key)s.") % {"key": exc}}
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        # SelectionError carries a message for the user; other errors are Python's.
+        message = (
+            str(exc)
+            if isinstance(exc, SelectionError)
+            else _("The selection is not valid.")
+        )
+        raise ValidationError({"selection": message}) from exc
+    return selection
+
+
+def _check_may_save(user) -> None:
+    # Guests review released data; saving and sharing queries is staff work.
+    require_role(user, Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+
+
+def _check_owner(*, query: SavedQuery, user) -> None:
+    if query.owner_id != user.pk:
+        raise PermissionDenied(_("Only the owner may change this query."))
+
+
+def _check_district(district: LorUnit | None) -> None:
+    if district is not None and district.level != LorUnit.Level.BEZIRK:
+        raise ValidationError({"district": _("Please choose a Bezirk.")})
+
+
+def _sharing_clean(*, sharing: str, district: LorUnit | None) -> None:
+    _check_district(district)
+    if sharing == SavedQuery.Sharing.DISTRICT and district is None:
+        raise ValidationError(
+            {"district": _("A query shared with a district needs the district.")}
+        )
+
+
+@transaction.atomic
+def saved_query_create(
+    *,
+    owner,
+    title: str,
+    selection: dict[str, Any] | Selection,
+    description: str = "",
+    inquiry_reference: str = "",
+    sharing: str = SavedQuery.Sharing.PRIVATE,
+    district: LorUnit | None = None,
+    presentation: dict[str, Any] | None = None,
+) -> SavedQuery:
+    """A new query of ``owner`` whose selection is valid and evaluable."""
+    _check_may_save(owner)
+    _sharing_clean(sharing=sharing, district=district)
+    query = SavedQuery(
+        owner=owner,
+        title=title,
+        description=description,
+        inquiry_reference=inquiry_reference,
+        sharing=sharing,
+        district=district,
+        selection=selection_clean(data=selection).as_dict(),
+        presentation=presentation or {},
+    )
+    query.full_clean()
+    query.save()
+    return query
+
+
+@transaction.atomic
+def saved_query_update(
+    *,
+    query: SavedQuery,
+    user,
+    title: str | None = None,
+    description: str | None = None,
+    inquiry_reference: str | None = None,
+    sharing: str | None = None,
+    district: LorUnit | None = None,
+    selection: dict[str, Any] | Selection | None = None,
+    presentation: dict[str, Any] | None = None,
+) -> SavedQuery:
+    """The owner's changes saved; a pinned query keeps its selection (unpin first).
+
+    Arguments left ``None`` stay unchanged; ``district`` is set together with
+    ``sharing``.
+    """
+    _check_owner(query=query, user=user)
+    if title is not None:
+        query.title = title
+    if description is not None:
+        query.description = description
+    if inquiry_reference is not None:
+        query.inquiry_reference = inquiry_reference
+    if sharing is not None:
+        _sharing_clean(sharing=sharing, district=district)
+        query.sharing = sharing
+        query.district = district
+    if selection is not None:
+        cleaned = selection_clean(data=selection).as_dict()
+        if query.pinned and cleaned != query.selection:
+            raise ValidationError(
+                {
+                    "selection": _(
+                        "The query is pinned; unpin it before changing its selection."
+                    )
+                }
+            )
+        query.selection = cleaned
+    if presentation is not None:
+        query.presentation = presentation
+    query.full_clean()
+    query.save()
+    return query
+
+
+@transaction.atomic
+def saved_query_duplicate(*, query: SavedQuery, user) -> SavedQuery:
+    """A private, unpinned copy of a query the user may see, owned by the user."""
+    if not saved_query_visible(user=user, query=query):
+        raise PermissionDenied(_("You may not see this query."))
+    _check_may_save(user)
+    copy = SavedQuery(
+        owner=user,
+        title=(_("Copy of %(title)s") % {"title": query.title})[:200],
+        description=query.description,
+        inquiry_reference=query.inquiry_reference,
+        sharing=SavedQuery.Sharing.PRIVATE,
+        district=query.district,
+        selection=query.selection,
+        presentation=query.presentation,
+    )
+    copy.full_clean()
+    copy.save()
+    return copy
+
+
+@transaction.atomic
+def saved_query_delete(*, query: SavedQuery, user) -> None:
+    """The owner's query removed."""
+    _check_owner(query=query, user=user)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=query,
+        details={"selection": query.selection, "sharing": query.sharing},
+    )
+    query.delete()
+
+
+@transaction.atomic
+def saved_query_pin(*, query: SavedQuery, user) -> SavedQuery:
+    """The query's current answer frozen as its snapshot (pinning again refreshes)."""
+    _check_owner(query=query, user=user)
+    try:
+        snapshot = selection_answer(selection=Selection.from_dict(query.selection))
+    except SelectionError as exc:
+        raise ValidationError({"selection": str(exc)}) from exc
+    query.pinned = True
+    query.pinned_at = timezone.now()
+    query.snapshot = snapshot
+    query.full_clean()
+    query.save()
+    return query
+
+
+@transaction.atomic
+def saved_query_unpin(*, query: SavedQuery, user) -> SavedQuery:
+    """The query answers from current data again; its snapshot is dropped."""
+    _check_owner(query=query, user=user)
+    query.pinned = False
+    query.pinned_at = None
+    query.snapshot = None
+    query.full_clean()
+    query.save()
+    return query

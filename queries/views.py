@@ -1,0 +1,181 @@
+"""Saved queries for political inquiries: list, permalink page, create, actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from core.access import Role, RoleRequiredMixin
+from datapool.access import variables_require_visible
+from explorer.selection import SelectionError
+from lor.models import LorUnit
+from queries.models import SavedQuery
+
+from .forms import SavedQueryForm
+from .selectors import saved_query_get, saved_query_list, saved_query_result
+from .services import (
+    saved_query_create,
+    saved_query_delete,
+    saved_query_duplicate,
+    saved_query_pin,
+    saved_query_unpin,
+)
+
+
+def _get_or_404(*, pk: int, user) -> SavedQuery:
+    try:
+        return saved_query_get(pk=pk, user=user)
+    except SavedQuery.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _parse_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def answer_table(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer shaped for a template: columns, and per row a list of cells."""
+    columns = [{**c, "date": _parse_date(c.get("date"))} for c in answer["columns"]]
+    rows = [
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "match": row["match"],
+            "cells": [
+                {"value": row.get(c["key"]), "status": row.get(f"{c['key']}__status")}
+                for c in columns
+            ],
+        }
+        for row in answer["rows"]
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+class SavedQueryListView(LoginRequiredMixin, TemplateView):
+    template_name = "queries/list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        q = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
+        context["q"] = q
+        context["queries"] = saved_query_list(user=self.request.user, q=q)
+        return context
+
+
+class SavedQueryDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "queries/detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = _get_or_404(pk=kwargs["pk"], user=self.request.user)
+        variables_require_visible(
+            user=self.request.user, keys=query.selection.get("columns") or []
+        )
+        current = self.request.GET.get("current") == "1"
+        context.update(
+            query=query,
+            selection=query.selection,
+            level_label=dict(LorUnit.Level.choices).get(
+                query.selection.get("level"), query.selection.get("level")
+            ),
+            selection_date=_parse_date(query.selection.get("date")),
+            is_owner=query.owner_id == self.request.user.pk,
+            current=current,
+        )
+        try:
+            answer = saved_query_result(query=query, current=current)
+        except SelectionError as exc:
+            context["error"] = str(exc)
+        else:
+            context["answer"] = answer
+            context["table"] = answer_table(answer)
+        return context
+
+
+class SavedQueryCreateView(RoleRequiredMixin, FormView):
+    template_name = "queries/form.html"
+    form_class = SavedQueryForm
+    allowed_roles = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+
+    def get_initial(self):
+        # The explorer links here with its current selection and a title.
+        initial = super().get_initial()
+        for name in ("selection_json", "presentation_json", "title"):
+            if self.request.GET.get(name):
+                initial[name] = self.request.GET[name][:5000]
+        return initial
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            query = saved_query_create(
+                owner=self.request.user,
+                title=data["title"],
+                description=data["description"],
+                inquiry_reference=data["inquiry_reference"],
+                sharing=data["sharing"],
+                district=data["district"],
+                selection=data["selection"],
+                presentation=data.get("presentation") or {},
+            )
+        except ValidationError as exc:
+            form.add_error(None, _validation_message(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The query was saved."))
+        return redirect(query.get_absolute_url())
+
+
+class _QueryActionView(LoginRequiredMixin, View):
+    """POST-only action on a visible query; permission checks live in the service."""
+
+    def post(self, request, pk):
+        query = _get_or_404(pk=pk, user=request.user)
+        try:
+            return self.act(query)
+        except ValidationError as exc:
+            messages.error(request, _validation_message(exc))
+            return redirect(query.get_absolute_url())
+
+    def act(self, query: SavedQuery):
+        raise NotImplementedError
+
+
+class SavedQueryDuplicateView(_QueryActionView):
+    def act(self, query):
+        copy = saved_query_duplicate(query=query, user=self.request.user)
+        messages.success(self.request, _("The query was duplicated."))
+        return redirect(copy.get_absolute_url())
+
+
+class SavedQueryDeleteView(_QueryActionView):
+    def act(self, query):
+        saved_query_delete(query=query, user=self.request.user)
+        messages.success(self.request, _("The query was deleted."))
+        return redirect("queries:list")
+
+
+class SavedQueryPinView(_QueryActionView):
+    def act(self, query):
+        saved_query_pin(query=query, user=self.request.user)
+        messages.success(self.request, _("The answer was pinned."))
+        return redirect(query.get_absolute_url())
+
+
+class SavedQueryUnpinView(_QueryActionView):
+    def act(self, query):
+        saved_query_unpin(query=query, user=self.request.user)
+        messages.success(self.request, _("The query answers from current data again."))
+        return redirect(query.get_absolute_url())
