@@ -33,7 +33,7 @@ their inputs is hidden, so a shown denominator cannot give the numerator back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -44,7 +44,14 @@ from django.utils.translation import gettext
 
 from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
 
-from .models import Confidentiality, Coverage, Indicator, Observation, Variable
+from .models import (
+    Confidentiality,
+    Coverage,
+    Indicator,
+    Observation,
+    Variable,
+)
+from .suppression_audit import TOLERANCE, Equation, complements_add
 
 # Top-down: the parent level of each level, Berlin at the top.
 PARENT_LEVEL = {
@@ -111,6 +118,8 @@ class Pattern:
     hidden: set[str] = field(default_factory=set)
     primary: set[str] = field(default_factory=set)
     flagged: set[str] = field(default_factory=set)
+    # Primary cells no pattern can protect any more (already published).
+    exposed: set[str] = field(default_factory=set)
 
 
 def _parent_code(code: str, level: str) -> str:
@@ -137,12 +146,45 @@ def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
     return pattern_compute(cells=cells, threshold=variable.confidentiality_threshold)
 
 
-def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> Pattern:
+def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
+    """parent − Σ children = 0 for every parent whose value is its children's sum.
+
+    Only cells with a value enter the sums PRISMA publishes; a parent delivered
+    directly that is not the sum of its children gives the attacker no equation.
+    """
+    children: dict[str, list[str]] = {}
+    for code, (level, _value) in cells.items():
+        if level == "berlin":
+            continue
+        parent = _parent_code(code, level)
+        if parent in cells:
+            children.setdefault(parent, []).append(code)
+    equations = []
+    for parent, kids in sorted(children.items()):
+        total = cells[parent][1]
+        if abs(total - sum(cells[k][1] for k in kids)) <= TOLERANCE * max(1, total):
+            equations.append(
+                Equation(((parent, 1.0), *((k, -1.0) for k in sorted(kids))))
+            )
+    return equations
+
+
+def pattern_compute(
+    *,
+    cells: dict[str, tuple[str, float]],
+    threshold: int,
+    known: Collection[str] = (),
+    published_sums: Sequence[Equation] = (),
+) -> Pattern:
     """Suppression of shown cells {code: (level, value)}, see the module docstring.
 
     Only cells with a value enter the sums PRISMA publishes (an aggregate over a
     suppressed or missing component leaves it out), so only they can be
-    differenced or serve as complements.
+    differenced or serve as complements. ``known`` cells hold a value an earlier
+    publication showed (so they are no complement), ``published_sums`` are
+    further published equations over the cells (custom areas of pinned answers).
+    Ends after at most one round per cell; every primary cell's interval meets
+    the protection level of ``datapool.suppression_audit`` or it is ``exposed``.
     """
     pattern = Pattern()
     pattern.primary = {
@@ -150,6 +192,9 @@ def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> P
         for code, (level, value) in cells.items()
         if level != "berlin" and 0 < value < threshold
     }
+    if not pattern.primary:
+        return pattern
+    known = set(known)
     hidden = set(pattern.primary)
     children: dict[str, list[str]] = {}
     for code, (level, _value) in cells.items():
@@ -160,29 +205,49 @@ def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> P
             children.setdefault(parent, []).append(code)
     parents = sorted(children, key=lambda c: (LEVEL_ORDER.index(cells[c][0]), c))
 
-    def complement(candidates: list[str]) -> str:
+    def complement(candidates: list[str]) -> str | None:
         # The smallest non-zero value; a zero only when nothing else is left.
+        # A value already published is known: hiding it protects nothing.
+        candidates = [c for c in candidates if c not in known]
+        if not candidates:
+            return None
         return min(candidates, key=lambda c: (cells[c][1] == 0, cells[c][1], c))
 
-    changed = bool(hidden)
-    while changed:
+    # The quick rule first (one or none hidden per parent); every pass that
+    # changes something hides one more cell, so at most len(cells) passes.
+    for _pass in range(len(cells) + 1):
         changed = False
         for parent in parents:
             kids = children[parent]
             n_hidden = sum(1 for k in kids if k in hidden)
             shown = [k for k in kids if k not in hidden]
+            choice = None
             if parent in hidden:
                 # A hidden total with all children shown is their sum.
-                if n_hidden == 0 and shown:
-                    hidden.add(complement(shown))
-                    changed = True
+                if n_hidden == 0:
+                    choice = complement(shown)
             elif n_hidden == 1:
-                if shown:
-                    hidden.add(complement(shown))
-                elif cells[parent][0] != "berlin":
+                choice = complement(shown)
+                if choice is None and cells[parent][0] != "berlin":
                     # An only child equals its parent: hide the parent too.
-                    hidden.add(parent)
+                    choice = parent if parent not in known else None
+            if choice is not None:
+                hidden.add(choice)
                 changed = True
+        if not changed:
+            break
+    # Then the proof: the LP audit adds complements until every interval holds.
+    hidden, pattern.exposed = complements_add(
+        values={code: value for code, (_level, value) in cells.items()},
+        levels={code: level for code, (level, _value) in cells.items()},
+        hidden=hidden,
+        primary=pattern.primary,
+        known=known,
+        equations=[*hierarchy_equations(cells=cells), *published_sums],
+        threshold=threshold,
+        rank=lambda level: -LEVEL_ORDER.index(level),
+        last_resort=BERLIN_CODE if BERLIN_CODE in cells else None,
+    )
     pattern.hidden = hidden
     for code in hidden:
         level = cells[code][0]
