@@ -33,6 +33,7 @@ their inputs is hidden, so a shown denominator cannot give the numerator back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -49,6 +50,7 @@ from .models import (
     Coverage,
     Indicator,
     Observation,
+    PublishedCell,
     Variable,
 )
 from .suppression_audit import TOLERANCE, Equation, complements_add
@@ -128,7 +130,12 @@ def _parent_code(code: str, level: str) -> str:
 
 
 def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
-    """Primary and secondary suppression of one variable over the LOR hierarchy."""
+    """Primary and secondary suppression of one variable over the LOR hierarchy.
+
+    Audited by LP only where something is hidden; the result is cached in the
+    process by content (cells, threshold, published values), so a new import, a
+    correction or a new pin computes afresh and nothing needs invalidating.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -143,7 +150,65 @@ def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
     cells = {
         code: (level, value) for code, level, value, status in rows if status in SHOWN
     }
-    return pattern_compute(cells=cells, threshold=variable.confidentiality_threshold)
+    threshold = variable.confidentiality_threshold
+    if not any(lvl != "berlin" and 0 < v < threshold for lvl, v in cells.values()):
+        return Pattern()
+    known, sums = published_knowledge(variable=variable, ref_date=ref_date, cells=cells)
+    key = (threshold, frozenset(cells.items()), frozenset(known), frozenset(sums))
+    pattern = _PATTERN_CACHE.get(key)
+    if pattern is None:
+        pattern = pattern_compute(
+            cells=cells, threshold=threshold, known=known, published_sums=sums
+        )
+        with _PATTERN_CACHE_LOCK:
+            if len(_PATTERN_CACHE) >= _PATTERN_CACHE_SIZE:
+                _PATTERN_CACHE.pop(next(iter(_PATTERN_CACHE)))
+            _PATTERN_CACHE[key] = pattern
+    return pattern
+
+
+# Patterns by content; a few hundred (variable, date) pairs per worker process.
+_PATTERN_CACHE: dict[tuple, Pattern] = {}
+_PATTERN_CACHE_SIZE = 512
+_PATTERN_CACHE_LOCK = threading.Lock()
+
+
+def published_knowledge(
+    *, variable: Variable, ref_date: date, cells: dict[str, tuple[str, float]]
+) -> tuple[set[str], list[Equation]]:
+    """What earlier publications (pinned answers) tell about the current cells.
+
+    LOR cells whose published value the current data still hold are known;
+    a published custom area whose value is still the sum of its Planungsräume
+    gives an equation over them. A value that changed since tells nothing sure
+    about the current data.
+    """
+    published = list(
+        PublishedCell.objects.filter(variable=variable, ref_date=ref_date).values_list(
+            "unit_id", "unit__code", "unit__scheme", "value"
+        )
+    )
+    known: set[str] = set()
+    custom: dict[int, set[float]] = {}
+    for unit_id, code, scheme, value in published:
+        if scheme == LorUnit.Scheme.CUSTOM:
+            custom.setdefault(unit_id, set()).add(value)
+        elif code in cells and abs(cells[code][1] - value) <= TOLERANCE:
+            known.add(code)
+    sums: list[Equation] = []
+    if custom:
+        members: dict[int, list[str]] = {}
+        for area_id, code in CustomAreaMember.objects.filter(
+            area_id__in=custom, planungsraum__scheme=LorUnit.Scheme.LOR_2021
+        ).values_list("area_id", "planungsraum__code"):
+            if code in cells:
+                members.setdefault(area_id, []).append(code)
+        for area_id, values in custom.items():
+            codes = sorted(members.get(area_id, []))
+            total = sum(cells[c][1] for c in codes)
+            if codes and any(abs(total - v) <= TOLERANCE for v in values):
+                sums.append(Equation(tuple((c, 1.0) for c in codes), total))
+    return known, sums
 
 
 def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
@@ -316,7 +381,7 @@ def governing_variables(*, variable: Variable) -> list[Variable]:
     return list(out.values())
 
 
-def _input_date(*, variable: Variable, ref_date: date) -> date | None:
+def input_date(*, variable: Variable, ref_date: date) -> date | None:
     """The input's reference date an indicator of ``ref_date`` was computed from."""
     return Coverage.objects.filter(variable=variable, ref_date__lte=ref_date).aggregate(
         latest=Max("ref_date")
@@ -350,7 +415,7 @@ def values_protect(
         gov_date = (
             ref_date
             if gov.id == variable.id
-            else _input_date(variable=gov, ref_date=ref_date)
+            else input_date(variable=gov, ref_date=ref_date)
         )
         if gov_date is None:
             continue
