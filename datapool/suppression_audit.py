@@ -255,13 +255,22 @@ def _complement(
     rank: Callable[[str], int],
     last_resort: str | None,
 ) -> str | None:
-    """The next cell to hide for ``target``, nearest equations first; None if none."""
+    """The next cell to hide for ``target``; None if nothing can help.
+
+    Candidates are the shown, not known cells of the equations reachable from the
+    target through hidden cells. First choice: a value that supplies the missing
+    width ``need`` at once, in the nearest equation, a sibling before a parent,
+    the smallest; then smaller values (the largest first, a zero last). When
+    all candidates together cannot supply ``need`` (a district's whole total is
+    small), the last resort comes first.
+    """
     seen_cells = {target}
     seen_equations: set[int] = set()
     frontier = [target]
     target_rank = rank(levels[target])
+    candidates: dict[str, int] = {}
+    depth = 0
     while frontier:
-        candidates: set[str] = set()
         reached: list[str] = []
         for cell in frontier:
             for n in by_cell.get(cell, []):
@@ -277,19 +286,22 @@ def _complement(
                     elif (
                         code not in hidden and code not in known and code != last_resort
                     ):
-                        candidates.add(code)
-        if candidates:
-            return min(
-                candidates,
-                key=lambda c: (
-                    rank(levels[c]) > target_rank,  # siblings before the parent
-                    values[c] < need,  # enough width at once
-                    values[c] == 0,  # a zero widens nothing upwards
-                    values[c] if values[c] >= need else -values[c],
-                    c,
-                ),
-            )
+                        candidates[code] = depth
         frontier = reached
+        depth += 1
+    spare = sum(values[c] for c in candidates)
+    if candidates and (spare >= need or last_resort in (None, *hidden, *known)):
+        return min(
+            candidates,
+            key=lambda c: (
+                values[c] < need,  # enough width at once
+                candidates[c],  # the nearest equation
+                rank(levels[c]) > target_rank,  # a sibling before a parent
+                values[c] == 0,  # a zero widens nothing upwards
+                values[c] if values[c] >= need else -values[c],
+                c,
+            ),
+        )
     if last_resort is not None and last_resort not in hidden | known:
         return last_resort
     return None
