@@ -240,6 +240,7 @@ def pattern_compute(
     threshold: int,
     known: Collection[str] = (),
     published_sums: Sequence[Equation] = (),
+    audit: bool = True,
 ) -> Pattern:
     """Suppression of shown cells {code: (level, value)}, see the module docstring.
 
@@ -250,6 +251,7 @@ def pattern_compute(
     further published equations over the cells (custom areas of pinned answers).
     Ends after at most one round per cell; every primary cell's interval meets
     the protection level of ``datapool.suppression_audit`` or it is ``exposed``.
+    ``audit=False`` stops after the quick rule (unproven; for benchmarks only).
     """
     pattern = Pattern()
     pattern.primary = {
@@ -302,17 +304,18 @@ def pattern_compute(
         if not changed:
             break
     # Then the proof: the LP audit adds complements until every interval holds.
-    hidden, pattern.exposed = complements_add(
-        values={code: value for code, (_level, value) in cells.items()},
-        levels={code: level for code, (level, _value) in cells.items()},
-        hidden=hidden,
-        primary=pattern.primary,
-        known=known,
-        equations=[*hierarchy_equations(cells=cells), *published_sums],
-        threshold=threshold,
-        rank=lambda level: -LEVEL_ORDER.index(level),
-        last_resort=BERLIN_CODE if BERLIN_CODE in cells else None,
-    )
+    if audit:
+        hidden, pattern.exposed = complements_add(
+            values={code: value for code, (_level, value) in cells.items()},
+            levels={code: level for code, (level, _value) in cells.items()},
+            hidden=hidden,
+            primary=pattern.primary,
+            known=known,
+            equations=[*hierarchy_equations(cells=cells), *published_sums],
+            threshold=threshold,
+            rank=lambda level: -LEVEL_ORDER.index(level),
+            last_resort=BERLIN_CODE if BERLIN_CODE in cells else None,
+        )
     pattern.hidden = hidden
     for code in hidden:
         level = cells[code][0]
