@@ -19,13 +19,19 @@ Rules (``Variable.confidentiality``):
   cells itself) and computed shares have no persons of their own.
 
 Primary suppression hides the small cells. Secondary suppression makes sure no
-hidden cell can be recovered by subtracting shown cells from a shown total, in the
+hidden cell can be recovered or narrowed from the shown cells and totals, in the
 LOR hierarchy Planungsraum → Bezirksregion → Prognoseraum → Bezirk → Berlin,
-where every total stays shown (Berlin's equals the published total): within each
-parent either no child or at least two children are hidden, a hidden parent keeps
-at least one hidden child (else it equals the sum of its shown children), and the
-complementary cells are the smallest non-zero values (a zero complement would
-leave a protection interval of one). A custom area containing a hidden
+where every total stays shown if it can (Berlin's equals the published total).
+A quick rule comes first: within each parent either no child or at least two
+children are hidden, a hidden parent keeps at least one hidden child (else it
+equals the sum of its shown children), and the complementary cells are the
+smallest non-zero values (a zero complement would leave a protection interval
+of one). An LP audit then proves it (``datapool.suppression_audit``): the
+interval an attacker derives for each primary cell from everything shown, and
+from values pinned answers published earlier (``PublishedCell``) that the data
+still hold, must reach the threshold and one below the value, else further
+complements are hidden — Berlin too, as a last resort, when a district's whole
+total is small. See docs/confidentiality.md. A custom area containing a hidden
 Planungsraum is hidden. Shown totals built over hidden cells carry
 ``contains_suppressed``. Shares, rates and indicators are hidden wherever one of
 their inputs is hidden, so a shown denominator cannot give the numerator back.
