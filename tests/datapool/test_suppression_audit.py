@@ -24,7 +24,7 @@ from scipy.optimize import linprog
 
 from datapool.confidentiality import pattern_compute, suppression_pattern
 from datapool.models import ImportRun, Observation, PublishedCell, Variable
-from datapool.selectors import observation_values
+from datapool.selectors import observation_values, variable_berlin_series
 from datapool.services.imports import import_run_create, import_run_execute
 from datapool.services.published_cells import published_cells_record
 from datapool.suppression_audit import LOWER_PROTECTION, upper_protection
@@ -276,6 +276,9 @@ def test_district_upload_with_a_single_small_count_answers_quickly(
     attacker = Attacker({c: (2.0 if c == codes[0] else 0.0) for c in codes})
     hidden = _download(client_logged_in, attacker, LEVELS)
     assert _assert_protected(attacker, hidden, _truth()) >= 4
+    # Berlin's total is Mitte's 2: hidden in the values and the variable's chart.
+    assert ("berlin", BERLIN_CODE) in hidden
+    assert variable_berlin_series(variable=variable) == [(REF_DATE, None, "suppressed")]
 
 
 # --- finding 3a: the published rule ------------------------------------------------
