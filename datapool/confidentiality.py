@@ -19,13 +19,19 @@ Rules (``Variable.confidentiality``):
   cells itself) and computed shares have no persons of their own.
 
 Primary suppression hides the small cells. Secondary suppression makes sure no
-hidden cell can be recovered by subtracting shown cells from a shown total, in the
+hidden cell can be recovered or narrowed from the shown cells and totals, in the
 LOR hierarchy Planungsraum → Bezirksregion → Prognoseraum → Bezirk → Berlin,
-where every total stays shown (Berlin's equals the published total): within each
-parent either no child or at least two children are hidden, a hidden parent keeps
-at least one hidden child (else it equals the sum of its shown children), and the
-complementary cells are the smallest non-zero values (a zero complement would
-leave a protection interval of one). A custom area containing a hidden
+where every total stays shown if it can (Berlin's equals the published total).
+A quick rule comes first: within each parent either no child or at least two
+children are hidden, a hidden parent keeps at least one hidden child (else it
+equals the sum of its shown children), and the complementary cells are the
+smallest non-zero values (a zero complement would leave a protection interval
+of one). An LP audit then proves it (``datapool.suppression_audit``): the
+interval an attacker derives for each primary cell from everything shown, and
+from values pinned answers published earlier (``PublishedCell``) that the data
+still hold, must reach the threshold and one below the value, else further
+complements are hidden — Berlin too, as a last resort, when a district's whole
+total is small. See docs/confidentiality.md. A custom area containing a hidden
 Planungsraum is hidden. Shown totals built over hidden cells carry
 ``contains_suppressed``. Shares, rates and indicators are hidden wherever one of
 their inputs is hidden, so a shown denominator cannot give the numerator back.
@@ -33,7 +39,8 @@ their inputs is hidden, so a shown denominator cannot give the numerator back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -44,7 +51,15 @@ from django.utils.translation import gettext
 
 from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
 
-from .models import Confidentiality, Coverage, Indicator, Observation, Variable
+from .models import (
+    Confidentiality,
+    Coverage,
+    Indicator,
+    Observation,
+    PublishedCell,
+    Variable,
+)
+from .suppression_audit import TOLERANCE, Equation, complements_add
 
 # Top-down: the parent level of each level, Berlin at the top.
 PARENT_LEVEL = {
@@ -112,6 +127,8 @@ class Pattern:
     hidden: set[str] = field(default_factory=set)
     primary: set[str] = field(default_factory=set)
     flagged: set[str] = field(default_factory=set)
+    # Primary cells no pattern can protect any more (already published).
+    exposed: set[str] = field(default_factory=set)
 
 
 def _parent_code(code: str, level: str) -> str:
@@ -120,7 +137,12 @@ def _parent_code(code: str, level: str) -> str:
 
 
 def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
-    """Primary and secondary suppression of one variable over the LOR hierarchy."""
+    """Primary and secondary suppression of one variable over the LOR hierarchy.
+
+    Audited by LP only where something is hidden; the result is cached in the
+    process by content (cells, threshold, published values), so a new import, a
+    correction or a new pin computes afresh and nothing needs invalidating.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -135,15 +157,108 @@ def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
     cells = {
         code: (level, value) for code, level, value, status in rows if status in SHOWN
     }
-    return pattern_compute(cells=cells, threshold=variable.confidentiality_threshold)
+    threshold = variable.confidentiality_threshold
+    if not any(lvl != "berlin" and 0 < v < threshold for lvl, v in cells.values()):
+        return Pattern()
+    known, sums = published_knowledge(variable=variable, ref_date=ref_date, cells=cells)
+    key = (threshold, frozenset(cells.items()), frozenset(known), frozenset(sums))
+    pattern = _PATTERN_CACHE.get(key)
+    if pattern is None:
+        pattern = pattern_compute(
+            cells=cells, threshold=threshold, known=known, published_sums=sums
+        )
+        with _PATTERN_CACHE_LOCK:
+            if len(_PATTERN_CACHE) >= _PATTERN_CACHE_SIZE:
+                _PATTERN_CACHE.pop(next(iter(_PATTERN_CACHE)))
+            _PATTERN_CACHE[key] = pattern
+    return pattern
 
 
-def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> Pattern:
+# Patterns by content; a few hundred (variable, date) pairs per worker process.
+_PATTERN_CACHE: dict[tuple, Pattern] = {}
+_PATTERN_CACHE_SIZE = 512
+_PATTERN_CACHE_LOCK = threading.Lock()
+
+
+def published_knowledge(
+    *, variable: Variable, ref_date: date, cells: dict[str, tuple[str, float]]
+) -> tuple[set[str], list[Equation]]:
+    """What earlier publications (pinned answers) tell about the current cells.
+
+    LOR cells whose published value the current data still hold are known;
+    a published custom area whose value is still the sum of its Planungsräume
+    gives an equation over them. A value that changed since tells nothing sure
+    about the current data.
+    """
+    published = list(
+        PublishedCell.objects.filter(variable=variable, ref_date=ref_date).values_list(
+            "unit_id", "unit__code", "unit__scheme", "value"
+        )
+    )
+    known: set[str] = set()
+    custom: dict[int, set[float]] = {}
+    for unit_id, code, scheme, value in published:
+        if scheme == LorUnit.Scheme.CUSTOM:
+            custom.setdefault(unit_id, set()).add(value)
+        elif code in cells and abs(cells[code][1] - value) <= TOLERANCE:
+            known.add(code)
+    sums: list[Equation] = []
+    if custom:
+        members: dict[int, list[str]] = {}
+        for area_id, code in CustomAreaMember.objects.filter(
+            area_id__in=custom, planungsraum__scheme=LorUnit.Scheme.LOR_2021
+        ).values_list("area_id", "planungsraum__code"):
+            if code in cells:
+                members.setdefault(area_id, []).append(code)
+        for area_id, values in custom.items():
+            codes = sorted(members.get(area_id, []))
+            total = sum(cells[c][1] for c in codes)
+            if codes and any(abs(total - v) <= TOLERANCE for v in values):
+                sums.append(Equation(tuple((c, 1.0) for c in codes), total))
+    return known, sums
+
+
+def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
+    """parent − Σ children = 0 for every parent whose value is its children's sum.
+
+    Only cells with a value enter the sums PRISMA publishes; a parent delivered
+    directly that is not the sum of its children gives the attacker no equation.
+    """
+    children: dict[str, list[str]] = {}
+    for code, (level, _value) in cells.items():
+        if level == "berlin":
+            continue
+        parent = _parent_code(code, level)
+        if parent in cells:
+            children.setdefault(parent, []).append(code)
+    equations = []
+    for parent, kids in sorted(children.items()):
+        total = cells[parent][1]
+        if abs(total - sum(cells[k][1] for k in kids)) <= TOLERANCE * max(1, total):
+            equations.append(
+                Equation(((parent, 1.0), *((k, -1.0) for k in sorted(kids))))
+            )
+    return equations
+
+
+def pattern_compute(
+    *,
+    cells: dict[str, tuple[str, float]],
+    threshold: int,
+    known: Collection[str] = (),
+    published_sums: Sequence[Equation] = (),
+    audit: bool = True,
+) -> Pattern:
     """Suppression of shown cells {code: (level, value)}, see the module docstring.
 
     Only cells with a value enter the sums PRISMA publishes (an aggregate over a
     suppressed or missing component leaves it out), so only they can be
-    differenced or serve as complements.
+    differenced or serve as complements. ``known`` cells hold a value an earlier
+    publication showed (so they are no complement), ``published_sums`` are
+    further published equations over the cells (custom areas of pinned answers).
+    Ends after at most one round per cell; every primary cell's interval meets
+    the protection level of ``datapool.suppression_audit`` or it is ``exposed``.
+    ``audit=False`` stops after the quick rule (unproven; for benchmarks only).
     """
     pattern = Pattern()
     pattern.primary = {
@@ -151,6 +266,9 @@ def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> P
         for code, (level, value) in cells.items()
         if level != "berlin" and 0 < value < threshold
     }
+    if not pattern.primary:
+        return pattern
+    known = set(known)
     hidden = set(pattern.primary)
     children: dict[str, list[str]] = {}
     for code, (level, _value) in cells.items():
@@ -161,29 +279,50 @@ def pattern_compute(*, cells: dict[str, tuple[str, float]], threshold: int) -> P
             children.setdefault(parent, []).append(code)
     parents = sorted(children, key=lambda c: (LEVEL_ORDER.index(cells[c][0]), c))
 
-    def complement(candidates: list[str]) -> str:
+    def complement(candidates: list[str]) -> str | None:
         # The smallest non-zero value; a zero only when nothing else is left.
+        # A value already published is known: hiding it protects nothing.
+        candidates = [c for c in candidates if c not in known]
+        if not candidates:
+            return None
         return min(candidates, key=lambda c: (cells[c][1] == 0, cells[c][1], c))
 
-    changed = bool(hidden)
-    while changed:
+    # The quick rule first (one or none hidden per parent); every pass that
+    # changes something hides one more cell, so at most len(cells) passes.
+    for _pass in range(len(cells) + 1):
         changed = False
         for parent in parents:
             kids = children[parent]
             n_hidden = sum(1 for k in kids if k in hidden)
             shown = [k for k in kids if k not in hidden]
+            choice = None
             if parent in hidden:
                 # A hidden total with all children shown is their sum.
-                if n_hidden == 0 and shown:
-                    hidden.add(complement(shown))
-                    changed = True
+                if n_hidden == 0:
+                    choice = complement(shown)
             elif n_hidden == 1:
-                if shown:
-                    hidden.add(complement(shown))
-                elif cells[parent][0] != "berlin":
+                choice = complement(shown)
+                if choice is None and cells[parent][0] != "berlin":
                     # An only child equals its parent: hide the parent too.
-                    hidden.add(parent)
+                    choice = parent if parent not in known else None
+            if choice is not None:
+                hidden.add(choice)
                 changed = True
+        if not changed:
+            break
+    # Then the proof: the LP audit adds complements until every interval holds.
+    if audit:
+        hidden, pattern.exposed = complements_add(
+            values={code: value for code, (_level, value) in cells.items()},
+            levels={code: level for code, (level, _value) in cells.items()},
+            hidden=hidden,
+            primary=pattern.primary,
+            known=known,
+            equations=[*hierarchy_equations(cells=cells), *published_sums],
+            threshold=threshold,
+            rank=lambda level: -LEVEL_ORDER.index(level),
+            last_resort=BERLIN_CODE if BERLIN_CODE in cells else None,
+        )
     pattern.hidden = hidden
     for code in hidden:
         level = cells[code][0]
@@ -252,7 +391,7 @@ def governing_variables(*, variable: Variable) -> list[Variable]:
     return list(out.values())
 
 
-def _input_date(*, variable: Variable, ref_date: date) -> date | None:
+def input_date(*, variable: Variable, ref_date: date) -> date | None:
     """The input's reference date an indicator of ``ref_date`` was computed from."""
     return Coverage.objects.filter(variable=variable, ref_date__lte=ref_date).aggregate(
         latest=Max("ref_date")
@@ -286,7 +425,7 @@ def values_protect(
         gov_date = (
             ref_date
             if gov.id == variable.id
-            else _input_date(variable=gov, ref_date=ref_date)
+            else input_date(variable=gov, ref_date=ref_date)
         )
         if gov_date is None:
             continue

@@ -593,3 +593,33 @@ class Indicator(models.Model):
             formula_parse(self.formula)
         except FormulaError as exc:
             raise ValidationError({"formula": str(exc)}) from exc
+
+
+class PublishedCell(models.Model):
+    """A value that left the server in a pinned answer and stays readable there.
+
+    Suppression treats such a value, while the current data still hold it, as
+    known to everybody (``datapool.suppression_audit``): a correction of the same
+    date never hides a cell that a pinned answer and a shown total give back.
+    """
+
+    variable = models.ForeignKey(
+        Variable, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(LorUnit, on_delete=models.CASCADE, related_name="+")
+    ref_date = models.DateField(_("reference date"))
+    value = models.FloatField(_("value"))
+    published_at = models.DateTimeField(_("first published"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("published cell")
+        verbose_name_plural = _("published cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variable", "ref_date", "unit", "value"],
+                name="published_cell_unique_variable_date_unit_value",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variable_id}/{self.unit_id}/{self.ref_date}: {self.value}"

@@ -9,9 +9,13 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from lor.models import LorUnit
+from lor.models import BERLIN_CODE, LorUnit
 
-from .confidentiality import values_protect
+from .confidentiality import (
+    suppression_pattern,
+    values_protect,
+    variable_is_confidential,
+)
 from .models import (
     Coverage,
     Facility,
@@ -84,12 +88,20 @@ def variable_latest_date(
 def variable_berlin_series(
     *, variable: Variable
 ) -> list[tuple[date, float | None, str]]:
-    """Berlin's values over time; the published total is never confidential."""
-    return list(
+    """Berlin's values over time; hidden only where a district's total is small."""
+    series = list(
         Observation.objects.filter(variable=variable, unit__level=LorUnit.Level.BERLIN)
         .order_by("ref_date")
         .values_list("ref_date", "value", "status")
     )
+    if not variable_is_confidential(variable=variable):
+        return series
+    return [
+        (d, None, "suppressed")
+        if BERLIN_CODE in suppression_pattern(variable=variable, ref_date=d).hidden
+        else (d, v, s)
+        for d, v, s in series
+    ]
 
 
 @dataclass

@@ -20,12 +20,21 @@ from datetime import date
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from scipy.optimize import linprog
 
 from core.access import Role
 from datapool.confidentiality import pattern_compute
-from datapool.models import Confidentiality, Indicator, Observation, Variable
+from datapool.models import (
+    Confidentiality,
+    Indicator,
+    Observation,
+    PublishedCell,
+    Variable,
+)
 from datapool.selectors import observation_values
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
+from datapool.services.published_cells import published_cells_record
+from datapool.suppression_audit import LOWER_PROTECTION, upper_protection
 from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
 from tests.conftest import make_user
@@ -260,6 +269,43 @@ def _recoverable(published: Published, raw: dict[str, float], area_set) -> set[s
     return {c for c, d in zip(plr_codes, determined, strict=True) if d}
 
 
+def _narrowed(published, raw, area_set, cells, threshold) -> list:
+    """Cells whose LP interval from the published sums misses the protection level."""
+    plr_codes = sorted(raw)
+    index = {c: i for i, c in enumerate(plr_codes)}
+    equations, rhs = [], []
+    for (level, code), value in published.values.items():
+        if value is None:
+            continue
+        row = np.zeros(len(plr_codes))
+        for member in _members(level, code, plr_codes, area_set):
+            if member in index:
+                row[index[member]] = 1.0
+        equations.append(row)
+        rhs.append(value)
+    out = []
+    for code in cells:
+        objective = np.zeros(len(plr_codes))
+        objective[index[code]] = 1.0
+        bounds = []
+        for sign in (1.0, -1.0):
+            result = linprog(
+                sign * objective,
+                A_eq=np.array(equations),
+                b_eq=np.array(rhs),
+                bounds=(0, None),
+                method="highs",
+            )
+            assert result.status in (0, 3), result.message
+            bounds.append(-sign * np.inf if result.status == 3 else sign * result.fun)
+        low, high = bounds
+        value = raw[code]
+        upper = value + upper_protection(value=value, threshold=threshold)
+        if high < upper - 1e-6 or low > value - LOWER_PROTECTION + 1e-6:
+            out.append((code, value, low, high))
+    return out
+
+
 def test_planner_downloads_never_reveal_a_suppressed_cell(computed, client_logged_in):
     raw, small, area_set = computed
     published = _download_everything(client_logged_in, area_set)
@@ -306,6 +352,11 @@ def test_planner_downloads_never_reveal_a_suppressed_cell(computed, client_logge
     # Any combination of published sums, shares and custom areas, across levels.
     recovered = _recoverable(published, raw, area_set) & hidden
     assert not recovered, sorted(recovered)
+
+    # Not even narrowed: with non-negativity, every small count's interval
+    # reaches the threshold and one below its value (issue 15).
+    narrowed = _narrowed(published, raw, area_set, sorted(set(small) & hidden), 4)
+    assert not narrowed, narrowed
 
 
 def test_suppressed_cells_are_flagged_in_every_format(computed, client_logged_in):
@@ -498,3 +549,61 @@ def test_pattern_hides_an_only_child_with_its_parent():
     assert "011002" in pattern.hidden and "01100202" in pattern.hidden
     assert "01100201" not in pattern.hidden
     assert BERLIN_CODE not in pattern.hidden and "0110" in pattern.flagged
+
+
+def test_pattern_ends_when_berlin_has_a_single_hidden_child():
+    """Issue 15.1: the loop never ended; a district's only small total is hidden."""
+    cells = {
+        BERLIN_CODE: ("berlin", 2.0),
+        "01": ("bezirk", 2.0),
+        "0110": ("prognoseraum", 2.0),
+        "0120": ("prognoseraum", 0.0),
+        "011001": ("bezirksregion", 2.0),
+        "012001": ("bezirksregion", 0.0),
+        "01100101": ("planungsraum", 2.0),
+        "01200101": ("planungsraum", 0.0),
+    }
+    pattern = pattern_compute(cells=cells, threshold=3)
+    # Berlin's total is the district's: shown, it would give every level back.
+    assert {"01", "0110", "011001", "01100101", BERLIN_CODE} <= pattern.hidden
+    assert not pattern.exposed
+
+
+def test_pattern_never_uses_a_published_value_as_complement():
+    cells = {
+        BERLIN_CODE: ("berlin", 300.0),
+        "01": ("bezirk", 300.0),
+        "0110": ("prognoseraum", 300.0),
+        "011001": ("bezirksregion", 111.0),
+        "011002": ("bezirksregion", 189.0),
+        "01100101": ("planungsraum", 1.0),
+        "01100102": ("planungsraum", 14.0),
+        "01100103": ("planungsraum", 43.0),
+        "01100104": ("planungsraum", 53.0),
+        "01100201": ("planungsraum", 89.0),
+        "01100202": ("planungsraum", 100.0),
+    }
+    free = pattern_compute(cells=cells, threshold=3)
+    assert "01100102" in free.hidden  # the smallest sibling, 14
+    pinned = {"01100102", "01100103", "01100104", "011002", "01100201", "01100202"}
+    pattern = pattern_compute(cells=cells, threshold=3, known=pinned)
+    assert not pattern.hidden & pinned and not pattern.exposed
+    # No sibling is left to hide: the region goes, and with it its parents'.
+    assert "011001" in pattern.hidden
+
+
+def test_pinned_share_records_its_confidential_input(computed):
+    raw, small, area_set = computed
+    shown = next(c for c, v in sorted(raw.items()) if v >= 4)
+    published_cells_record(
+        level="planungsraum",
+        columns=[{"key": SHARE_KEY, "date": DEC_2024.isoformat(), "derived": False}],
+        rows=[
+            {"code": shown, SHARE_KEY: 0.5, f"{SHARE_KEY}__status": "ok"},
+            {"code": small[0], SHARE_KEY: None, f"{SHARE_KEY}__status": "suppressed"},
+        ],
+    )
+    # The shown share and the shown residents give the count back: it is known.
+    assert list(
+        PublishedCell.objects.values_list("variable__key", "unit__code", "value")
+    ) == [(KEY, shown, raw[shown])]
