@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.access import Role, require_role
 from core.audit import audit_record
 from core.models import AuditEvent
+from datapool.services.published_cells import published_cells_record
 from explorer.selection import Selection, SelectionError, selection_evaluate
 from lor.models import LorUnit
 from queries.models import SavedQuery
@@ -207,6 +208,13 @@ def saved_query_pin(*, query: SavedQuery, user) -> SavedQuery:
     query.snapshot = snapshot
     query.full_clean()
     query.save()
+    # A pinned answer is published for good: later corrections must not choose
+    # complements that difference against it.
+    published_cells_record(
+        level=query.selection["level"],
+        columns=snapshot["columns"],
+        rows=snapshot["rows"],
+    )
     return query
 
 
