@@ -24,6 +24,7 @@ run: setup messages
 
 lint: setup-test
 	@.venv/bin/ruff check .
+	@.venv/bin/lint-imports --no-cache
 
 check-migrations: setup-test
 	@$(SERVICES); DJANGO_SETTINGS_MODULE=prisma.settings.test \
