@@ -22,7 +22,9 @@ dates of its columns. Layout decisions:
   bar chart ranking the units by one column.
 
 Text cells of CSV and XLSX that begin with ``= + - @`` (or tab/CR) get a leading
-apostrophe (OWASP CSV injection); numbers are never changed.
+apostrophe (OWASP CSV injection); numbers are never changed. This happens where
+cells are written, not per field: every CSV row goes through ``_CsvRows`` and
+every workbook through ``_xlsx_bytes``, so a new column or sheet cannot miss it.
 """
 
 from __future__ import annotations
@@ -178,23 +180,38 @@ def _csv_cell(value: Any, decimal: str) -> str:
     return neutralise(str(value))
 
 
+class _CsvRows:
+    """A csv writer that formats numbers and neutralises every text cell."""
+
+    def __init__(self, writer: Any, decimal: str) -> None:
+        self._writer = writer
+        self._decimal = decimal
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([_csv_cell(v, self._decimal) for v in row])
+
+
+def _comment(value: str) -> str:
+    """A metadata value on one ``#`` line: line breaks would start a new row."""
+    return " ".join(str(value).splitlines())
+
+
 def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> Export:
     """CSV for German Excel (BOM, ';', decimal comma) or plain CSV (',', '.')."""
     meta = export_meta(result=result, title=title)
     buffer = io.StringIO()
     if german:
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer = _CsvRows(csv.writer(buffer, delimiter=";", lineterminator="\r\n"), ",")
         for key, value in meta.pairs():
-            writer.writerow([key, neutralise(value)])
+            writer.writerow([key, value])
         writer.writerow([])
     else:
-        writer = csv.writer(buffer, delimiter=",", lineterminator="\n")
+        writer = _CsvRows(csv.writer(buffer, delimiter=",", lineterminator="\n"), ".")
         for key, value in meta.pairs():
-            buffer.write(f"# {key}: {value}\n")
-    decimal = "," if german else "."
-    writer.writerow([neutralise(h) for h in _header(result)])
+            buffer.write(f"# {key}: {_comment(value)}\n")
+    writer.writerow(_header(result))
     for row in _table(result):
-        writer.writerow([_csv_cell(v, decimal) for v in row])
+        writer.writerow(row)
     encoding = "utf-8-sig" if german else "utf-8"
     return (
         buffer.getvalue().encode(encoding),
@@ -213,15 +230,15 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
     sheet = workbook.active
     sheet.title = "Daten"
     for key, value in meta.pairs():
-        sheet.append([key, neutralise(value)])
+        sheet.append([key, value])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
     sheet.append([])
-    sheet.append([neutralise(h) for h in _header(result)])
+    sheet.append(_header(result))
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for row in _table(result):
-        sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
+        sheet.append(row)
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     sheet.column_dimensions["B"].width = 32
     columns_sheet = workbook.create_sheet("Spalten")
@@ -230,20 +247,31 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
     for column in result.columns:
         columns_sheet.append(
             [
-                neutralise(column.key),
-                neutralise(column.label),
+                column.key,
+                column.label,
                 column.unit,
                 column.date,
-                neutralise(formulas.get(column.key, "")),
+                formulas.get(column.key, ""),
             ]
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     return (
-        buffer.getvalue(),
+        _xlsx_bytes(workbook),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         _filename(title, "xlsx"),
     )
+
+
+def _xlsx_bytes(workbook: Any) -> bytes:
+    """The saved workbook, every text cell of every sheet neutralised first."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                # openpyxl stores a string starting with "=" as a formula ("f").
+                if isinstance(cell.value, str):
+                    cell.value = neutralise(cell.value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 # --- geodata -----------------------------------------------------------------

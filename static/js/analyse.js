@@ -194,7 +194,10 @@
         return { color: hit ? "#a63603" : "#8a96a3", weight: hit ? 1.5 : 0.5,
           fillColor: hit ? "#fd8d3c" : "#dfe3e8", fillOpacity: hit ? 0.85 : 0.6 };
       },
-      onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + " (" + f.properties.code + ")", { sticky: true }); },
+      onEachFeature: function (f, l) {
+        // A node, not a string: Leaflet would parse a string as HTML.
+        l.bindTooltip(function () { return PRISMA.el("span", { text: f.properties.name + " (" + f.properties.code + ")" }); }, { sticky: true });
+      },
     }).addTo(matchMap);
     if (matchLayer.getLayers().length) matchMap.fitBounds(matchLayer.getBounds(), { padding: [8, 8], animate: false });
     $("match-map").dataset.highlighted = String(filtered ? matched.size : 0);

@@ -7,6 +7,7 @@
   const t = cfg.text;
   const lang = document.documentElement.lang || "de";
   const $ = function (id) { return document.getElementById(id); };
+  const el = PRISMA.el;
   const els = {
     theme: $("theme"), variable: $("variable"), level: $("level"), slider: $("date-slider"),
     dateLabel: $("date-label"), compare: $("compare"), method: $("method"), k: $("k"),
@@ -87,12 +88,15 @@
     return Object.assign(base, { fillColor: cls ? cls.color : "#ececec" });
   }
 
+  // A node, not a string: Leaflet would parse a string as HTML.
   function tooltip(feature) {
     const p = feature.properties;
     const v = state.values[p.code];
     let text = "—";
     if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : fmt(v.value));
-    return "<strong>" + p.name + "</strong> (" + p.code + ")<br>" + text + " " + (state.legend ? state.legend.unit || "" : "");
+    const unit = state.legend ? state.legend.unit || "" : "";
+    return el("span", { "data-testid": "map-tooltip" },
+      [el("strong", { text: p.name }), " (" + p.code + ")", el("br"), text + " " + unit]);
   }
 
   async function loadGeometry(level, url) {
@@ -125,23 +129,32 @@
     layer.eachLayer(function (l) { l.setStyle(styleFor(l.feature.properties.code)); });
   }
 
+  function legendRow(swatch, label, count, attrs) {
+    return el("div", Object.assign({ class: "row" }, attrs), [swatch, label, el("span", { class: "count", text: count })]);
+  }
+  function swatch(color, extraClass) {
+    const span = el("span", { class: "swatch" + (extraClass ? " " + extraClass : "") });
+    if (color) span.style.background = color;
+    return span;
+  }
+
   function renderLegend(data) {
     const div = els.mapEl.querySelector(".legend");
     const lg = data.legend;
-    let html = "<h3>" + (els.variable.selectedOptions[0] || {}).textContent + (lg.unit ? " (" + lg.unit + ")" : "") + "</h3>";
-    if (data.compare) html += "<div class='muted'>" + t.change + " " + fmtDate(data.compare) + "</div>";
+    const name = (els.variable.selectedOptions[0] || {}).textContent || "";
+    const parts = [el("h3", { text: name + (lg.unit ? " (" + lg.unit + ")" : "") })];
+    if (data.compare) parts.push(el("div", { class: "muted", text: t.change + " " + fmtDate(data.compare) }));
     lg.classes.forEach(function (c) {
-      html += "<div class='row'><span class='swatch' style='background:" + c.color + "'></span>" +
-        fmt(c.lower) + " – " + fmt(c.upper) + "<span class='count'>" + c.count + "</span></div>";
+      parts.push(legendRow(swatch(c.color), fmt(c.lower) + " – " + fmt(c.upper), c.count));
     });
     if (lg.suppressed && lg.suppressed.count) {
-      html += "<div class='row' data-testid='legend-suppressed'><span class='swatch hatch'></span>" + t.suppressed + "<span class='count'>" + lg.suppressed.count + "</span></div>";
+      parts.push(legendRow(swatch(null, "hatch"), t.suppressed, lg.suppressed.count, { "data-testid": "legend-suppressed" }));
     }
     if (lg.missing && lg.missing.count) {
-      html += "<div class='row'><span class='swatch' style='background:#ececec'></span>" + t.missing + "<span class='count'>" + lg.missing.count + "</span></div>";
+      parts.push(legendRow(swatch("#ececec"), t.missing, lg.missing.count));
     }
-    (lg.notes || []).forEach(function (n) { html += "<div class='muted'>" + n + "</div>"; });
-    div.innerHTML = html;
+    (lg.notes || []).forEach(function (n) { parts.push(el("div", { class: "muted", text: n })); });
+    div.replaceChildren.apply(div, parts);
     div.dataset.classes = String(lg.classes.length);
     div.dataset.bounds = lg.classes.map(function (c) { return c.upper; }).join("|");
   }
@@ -244,7 +257,9 @@
     const col = data.columns[0];
     const head = [["code", "Schlüssel"], ["name", "Name"], [col.key, t.value], [col.key + "__parent", t.parent],
       [col.key + "__rank_bezirk", t.rankBezirk], [col.key + "__rank_berlin", t.rankBerlin]];
-    els.table.tHead.innerHTML = "<tr>" + head.map(function (h) { return "<th data-key='" + h[0] + "'>" + h[1] + "</th>"; }).join("") + "</tr>";
+    els.table.tHead.replaceChildren(el("tr", null, head.map(function (h) {
+      return el("th", { "data-key": h[0], text: h[1] });
+    })));
     let rows = data.rows.slice();
     const q = els.filter.value.trim().toLowerCase();
     if (q) rows = rows.filter(function (r) { return r.code.indexOf(q) === 0 || r.name.toLowerCase().indexOf(q) >= 0; });
@@ -258,15 +273,22 @@
       });
     }
     // Berlin's value heads the table as the reference for every unit below.
-    const berlinRow = "<tr class='berlin-row' data-testid='berlin-row'><td>11000000</td><td>" + t.berlin +
-      "</td><td class='num'>" + fmt(col.berlin) + "</td><td></td><td></td><td></td></tr>";
-    els.table.tBodies[0].innerHTML = berlinRow + rows.map(function (r) {
+    const berlinRow = el("tr", { class: "berlin-row", "data-testid": "berlin-row" }, [
+      el("td", { text: "11000000" }), el("td", { text: t.berlin }), el("td", { class: "num", text: fmt(col.berlin) }),
+      el("td"), el("td"), el("td"),
+    ]);
+    const body = els.table.tBodies[0];
+    body.replaceChildren(berlinRow);
+    rows.forEach(function (r) {
       const status = r[col.key + "__status"];
       const value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
-      return "<tr data-code='" + r.code + "'><td>" + r.code + "</td><td>" + r.name + "</td><td class='num'>" + value +
-        "</td><td class='num'>" + fmt(r[col.key + "__parent"]) + "</td><td class='num'>" + (r[col.key + "__rank_bezirk"] || "–") +
-        "</td><td class='num'>" + (r[col.key + "__rank_berlin"] || "–") + "</td></tr>";
-    }).join("");
+      body.appendChild(el("tr", { "data-code": r.code }, [
+        el("td", { text: r.code }), el("td", { text: r.name }), el("td", { class: "num", text: value }),
+        el("td", { class: "num", text: fmt(r[col.key + "__parent"]) }),
+        el("td", { class: "num", text: r[col.key + "__rank_bezirk"] || "–" }),
+        el("td", { class: "num", text: r[col.key + "__rank_berlin"] || "–" }),
+      ]));
+    });
     els.table.dataset.rows = String(rows.length);
   }
 
@@ -283,7 +305,9 @@
       facts.push([t.parent, fmt(row[col.key + "__parent"])]);
       facts.push([t.berlin, fmt(col.berlin)]);
     }
-    $("panel-facts").innerHTML = facts.map(function (f) { return "<dt>" + f[0] + "</dt><dd data-testid='panel-" + f[0] + "'>" + f[1] + "</dd>"; }).join("");
+    $("panel-facts").replaceChildren.apply($("panel-facts"), facts.flatMap(function (f) {
+      return [el("dt", { text: f[0] }), el("dd", { "data-testid": "panel-" + f[0], text: f[1] })];
+    }));
     $("panel-link").href = cfg.urls.unitPage.replace("CODE", props.code);
     els.panel.hidden = false;
     els.panel.dataset.code = props.code;
@@ -308,7 +332,14 @@
     const coords = points.map(function (p, i) {
       return (i / (points.length - 1) * 200).toFixed(1) + "," + (55 - (p[1] - min) / ((max - min) || 1) * 50).toFixed(1);
     }).join(" ");
-    box.innerHTML = "<svg viewBox='0 0 200 60' preserveAspectRatio='none'><polyline fill='none' stroke='#0b5c8e' stroke-width='2' points='" + coords + "'/></svg>";
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 200 60"); svg.setAttribute("preserveAspectRatio", "none");
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("fill", "none"); line.setAttribute("stroke", "#0b5c8e"); line.setAttribute("stroke-width", "2");
+    line.setAttribute("points", coords);
+    svg.appendChild(line);
+    box.replaceChildren(svg);
   }
 
   async function loadVariables() {
@@ -382,10 +413,9 @@
     const box = $("facility-layers");
     layers.forEach(function (info, n) {
       const id = "facility-" + info.key;
-      const label = document.createElement("label");
-      label.innerHTML = "<input type='checkbox' id='" + id + "' data-testid='" + id + "'> " + info.name;
-      box.appendChild(label);
-      $(id).addEventListener("change", async function (event) {
+      const input = el("input", { type: "checkbox", id: id, "data-testid": id });
+      box.appendChild(el("label", null, [input, " " + info.name]));
+      input.addEventListener("change", async function (event) {
         if (!event.target.checked) {
           if (overlays[info.key]) map.removeLayer(overlays[info.key]);
           return;
@@ -397,7 +427,7 @@
               return L.circleMarker(latlng, {
                 renderer: pointRenderer, radius: 3, color: "#fff", weight: 0.8,
                 fillColor: colors[n % colors.length], fillOpacity: 0.9,
-              }).bindTooltip(f.properties.name || info.name);
+              }).bindTooltip(function () { return el("span", { text: f.properties.name || info.name }); });
             },
           });
           overlays[info.key].pointCount = data.features.length;

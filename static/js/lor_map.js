@@ -81,7 +81,8 @@
 
   function onEachFeature(feature, featureLayer) {
     const p = feature.properties;
-    featureLayer.bindTooltip(p.name + " (" + p.code + ")", { sticky: true });
+    // A node, not a string: Leaflet would parse a string as HTML.
+    featureLayer.bindTooltip(function () { return PRISMA.el("span", { text: p.name + " (" + p.code + ")" }); }, { sticky: true });
     featureLayer.on("mouseover", function () { if (featureLayer !== selected) featureLayer.setStyle(hoverStyle); });
     featureLayer.on("mouseout", function () { if (featureLayer !== selected) layer.resetStyle(featureLayer); });
     featureLayer.on("click", function () {

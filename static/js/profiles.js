@@ -69,7 +69,8 @@
     });
     layer.eachLayer(function (l) {
       const p = l.feature.properties;
-      l.bindTooltip(p.name + " (" + p.code + "): " + cellText(current.values[p.code]), { sticky: true });
+      // A node, not a string: Leaflet would parse a string as HTML.
+      l.bindTooltip(PRISMA.el("span", { text: p.name + " (" + p.code + "): " + cellText(current.values[p.code]) }), { sticky: true });
       const el = l.getElement && l.getElement();
       if (el) el.dataset.value = cellText(current.values[p.code]);
     });
