@@ -64,7 +64,7 @@ def poisoned(django_user_model, lor_units, tmp_path):
         "ref_date=2024-12-31",
         verbosity=0,
     )
-    from prisma.access import Role
+    from core.access import Role
 
     user = make_user(django_user_model, "planerin", Role.PLANNER, "01")
     user.set_password("Karte-2024!")
