@@ -383,8 +383,22 @@
     layers.forEach(function (info, n) {
       const id = "facility-" + info.key;
       const label = document.createElement("label");
-      label.innerHTML = "<input type='checkbox' id='" + id + "' data-testid='" + id + "'> " + info.name;
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.id = id;
+      input.dataset.testid = id;
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + info.name));
       box.appendChild(label);
+      if (!info.points) {
+        // Single facilities stay on the server: offer the counts as the map.
+        input.disabled = true;
+        const counts = document.createElement("a");
+        counts.href = "?variable=" + encodeURIComponent(info.count_variable) + "&level=planungsraum";
+        counts.textContent = " (" + cfg.text.facilityCountsOnly + ")";
+        label.appendChild(counts);
+        return;
+      }
       $(id).addEventListener("change", async function (event) {
         if (!event.target.checked) {
           if (overlays[info.key]) map.removeLayer(overlays[info.key]);
