@@ -121,9 +121,17 @@ class CoverageAdmin(admin.ModelAdmin):
 
 
 @admin.register(FacilityLayer)
-class FacilityLayerAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "theme", "ref_date", "district", "updated_at"]
-    list_filter = ["theme", "district"]
+class FacilityLayerAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "key",
+        "name",
+        "theme",
+        "ref_date",
+        "district",
+        "location_confidential",
+        "updated_at",
+    ]
+    list_filter = ["theme", "district", "location_confidential"]
     search_fields = ["key", "name"]
     # A layer is written by its import; a new import replaces it.
     readonly_fields = ["key", "import_run", "sum_attribute", "updated_at"]

@@ -35,6 +35,7 @@ from lor.models import LorUnit
 
 from .models import ImportRun, Indicator, Variable
 from .selectors import (
+    facility_layer_counts,
     facility_layer_list,
     facility_list,
     import_run_get,
@@ -503,6 +504,11 @@ class FacilityLayerListApi(APIView):
     @extend_schema(
         operation_id="facilities_list",
         summary="Facility layers (Kitas, schools, youth facilities …)",
+        description=(
+            "The layers the caller may see. `points` is false where single "
+            "facilities are withheld (location confidential, or confidential "
+            "counts): such a layer gives counts per Planungsraum only."
+        ),
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
     )
     def get(self, request: Request) -> Response:
@@ -514,8 +520,10 @@ class FacilityLayerListApi(APIView):
                     "ref_date": layer.ref_date,
                     "source": layer.source,
                     "license": layer.license,
+                    "points": layer.points_visible,
+                    "count_variable": layer.count_variable_key,
                 }
-                for layer in facility_layer_list()
+                for layer in facility_layer_list(user=request.user)
             ]
         )
 
@@ -523,10 +531,32 @@ class FacilityLayerListApi(APIView):
 class FacilityLayerPointsApi(APIView):
     @extend_schema(
         summary="The points of one facility layer as GeoJSON (EPSG:4326)",
+        description=(
+            "Where single facilities are withheld from the caller, `features` "
+            "is empty and `counts` holds the facilities per Planungsraum, "
+            "suppressed like the values of the layer's count variable."
+        ),
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: None},
     )
     def get(self, request: Request, key: str) -> Response:
-        facilities = facility_list(layer=key).annotate(
+        layer = facility_layer_list(user=request.user).filter(key=key).first()
+        if layer is None:
+            # Hidden layers look like unknown ones.
+            raise NotFound("Diese Einrichtungsebene gibt es nicht.")
+        if not layer.points_visible:
+            return Response(
+                {
+                    "type": "FeatureCollection",
+                    "features": [],
+                    "points": False,
+                    "count_variable": layer.count_variable_key,
+                    "counts": [
+                        {"code": r.code, "value": r.value, "status": r.status}
+                        for r in facility_layer_counts(user=request.user, layer=layer)
+                    ],
+                }
+            )
+        facilities = facility_list(user=request.user, layer=layer).annotate(
             lonlat=AsGeoJSON(Transform("geom", 4326), precision=6)
         )
         features = [
@@ -537,6 +567,6 @@ class FacilityLayerPointsApi(APIView):
             }
             for f in facilities
         ]
-        if not features and not facility_layer_list().filter(key=key).exists():
-            raise NotFound("Diese Einrichtungsebene gibt es nicht.")
-        return Response({"type": "FeatureCollection", "features": features})
+        return Response(
+            {"type": "FeatureCollection", "features": features, "points": True}
+        )

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db.models import OuterRef, Value
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -412,6 +414,10 @@ class Coverage(models.Model):
         ]
 
 
+# The count variable of a facility layer is named after the layer's key.
+COUNT_SUFFIX = "_ANZAHL"
+
+
 class FacilityLayer(models.Model):
     """A layer of point facilities (Kitas, Schulen …); each import replaces it whole."""
 
@@ -446,6 +452,17 @@ class FacilityLayer(models.Model):
         limit_choices_to={"level": LorUnit.Level.BEZIRK},
         related_name="+",
     )
+    # Who sees the layer follows its count variable (datapool/access.py); this
+    # flag additionally keeps single facilities (points, names, Planungsraum
+    # keys) on the server, e.g. for shelters: only the counts are shown.
+    location_confidential = models.BooleanField(
+        _("location confidential"),
+        default=False,
+        help_text=_(
+            "Only the counts per unit are shown; the locations and names of "
+            "single facilities stay with administrators and the owning district."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -459,7 +476,12 @@ class FacilityLayer(models.Model):
     @property
     def count_variable_key(self) -> str:
         """Key of the variable counting this layer's facilities per unit."""
-        return f"{self.key.upper()}_ANZAHL"
+        return f"{self.key.upper()}{COUNT_SUFFIX}"
+
+    @staticmethod
+    def count_variable_key_ref() -> Concat:
+        """``count_variable_key`` of the outer layer, for a subquery on Variable."""
+        return Concat(Upper(OuterRef("key")), Value(COUNT_SUFFIX))
 
 
 class Facility(models.Model):

@@ -7,16 +7,29 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 from lor.models import BERLIN_CODE, LorUnit
 
+from .access import (
+    facility_layer_public_q,
+    facility_layer_visible_q,
+    facility_points_q,
+)
 from .confidentiality import (
     suppression_pattern,
     values_protect,
     variable_is_confidential,
 )
 from .models import (
+    COUNT_SUFFIX,
     Coverage,
     Facility,
     FacilityLayer,
@@ -258,16 +271,45 @@ def observation_change(
     return rows
 
 
-def facility_layer_list() -> QuerySet[FacilityLayer]:
-    """The facility layers, by name."""
-    return FacilityLayer.objects.select_related("district").order_by("name")
+def facility_layer_list(*, user: Any) -> QuerySet[FacilityLayer]:
+    """The layers the user may see, by name; ``points_visible`` says whether the
+    user may receive their single facilities (see ``datapool.access``)."""
+    return (
+        FacilityLayer.objects.filter(facility_layer_visible_q(user))
+        .annotate(
+            points_visible=ExpressionWrapper(
+                facility_points_q(user), output_field=BooleanField()
+            )
+        )
+        .select_related("district")
+        .order_by("name")
+    )
+
+
+def facility_layer_public_list() -> QuerySet[FacilityLayer]:
+    """The layers every signed-in reader may see (for shared products: profiles)."""
+    return FacilityLayer.objects.filter(facility_layer_public_q()).order_by("name")
+
+
+def facility_layer_for_variable(*, variable: Variable) -> FacilityLayer | None:
+    """The layer whose count variable this is, if any."""
+    if not variable.key.endswith(COUNT_SUFFIX):
+        return None
+    key = variable.key.removesuffix(COUNT_SUFFIX).lower()
+    return FacilityLayer.objects.filter(key=key).first()
 
 
 def facility_list(
-    *, layer: FacilityLayer | str | None = None, unit: LorUnit | None = None
+    *,
+    user: Any,
+    layer: FacilityLayer | str | None = None,
+    unit: LorUnit | None = None,
 ) -> QuerySet[Facility]:
-    """Facilities of a layer (object or key) inside a LOR unit of any level."""
-    qs = Facility.objects.select_related("layer", "unit")
+    """Facilities the user may receive, of a layer (object or key), inside a LOR
+    unit of any level; layers whose points are withheld give none."""
+    qs = Facility.objects.select_related("layer", "unit").filter(
+        layer__in=FacilityLayer.objects.filter(facility_points_q(user))
+    )
     if layer is not None:
         qs = (
             qs.filter(layer=layer)
@@ -281,6 +323,28 @@ def facility_list(
             unit__scheme=unit.scheme, unit__code__startswith=unit.code_prefix
         )
     return qs.order_by("layer__name", "name", "feature_number")
+
+
+def facility_layer_counts(*, user: Any, layer: FacilityLayer) -> list[ValueRow]:
+    """The layer's facilities counted per Planungsraum as ``user`` may see them.
+
+    Read through ``observation_values`` from the count variable at the layer's
+    reference date, so small counts are suppressed exactly as in the values API.
+    """
+    variable = Variable.objects.filter(key=layer.count_variable_key).first()
+    if variable is None:
+        return []
+    ref_date = layer.ref_date or variable_latest_date(
+        variable=variable, level=LorUnit.Level.PLANUNGSRAUM
+    )
+    if ref_date is None:
+        return []
+    return observation_values(
+        variable=variable,
+        level=LorUnit.Level.PLANUNGSRAUM,
+        ref_date=ref_date,
+        viewer=user,
+    )
 
 
 def datapool_version() -> tuple:

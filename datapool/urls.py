@@ -26,6 +26,11 @@ urlpatterns = [
         views.VariableChartView.as_view(),
         name="variable-chart",
     ),
+    path(
+        "facilities/<slug:key>/location/",
+        views.FacilityLayerLocationView.as_view(),
+        name="facility-layer-location",
+    ),
     path("indicators/", views.IndicatorListView.as_view(), name="indicator-list"),
     path(
         "indicators/recompute/",

@@ -28,6 +28,8 @@ from .forms import (
 )
 from .models import ImportRun, Supplier, Variable
 from .selectors import (
+    facility_layer_for_variable,
+    facility_layer_list,
     import_run_get,
     import_run_list,
     import_run_variables,
@@ -37,7 +39,11 @@ from .selectors import (
     variable_get,
     variable_list,
 )
-from .services.catalogue import variable_release, variable_update
+from .services.catalogue import (
+    facility_layer_location_set,
+    variable_release,
+    variable_update,
+)
 from .services.detect import detect_kind
 from .services.imports import (
     ImportRunNotRetryable,
@@ -104,6 +110,7 @@ class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
                 for level in coverage["levels"]
             ],
             deliveries=variable.deliveries.select_related("import_run")[:20],
+            facility_layer=facility_layer_for_variable(variable=variable),
             can_edit=data_edit_allowed(
                 user=self.request.user,
                 bezirk_code=variable.district.code if variable.district else None,
@@ -161,6 +168,26 @@ class VariableReleaseView(LoginRequiredMixin, VariableMixin, View):
             else _("The release was withdrawn."),
         )
         return redirect(variable.get_absolute_url())
+
+
+class FacilityLayerLocationView(LoginRequiredMixin, View):
+    """POST location_confidential=1 marks the layer "Lage vertraulich", 0 lifts it."""
+
+    def post(self, request, key):
+        layer = facility_layer_list(user=request.user).filter(key=key).first()
+        if layer is None:
+            raise Http404
+        confidential = request.POST.get("location_confidential", "1") != "0"
+        facility_layer_location_set(
+            user=request.user, layer=layer, location_confidential=confidential
+        )
+        messages.success(
+            request,
+            _("Only counts of this layer are shown now; the locations stay internal.")
+            if confidential
+            else _("The locations of this layer are shown again."),
+        )
+        return redirect("datapool:variable-detail", key=layer.count_variable_key)
 
 
 # Imports are the workspace of data coordinators and administrators; planners

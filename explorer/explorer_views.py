@@ -64,6 +64,7 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "details": _("Details of this unit"),
                 "of": _("of"),
                 "facilities": _("Facilities"),
+                "facilityCountsOnly": _("location confidential: counts only"),
                 "breaksHint": _(
                     "Class bounds, separated by semicolons, e.g. 3000; 6000; 9000"
                 ),

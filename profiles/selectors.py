@@ -18,7 +18,12 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import translation
 
 from datapool.models import Facility, Indicator, Observation, Variable
-from datapool.selectors import datapool_version, observation_values, variable_dates
+from datapool.selectors import (
+    datapool_version,
+    facility_layer_public_list,
+    observation_values,
+    variable_dates,
+)
 from lor.models import BERLIN_CODE, LorUnit
 
 from .models import Goal, Profile, ProfileEdition
@@ -514,12 +519,16 @@ def _mss(*, planungsraeume, variables, values: _Values, cite):
 
 
 def profile_facility_counts(*, region: LorUnit) -> list[dict]:
-    """Facilities per layer inside the region (layers without any show 0)."""
-    from datapool.models import FacilityLayer
+    """Facilities per layer inside the region (layers without any show 0).
 
+    Every reader of a profile sees these, guests included: public layers only.
+    """
+    layers = list(facility_layer_public_list())
     counts = dict(
         Facility.objects.filter(
-            unit__scheme=region.scheme, unit__code__startswith=region.code_prefix
+            layer__in=layers,
+            unit__scheme=region.scheme,
+            unit__code__startswith=region.code_prefix,
         )
         .values("layer_id")
         .annotate(n=Count("id"))
@@ -533,7 +542,7 @@ def profile_facility_counts(*, region: LorUnit) -> list[dict]:
             "source": layer.source,
             "license": layer.license,
         }
-        for layer in FacilityLayer.objects.order_by("name")
+        for layer in layers
     ]
 
 

@@ -1,4 +1,4 @@
-"""Writes to the variable catalogue: variables and suppliers as imports meet them."""
+"""Writes to the variable catalogue: variables, suppliers and facility layer access."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.models import AuditEvent
-from datapool.access import require_variable_edit
+from datapool.access import require_facility_layer_edit, require_variable_edit
 from lor.models import LorUnit
 
-from ..models import Supplier, Variable
+from ..models import FacilityLayer, Supplier, Variable
 from .parsing import VariableSpec
 
 SUPPLIERS = {
@@ -187,3 +187,25 @@ def variable_release(*, user, variable: Variable, released: bool = True) -> Vari
             details={"released": released},
         )
     return variable
+
+
+@transaction.atomic
+def facility_layer_location_set(
+    *, user, layer: FacilityLayer, location_confidential: bool
+) -> FacilityLayer:
+    """Mark the layer "Lage vertraulich" (or lift the mark); audited.
+
+    Release and confidentiality rule of a layer are those of its count variable
+    (``variable_release``); this flag only withholds the single facilities.
+    """
+    require_facility_layer_edit(user=user, layer=layer)
+    if layer.location_confidential != location_confidential:
+        layer.location_confidential = location_confidential
+        layer.save(update_fields=["location_confidential", "updated_at"])
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CHANGE,
+            obj=layer,
+            details={"location_confidential": location_confidential},
+        )
+    return layer

@@ -414,7 +414,16 @@
     layers.forEach(function (info, n) {
       const id = "facility-" + info.key;
       const input = el("input", { type: "checkbox", id: id, "data-testid": id });
-      box.appendChild(el("label", null, [input, " " + info.name]));
+      const label = el("label", null, [input, " " + info.name]);
+      box.appendChild(label);
+      if (!info.points) {
+        // Single facilities stay on the server: offer the counts as the map.
+        input.disabled = true;
+        label.appendChild(el("a", {
+          href: "?variable=" + encodeURIComponent(info.count_variable) + "&level=planungsraum",
+        }, [" (" + cfg.text.facilityCountsOnly + ")"]));
+        return;
+      }
       input.addEventListener("change", async function (event) {
         if (!event.target.checked) {
           if (overlays[info.key]) map.removeLayer(overlays[info.key]);

@@ -357,7 +357,9 @@ def test_layer_of_one_district_is_not_replaced_by_another(db):
     assert FacilityLayer.objects.get(key="spielplaetze").import_run == first
 
 
-def test_facility_list_by_layer_and_unit(kitas_imported, django_assert_num_queries):
+def test_facility_list_by_layer_and_unit(
+    kitas_imported, admin_user, django_assert_num_queries
+):
     bezirk = LorUnit.objects.get(level="bezirk", code="01")
     in_mitte = Observation.objects.get(
         variable__key="KITAS_ANZAHL", unit=bezirk, ref_date=date(2022, 12, 31)
@@ -365,15 +367,17 @@ def test_facility_list_by_layer_and_unit(kitas_imported, django_assert_num_queri
     with django_assert_num_queries(1):
         rows = [
             (f.layer.key, f.unit.code)
-            for f in facility_list(layer="kitas", unit=bezirk)
+            for f in facility_list(user=admin_user, layer="kitas", unit=bezirk)
         ]
     assert len(rows) == in_mitte
     assert all(code.startswith("01") for _, code in rows)
     layer = FacilityLayer.objects.get(key="kitas")
     berlin = LorUnit.objects.get(code=BERLIN_CODE)
-    assert facility_list(layer=layer, unit=berlin).count() == 2880
+    assert facility_list(user=admin_user, layer=layer, unit=berlin).count() == 2880
     plr = Facility.objects.filter(layer=layer).first().unit
-    assert set(facility_list(unit=plr).values_list("unit", flat=True)) == {plr.pk}
+    assert set(
+        facility_list(user=admin_user, unit=plr).values_list("unit", flat=True)
+    ) == {plr.pk}
 
 
 def test_facilities_in_admin(kitas_imported, admin_client):

@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.access import Role, user_assign
-from datapool.models import ImportRun, Observation, Variable
+from datapool.models import Facility, FacilityLayer, ImportRun, Observation, Variable
 from datapool.services.imports import import_run_create
 from lor.models import CustomAreaSet, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
@@ -258,6 +258,24 @@ MATRIX: dict[str, list[Call]] = {
             expect=roles(REDIRECT, who=("coord07", "admin")) | GUEST_HIDDEN,
         ),
     ],
+    "datapool:facility-layer-location": [
+        Call(kwargs=lambda ctx: {"key": ctx.layer03.key}, expect=signed_in("405")),
+        # Only the owning district's coordinator and admins; to others the
+        # unreleased layer does not exist.
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"key": ctx.layer03.key},
+            data={"location_confidential": "1"},
+            expect=roles(REDIRECT, "404", who=("coord03", "admin")),
+        ),
+        # A Berlin-wide layer: administrators only ("0" keeps it as it is).
+        Call(
+            "POST",
+            kwargs=lambda ctx: {"key": ctx.layer_berlin.key},
+            data={"location_confidential": "0"},
+            expect=roles(REDIRECT, who=("admin",)),
+        ),
+    ],
     "datapool:indicator-list": [Call(expect=signed_in("200"))],
     "datapool:indicator-recompute": [
         Call(expect=roles("405", who=WRITERS)),
@@ -356,7 +374,22 @@ MATRIX: dict[str, list[Call]] = {
     "datapool-api:indicator-list": [Call(expect=signed_in("200", API_DENIED))],
     "datapool-api:facility-layers": [Call(expect=signed_in("200", API_DENIED))],
     "datapool-api:facility-points": [
-        Call(kwargs={"key": "kitas"}, expect=signed_in("404", API_DENIED))
+        Call(kwargs={"key": "kitas"}, expect=signed_in("404", API_DENIED)),
+        # Layers follow their count variable: a released Berlin-wide layer for
+        # everyone, Bezirk 03's unreleased upload for its coordinator and
+        # admins, a location-confidential layer (counts only) for staff.
+        Call(
+            kwargs=lambda ctx: {"key": ctx.layer_berlin.key},
+            expect=signed_in("200", API_DENIED),
+        ),
+        Call(
+            kwargs=lambda ctx: {"key": ctx.layer03.key},
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+        Call(
+            kwargs=lambda ctx: {"key": ctx.layer_hidden.key},
+            expect=roles("200", "404", who=STAFF, anonymous=API_DENIED),
+        ),
     ],
     "datapool-api:import-create": [
         Call(expect=signed_in("405", API_DENIED)),
@@ -885,6 +918,11 @@ class Context:
             user=self.users["coord03"],
             status=ImportRun.Status.FAILED,
         )
+        self.layer_berlin = self._facility_layer("matrix_berlin", None)
+        self.layer03 = self._facility_layer("matrix_b03", "03")
+        self.layer_hidden = self._facility_layer(
+            "matrix_vertraulich", None, location_confidential=True
+        )
         self.q_staff = saved_query_create(
             owner=self.users["planner"],
             title="Einwohner je Bezirk",
@@ -918,6 +956,37 @@ class Context:
             import_run=self.run_berlin,
         )
         return variable
+
+    def _facility_layer(
+        self, key: str, code: str | None, *, location_confidential: bool = False
+    ) -> FacilityLayer:
+        """A layer with one point and its count variable, as an import leaves it."""
+        district = self.bezirk[code] if code else None
+        layer = FacilityLayer.objects.create(
+            key=key,
+            name=f"Einrichtungen {key}",
+            import_run=self.run_berlin,
+            district=district,
+            location_confidential=location_confidential,
+        )
+        Variable.objects.create(
+            key=layer.count_variable_key,
+            name=f"Anzahl {key}",
+            value_type=Variable.ValueType.COUNT,
+            district=district,
+            released=district is None,
+        )
+        plr = LorUnit.objects.filter(
+            level=LorUnit.Level.PLANUNGSRAUM, code__startswith=code or "01"
+        ).first()
+        Facility.objects.create(
+            layer=layer,
+            feature_number=1,
+            name="Einrichtung",
+            geom=plr.geom.point_on_surface,
+            unit=plr,
+        )
+        return layer
 
     # Profiles: one edition of a Bezirksregion of Bezirk 01 with a goal, a
     # measure and an assessment, made by the district's planner.
