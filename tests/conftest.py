@@ -48,6 +48,21 @@ def ewr_imported(db, lor_units):
     return ImportRun.objects.latest("pk")
 
 
+def jfe_import() -> None:
+    """The real youth centres (407 points) as facility layer "jfe", 31.12.2022."""
+    call_command(
+        "datapool_import",
+        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
+        "--option",
+        "layer=jfe",
+        "--option",
+        "layer_name=Jugendfreizeiteinrichtungen",
+        "--option",
+        "ref_date=2022-12-31",
+        verbosity=0,
+    )
+
+
 def make_user(django_user_model, username: str, role, bezirk_code: str | None):
     """A user with exactly one PRISMA role (and district), like the admin assigns."""
     from tests.support.login import user_with_role
@@ -83,6 +98,18 @@ def administrator(django_user_model, lor_units):
 def client_logged_in(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def post(client_logged_in, django_capture_on_commit_callbacks):
+    """POST as a logged-in planner; tasks queued on commit run before it returns."""
+
+    def _post(url, data):
+        # The test's transaction never commits; run the queued tasks as a commit would.
+        with django_capture_on_commit_callbacks(execute=True):
+            return client_logged_in.post(url, data)
+
+    return _post
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.support.pages import wait_until_ready
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -13,11 +15,7 @@ pytestmark = [
 
 def _table_has(page, *parts):
     """Wait until the table shows a selection naming all parts (keys, ops …)."""
-    page.wait_for_function(
-        "(parts) => { const r = document.getElementById('analyse-table')"
-        ".dataset.ready || ''; return parts.every(p => r.includes(p)); }",
-        arg=list(parts),
-    )
+    wait_until_ready(page, "analyse-table", parts)
 
 
 def _add_column(page, key):

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from tests.support.login import login_form_submit
+from tests.support.pages import wait_until_ready
 
 pytestmark = [
     pytest.mark.browser,
@@ -14,11 +15,7 @@ pytestmark = [
 
 
 def _ready(page, *parts):
-    page.wait_for_function(
-        "(parts) => { const r = document.getElementById('map').dataset.ready || '';"
-        " return parts.every(p => r.split('|').includes(p)); }",
-        arg=list(parts),
-    )
+    wait_until_ready(page, "map", parts, separator="|")
 
 
 def test_choropleth_legend_classes_panel_and_table(
@@ -70,21 +67,9 @@ def test_choropleth_legend_classes_panel_and_table(
 
 
 def test_facility_layer_overlay(page, login, planner):
-    from django.core.management import call_command
+    from tests.conftest import jfe_import
 
-    from tests.conftest import SHARED_DATA
-
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
-        "--option",
-        "layer=jfe",
-        "--option",
-        "layer_name=Jugendfreizeiteinrichtungen",
-        "--option",
-        "ref_date=2022-12-31",
-        verbosity=0,
-    )
+    jfe_import()
     login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum")
     page.get_by_test_id("facility-jfe").check()
