@@ -56,27 +56,13 @@ def reference_dates(count: int) -> list[str]:
 
 
 def ensure_database(url: str) -> None:
-    import environ
-    import psycopg
-    from psycopg import sql
+    from tests.support.databases import database_create, database_name
 
-    config = environ.Env.db_url_config(url)
-    name = config["NAME"]
+    name = database_name(url)
     if "bench" not in name:
         sys.exit(f"refusing to use database {name!r}: its name must contain 'bench'")
-    params = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    params = {key: value for key, value in params.items() if value}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
+    if database_create(url):
+        print(f"created database {name}")
 
 
 def generate(

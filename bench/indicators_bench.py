@@ -58,22 +58,11 @@ INPUTS = {
 
 
 def ensure_database() -> None:
-    import environ
-    import psycopg
+    from tests.support.databases import database_create, database_name
 
-    url = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    if "bench" not in url["NAME"]:
+    if "bench" not in database_name(os.environ["DATABASE_URL"]):
         sys.exit("refusing: the database name must contain 'bench'")
-    conninfo = (
-        f"host={url['HOST'] or '127.0.0.1'} port={url['PORT'] or 5432} "
-        f"user={url['USER'] or 'postgres'} dbname=postgres"
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [url["NAME"]]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{url["NAME"]}"')
+    database_create(os.environ["DATABASE_URL"])
 
 
 def setup() -> None:

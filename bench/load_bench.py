@@ -23,15 +23,14 @@ import argparse
 import csv
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.support
 BIN = Path(sys.executable).parent
 BENCH_USER = "prisma-bench"
 GOAL_P95_MS = 200
@@ -85,26 +84,17 @@ if __name__ != "__main__":  # loaded by locust as its locustfile
             )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
-
-
 def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
     """Load the demo data if asked; a token for the bench user and the variables
     that have Planungsraum values."""
+    from tests.support.processes import manage
+
     if setup:
-        _manage("migrate", "--noinput", "-v", "0", env=env)
-        _manage("lor_import", env=env)
-        _manage("datapool_demo", env=env)
-        _manage("indicators_compute", env=env)
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("lor_import", env=env)
+        manage("datapool_demo", env=env)
+        manage("indicators_compute", env=env)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -138,40 +128,23 @@ def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
     return token.key, variables
 
 
-def _start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path):
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "prisma.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--timeout",
-                "180",
-                # Several servers may run on one machine; none needs the socket.
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    # The first request imports every URL module (matplotlib, numba-compiled
-    # classification): on a busy 2-core machine that takes up to a minute or two.
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"gunicorn ended:\n{log.read_text()[-3000:]}")
-        try:
-            url = f"http://127.0.0.1:{port}/health/"
-            with urllib.request.urlopen(url, timeout=200):  # noqa: S310
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    sys.exit(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
+def _start_gunicorn(env: dict[str, str], workers: int, log: Path):
+    from tests.support.ports import still_running, url_answers, wait_for
+    from tests.support.processes import start_gunicorn
+
+    try:
+        server = start_gunicorn(log=log, env=env, workers=workers)
+        # The first request imports every URL module (matplotlib, numba-compiled
+        # classification): on a busy 2-core machine that takes up to a minute or two.
+
+        def healthy() -> bool:
+            still_running(server.process, log)
+            return url_answers(f"{server.url}/health/", timeout=200)
+
+        wait_for(healthy, timeout=240, what="gunicorn's /health/", interval=0.3)
+    except (RuntimeError, TimeoutError) as exc:
+        sys.exit(f"gunicorn did not answer: {exc}")
+    return server
 
 
 def _warm_up(port: int, token: str, variables: list[str]) -> None:
@@ -224,10 +197,10 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     token, variables = _prepare(env, args.setup)
-    port = _free_port()
     with tempfile.TemporaryDirectory(prefix="prisma-load-") as tmp:
         tmp_path = Path(tmp)
-        server = _start_gunicorn(env, port, args.workers, tmp_path / "gunicorn.log")
+        server = _start_gunicorn(env, args.workers, tmp_path / "gunicorn.log")
+        port = server.port
         try:
             _warm_up(port, token, variables)
             prefix = tmp_path / "locust"
@@ -267,8 +240,7 @@ def main() -> None:
                 rows = {row["Name"]: row for row in csv.DictReader(fh)}
             failures = (tmp_path / "locust_failures.csv").read_text()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
     results = [_row(name, rows[name]) for name in ENDPOINTS if name in rows]
     total = _row("all", rows["Aggregated"])

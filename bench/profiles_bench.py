@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,26 +38,10 @@ os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma_bench_pro
 EWR = ROOT.parent / "shared" / "data" / "berlin" / "EWR_L21_202412E_Matrix.csv"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ensure_database() -> None:
-    import environ
-    import psycopg
+    from tests.support.databases import database_create
 
-    url = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    conninfo = (
-        f"host={url['HOST'] or '127.0.0.1'} port={url['PORT'] or 5432} "
-        f"user={url['USER'] or 'postgres'} dbname=postgres"
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [url["NAME"]]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{url["NAME"]}"')
+    database_create(os.environ["DATABASE_URL"])
 
 
 def load_data() -> None:
@@ -81,36 +64,9 @@ def load_data() -> None:
         call_command("indicators_compute", verbosity=0)
 
 
-def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--logfile",
-            str(workdir / "redis.log"),
-        ]
-    )
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
-        try:
-            if client.ping():
-                break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return process, f"redis://127.0.0.1:{port}/0"
-
-
 def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
+    from tests.support.processes import start_celery_worker
+
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
@@ -118,28 +74,15 @@ def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
         "MEDIA_ROOT": str(media),
         "DEBUG": "false",
     }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "prisma",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "-l",
-                "WARNING",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"profiles-bench-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_celery_worker(
+        name=f"profiles-bench-{os.getpid()}",
+        log=log,
+        env=env,
+        pool="prefork",
+        concurrency=2,
+        loglevel="WARNING",
+    )
+    return worker.process
 
 
 def wait_for_worker(app, timeout: float = 60) -> None:
@@ -252,13 +195,17 @@ def main() -> None:
     parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
 
+    from tests.support.processes import RedisServer, stop
+
     ensure_database()
     workdir = Path(tempfile.mkdtemp(prefix="profiles-bench-"))
     media = workdir / "media"
-    redis_process = None
+    redis_server = None
     redis_url = args.redis_url
     if not redis_url:
-        redis_process, redis_url = start_redis(workdir)
+        redis_server = RedisServer(log=workdir / "redis.log")
+        redis_server.start()
+        redis_url = redis_server.url
     os.environ["REDIS_URL"] = redis_url
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ["MEDIA_ROOT"] = str(media)
@@ -302,14 +249,9 @@ def main() -> None:
         )
         print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        if redis_process is not None:
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
+        stop(worker, grace=60)
+        if redis_server is not None:
+            redis_server.stop()
 
     sample = ["011001", "012005", "030101", "071501", "120101"]
     from lor.models import LorUnit

@@ -1,8 +1,7 @@
-"""Shared fixtures: the real LOR 2021 units in the test database, users, a browser."""
+"""Shared fixtures: the real LOR 2021 units in the test database, users, data."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from django.core.management import call_command
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "berlin"
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _ensure_lor_units() -> None:
@@ -36,7 +34,7 @@ def lor_units(django_db_blocker):
 
 
 @pytest.fixture
-def ewr_imported(db):
+def ewr_imported(db, lor_units):
     """The real EWR matrix of 31.12.2024, with the one non-LOR key mapped."""
     from datapool.models import ImportRun
 
@@ -50,15 +48,26 @@ def ewr_imported(db):
     return ImportRun.objects.latest("pk")
 
 
+def jfe_import() -> None:
+    """The real youth centres (407 points) as facility layer "jfe", 31.12.2022."""
+    call_command(
+        "datapool_import",
+        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
+        "--option",
+        "layer=jfe",
+        "--option",
+        "layer_name=Jugendfreizeiteinrichtungen",
+        "--option",
+        "ref_date=2022-12-31",
+        verbosity=0,
+    )
+
+
 def make_user(django_user_model, username: str, role, bezirk_code: str | None):
     """A user with exactly one PRISMA role (and district), like the admin assigns."""
-    from core.access import user_assign
+    from tests.support.login import user_with_role
 
-    user = django_user_model.objects.create_user(
-        username=username, password="geheim-123"
-    )
-    user_assign(user=user, role=role, bezirk_code=bezirk_code)
-    return user
+    return user_with_role(username, role, bezirk_code)
 
 
 @pytest.fixture
@@ -91,38 +100,16 @@ def client_logged_in(client, user):
     return client
 
 
-@pytest.fixture(scope="session")
-def browser():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium.")
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser):
-    # Playwright's wait_for_function polls with eval, which the app's Content
-    # Security Policy forbids; tests/reliability/test_csp_browser.py checks the
-    # pages with the policy enforced.
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="de-DE", bypass_csp=True
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+def post(client_logged_in, django_capture_on_commit_callbacks):
+    """POST as a logged-in planner; tasks queued on commit run before it returns."""
+
+    def _post(url, data):
+        # The test's transaction never commits; run the queued tasks as a commit would.
+        with django_capture_on_commit_callbacks(execute=True):
+            return client_logged_in.post(url, data)
+
+    return _post
 
 
 @pytest.fixture

@@ -4,46 +4,18 @@ import re
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from tests.support.pages import wait_until_ready
 
-
-@pytest.fixture
-def planner(django_user_model, lor_units):
-    from django.core.management import call_command
-
-    from tests.conftest import SHARED_DATA
-
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
-        "--map",
-        "06200318=06200418",
-        verbosity=0,
-    )
-    from core.access import Role, user_assign
-
-    user = django_user_model.objects.create_user(
-        username="planerin", password="Karte-2024!"
-    )
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
-    return user
-
-
-def _login(page, live_server, path):
-    page.goto(f"{live_server.url}{path}")
-    page.get_by_label("Benutzername").fill("planerin")
-    page.get_by_label("Passwort").fill("Karte-2024!")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(re.escape(path)))
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ewr_imported"),
+]
 
 
 def _table_has(page, *parts):
     """Wait until the table shows a selection naming all parts (keys, ops …)."""
-    page.wait_for_function(
-        "(parts) => { const r = document.getElementById('analyse-table')"
-        ".dataset.ready || ''; return parts.every(p => r.includes(p)); }",
-        arg=list(parts),
-    )
+    wait_until_ready(page, "analyse-table", parts)
 
 
 def _add_column(page, key):
@@ -60,8 +32,8 @@ def _add_condition(page, column, op, value, expected):
     _table_has(page, *expected)
 
 
-def test_join_derive_filter_and_correlate(page, live_server, planner, artifacts):
-    _login(page, live_server, "/analysis/analyse/")
+def test_join_derive_filter_and_correlate(page, login, planner, artifacts):
+    login(planner, "/analysis/analyse/")
     page.get_by_test_id("variable").locator("option[value=E_EW]").wait_for(
         state="attached"
     )

@@ -4,51 +4,24 @@ import re
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from tests.support.login import login_form_submit
+from tests.support.pages import wait_until_ready
 
-
-@pytest.fixture
-def planner(django_user_model, lor_units):
-    from django.core.management import call_command
-
-    from tests.conftest import SHARED_DATA
-
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
-        "--map",
-        "06200318=06200418",
-        verbosity=0,
-    )
-    from core.access import Role, user_assign
-
-    user = django_user_model.objects.create_user(
-        username="planerin", password="Karte-2024!"
-    )
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
-    return user
-
-
-def _login(page, live_server, path):
-    page.goto(f"{live_server.url}{path}")
-    page.get_by_label("Benutzername").fill("planerin")
-    page.get_by_label("Passwort").fill("Karte-2024!")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(re.escape(path)))
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ewr_imported"),
+]
 
 
 def _ready(page, *parts):
-    page.wait_for_function(
-        "(parts) => { const r = document.getElementById('map').dataset.ready || '';"
-        " return parts.every(p => r.split('|').includes(p)); }",
-        arg=list(parts),
-    )
+    wait_until_ready(page, "map", parts, separator="|")
 
 
 def test_choropleth_legend_classes_panel_and_table(
-    page, live_server, planner, artifacts
+    page, login, planner, artifacts
 ):
-    _login(page, live_server, "/analysis/explorer/")
+    login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum", "quantiles")
     assert page.get_by_test_id("map").get_attribute("data-feature-count") == "542"
     assert page.locator("#map path[data-code]").count() == 542
@@ -93,34 +66,22 @@ def test_choropleth_legend_classes_panel_and_table(
     page.screenshot(path=artifacts / "explorer_table.png")
 
 
-def test_facility_layer_overlay(page, live_server, planner):
-    from django.core.management import call_command
+def test_facility_layer_overlay(page, login, planner):
+    from tests.conftest import jfe_import
 
-    from tests.conftest import SHARED_DATA
-
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
-        "--option",
-        "layer=jfe",
-        "--option",
-        "layer_name=Jugendfreizeiteinrichtungen",
-        "--option",
-        "ref_date=2022-12-31",
-        verbosity=0,
-    )
-    _login(page, live_server, "/analysis/explorer/")
+    jfe_import()
+    login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum")
     page.get_by_test_id("facility-jfe").check()
     page.wait_for_function("document.getElementById('map').dataset.points === '407'")
 
 
-def test_downloads_of_the_current_view(page, live_server, planner, tmp_path):
+def test_downloads_of_the_current_view(page, login, planner, tmp_path):
     import geopandas as gpd
     import openpyxl
     from matplotlib import image
 
-    _login(page, live_server, "/analysis/explorer/")
+    login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum")
     page.get_by_test_id("level").select_option("bezirk")
     _ready(page, "E_E", "bezirk")
@@ -141,8 +102,8 @@ def test_downloads_of_the_current_view(page, live_server, planner, tmp_path):
     assert picture.shape[1] >= 800 and picture.shape[0] >= 600
 
 
-def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, planner):
-    _login(page, live_server, "/analysis/explorer/")
+def test_save_the_view_as_query_and_reopen_it_after_login(page, login, planner):
+    login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum")
     page.get_by_test_id("save-query").click()
     page.wait_for_url(re.compile(r"/queries/new/"))
@@ -155,9 +116,7 @@ def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, pla
     page.get_by_role("button", name="Abmelden").click()
     page.wait_for_url(re.compile(r"/accounts/login/"))
     page.goto(permalink)
-    page.get_by_label("Benutzername").fill("planerin")
-    page.get_by_label("Passwort").fill("Karte-2024!")
-    page.get_by_role("button", name="Anmelden").click()
+    login_form_submit(page, username=planner.username)
     page.wait_for_url(permalink)
     body = page.content()
     assert "Drucksache 19/12345" in body and "Stülerstraße" in body and "3.580" in body
@@ -171,7 +130,7 @@ def test_save_the_view_as_query_and_reopen_it_after_login(page, live_server, pla
     )
 
 
-def test_time_slider_and_change_map(page, live_server, planner, tmp_path):
+def test_time_slider_and_change_map(page, login, planner, tmp_path):
     from django.core.management import call_command
 
     from tests.conftest import SHARED_DATA
@@ -190,7 +149,7 @@ def test_time_slider_and_change_map(page, live_server, planner, tmp_path):
     call_command(
         "datapool_import", str(earlier), "--map", "06200318=06200418", verbosity=0
     )
-    _login(page, live_server, "/analysis/explorer/")
+    login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum", "2024-12-31")
     assert page.get_by_test_id("date-label").inner_text() == "31.12.2024"
     slider = page.get_by_test_id("date-slider")

@@ -7,26 +7,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def planner(django_user_model, lor_units):
-    from core.access import Role, user_assign
-
-    user = django_user_model.objects.create_user(
-        username="planerin", password="Karte-2024!"
-    )
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
-    return user
-
-
-def _login(page, live_server):
-    page.goto(f"{live_server.url}/map/")
-    assert "/accounts/login/" in page.url
-    page.get_by_label("Benutzername").fill("planerin")
-    page.get_by_label("Passwort").fill("Karte-2024!")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r"/map/"))
-
-
 def _wait_for_units(page, count: int, level: str):
     page.wait_for_function(
         "([n, level]) => { const m = document.getElementById('map');"
@@ -63,8 +43,10 @@ def _click_unit(page, code: str):
     raise AssertionError(f"no clickable point found inside unit {code}")
 
 
-def test_drill_down_from_bezirk_to_planungsraum(page, live_server, planner, artifacts):
-    _login(page, live_server)
+def test_drill_down_from_bezirk_to_planungsraum(
+    page, login, live_server, planner, artifacts
+):
+    login(planner, "/map/")
     _wait_for_units(page, 12, "bezirk")
     assert page.get_by_test_id("level-select").input_value() == "bezirk"
     page.screenshot(path=artifacts / "lor_map_bezirke.png")
@@ -102,8 +84,8 @@ def test_drill_down_from_bezirk_to_planungsraum(page, live_server, planner, arti
     _wait_for_units(page, 12, "bezirk")
 
 
-def test_level_switch_shows_all_planungsraeume(page, live_server, planner):
-    _login(page, live_server)
+def test_level_switch_shows_all_planungsraeume(page, login, planner):
+    login(planner, "/map/")
     _wait_for_units(page, 12, "bezirk")
     page.get_by_test_id("level-select").select_option("planungsraum")
     _wait_for_units(page, 542, "planungsraum")

@@ -9,35 +9,12 @@ REGION = "011001"  # Tiergarten Süd, Mitte
 
 
 @pytest.fixture
-def planner(django_user_model, lor_units):
-    from django.core.management import call_command
-
-    from core.access import Role, user_assign
-    from tests.conftest import SHARED_DATA
+def planner(planner, ewr_imported):
+    """The planner of Mitte, with the indicators of the real EWR matrix computed."""
     from tests.profiles.conftest import indicators_compute
 
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
-        "--map",
-        "06200318=06200418",
-        verbosity=0,
-    )
     indicators_compute()
-    user = django_user_model.objects.create_user(
-        username="planerin", password="Profil-2025!"
-    )
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
-    return user
-
-
-def _login(page, live_server, path):
-    page.goto(f"{live_server.url}{path}")
-    # By id: the login page's labels depend on compiled translations.
-    page.locator("#id_username").fill("planerin")
-    page.locator("#id_password").fill("Profil-2025!")
-    page.locator("#id_password").press("Enter")
-    page.wait_for_url(re.compile(re.escape(path.split("?")[0])))
+    return planner
 
 
 def _status(page) -> str:
@@ -45,12 +22,12 @@ def _status(page) -> str:
 
 
 def test_goal_adoption_fortschreibung_and_comparison(
-    page, live_server, planner, artifacts
+    page, login, planner, artifacts
 ):
     from profiles.models import ProfileEdition
 
     # From the map: a Bezirksregion offers its profile.
-    _login(page, live_server, f"/map/?unit={REGION}")
+    login(planner, f"/map/?unit={REGION}")
     link = page.get_by_test_id("unit-profile")
     link.wait_for(state="visible")
     link.click()

@@ -13,27 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 T2 = SHARED_DATA / "einwohner_plr_2024-12-31_t2_altersgruppen.csv"
 
 
-@pytest.fixture
-def planner(django_user_model, lor_units):
-    from core.access import Role, user_assign
-
-    # Berlin-wide tables are uploaded by administrators (issue 7 roles).
-    user = django_user_model.objects.create_user(
-        username="planerin", password="Tabelle-2024!"
-    )
-    user_assign(user=user, role=Role.ADMIN)
-    return user
-
-
-def _login(page, live_server, path: str):
-    page.goto(f"{live_server.url}{path}")
-    assert "/accounts/login/" in page.url
-    page.get_by_label("Benutzername").fill("planerin")
-    page.get_by_label("Passwort").fill("Tabelle-2024!")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
-
-
 def _new_variable(page, column: str, key: str, name: str, unit: str = "Personen"):
     page.get_by_test_id(f"map-action-{column}").select_option("new")
     page.get_by_test_id(f"map-key-{column}").fill(key)
@@ -45,9 +24,10 @@ def _new_variable(page, column: str, key: str, name: str, unit: str = "Personen"
 
 
 def test_upload_table_map_columns_and_find_variable(
-    page, live_server, planner, artifacts
+    page, login, live_server, administrator, artifacts
 ):
-    _login(page, live_server, "/datapool/imports/new/")
+    # Berlin-wide tables are uploaded by administrators (issue 7 roles).
+    login(administrator, "/datapool/imports/new/")
     page.locator("main input[type=file]").set_input_files(str(T2))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/datapool/imports/\d+/mapping/$"))
@@ -94,8 +74,8 @@ def test_upload_table_map_columns_and_find_variable(
     page.screenshot(path=artifacts / "upload_catalogue.png", full_page=True)
 
 
-def test_mapping_errors_are_shown_in_the_page(page, live_server, planner):
-    _login(page, live_server, "/datapool/imports/new/")
+def test_mapping_errors_are_shown_in_the_page(page, login, administrator):
+    login(administrator, "/datapool/imports/new/")
     page.locator("main input[type=file]").set_input_files(str(T2))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/mapping/$"))

@@ -28,6 +28,7 @@ from queries.models import SavedQuery
 from queries.selectors import saved_query_list
 from queries.services import saved_query_create
 from tests.conftest import SHARED_DATA, make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +117,8 @@ def test_the_four_role_groups_exist_with_their_permissions():
     assert guest == {"view_variable"}
 
 
-def test_user_without_prisma_group_is_a_guest(django_user_model):
-    user = django_user_model.objects.create_user(username="neu", password="x-12345")
+def test_user_without_prisma_group_is_a_guest():
+    user = UserFactory(username="neu")
     assert user_role(user) == Role.GUEST
     assert not data_edit_allowed(user=user, bezirk_code="01")
 

@@ -238,26 +238,24 @@ def _recoverable(published: Published, raw: dict[str, float], area_set) -> set[s
     plr_codes = sorted(raw)
     index = {c: i for i, c in enumerate(plr_codes)}
     equations, rhs = [], []
-    for (level, code), value in published.values.items():
-        if value is None:
-            continue
+
+    def equation(level: str, code: str, total: float) -> None:
+        """The Planungsräume of the unit sum up to total."""
         row = np.zeros(len(plr_codes))
         for member in _members(level, code, plr_codes, area_set):
             if member in index:
                 row[index[member]] = 1.0
         equations.append(row)
-        rhs.append(value)
+        rhs.append(total)
+
+    for (level, code), value in published.values.items():
+        if value is not None:
+            equation(level, code, value)
     # A shown share times shown residents gives the count back.
     for (level, code), share in published.shares.items():
         residents = published.residents.get((level, code))
-        if residents is None:
-            continue
-        row = np.zeros(len(plr_codes))
-        for member in _members(level, code, plr_codes, area_set):
-            if member in index:
-                row[index[member]] = 1.0
-        equations.append(row)
-        rhs.append(share * residents / 100)
+        if residents is not None:
+            equation(level, code, share * residents / 100)
     matrix = np.array(equations)
     truth = np.array([raw[c] for c in plr_codes])
     # The published numbers are the true sums (no noise is added).
@@ -445,38 +443,24 @@ def test_owning_coordinator_sees_raw_values_of_own_district_only(
 ):
     raw, small = confidential
     variable = Variable.objects.get(key=KEY)
-    shown = {
-        r.code: r
-        for r in observation_values(
-            variable=variable,
-            level="planungsraum",
-            ref_date=DEC_2024,
-            viewer=coordinator,
+
+    def values_for(viewer) -> dict:
+        rows = observation_values(
+            variable=variable, level="planungsraum", ref_date=DEC_2024, viewer=viewer
         )
-    }
+        return {r.code: r for r in rows}
+
+    shown = values_for(coordinator)
     # AfS data belong to no district: the coordinator sees them protected.
     assert shown[small[0]].status == "suppressed"
     variable.district = LorUnit.objects.get(
         scheme=LorUnit.Scheme.LOR_2021, level="bezirk", code="01"
     )
     variable.save()
-    own = {
-        r.code: r
-        for r in observation_values(
-            variable=variable,
-            level="planungsraum",
-            ref_date=DEC_2024,
-            viewer=coordinator,
-        )
-    }
+    own = values_for(coordinator)
     assert own[small[0]].value == raw[small[0]]
     other = make_user(django_user_model, "koordination02", Role.COORDINATOR, "02")
-    theirs = {
-        r.code: r
-        for r in observation_values(
-            variable=variable, level="planungsraum", ref_date=DEC_2024, viewer=other
-        )
-    }
+    theirs = values_for(other)
     assert theirs[small[0]].status == "suppressed"
 
 

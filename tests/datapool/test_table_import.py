@@ -496,15 +496,6 @@ def test_preview_shows_first_rows_and_guesses():
     assert columns["inhabitants"]["action"] == "ignore"
 
 
-@pytest.fixture
-def post(client_logged_in, django_capture_on_commit_callbacks):
-    def _post(url, data):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client_logged_in.post(url, data)
-
-    return _post
-
-
 def _upload(post, path: Path) -> ImportRun:
     upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
     response = post("/datapool/imports/new/", {"file": upload})

@@ -15,18 +15,6 @@ def user(administrator):
     return administrator
 
 
-@pytest.fixture
-def post(client_logged_in, django_capture_on_commit_callbacks):
-    """POST as a logged-in planner; tasks queued on commit run before it returns."""
-
-    def _post(url, data):
-        # The test's transaction never commits; run the queued tasks as a commit would.
-        with django_capture_on_commit_callbacks(execute=True):
-            return client_logged_in.post(url, data)
-
-    return _post
-
-
 def _upload(post, path, **extra):
     upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
     return post("/datapool/imports/new/", {"file": upload, **extra})

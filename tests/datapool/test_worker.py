@@ -3,25 +3,14 @@ that is killed in the middle of writing."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
-import kombu.pools
-import psycopg
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -34,8 +23,11 @@ from datapool.services.imports import (
     import_runs_fail_stale,
 )
 from lor.models import LorUnit
-from prisma.celery import app as celery_app
 from tests.datapool.conftest import EWR_FILE, db_state
+from tests.support.broker import tasks_sent_to
+from tests.support.databases import other_sessions, session_connect
+from tests.support.ports import wait_for
+from tests.support.processes import RedisServer, Worker, Workers, child_environment
 
 # Committed data, so that the worker process sees it; the tables are flushed
 # afterwards, hence lor_units.
@@ -45,165 +37,32 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]
 
-CELERY = Path(sys.executable).parent / "celery"
 WIDE_COLUMNS = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=10)
-
-
-def _wait_for(check: Callable[[], bool], *, timeout: float, what: str, logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in logs)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}\n{tails}")
 
 
 @pytest.fixture(scope="module")
 def broker_url(tmp_path_factory) -> Iterator[str]:
     """A Redis of our own: the machine's shared one on 6379 is never touched."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("redis") / "redis.log"
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--logfile",
-            str(log),
-        ]
-    )
+    server = RedisServer(log=tmp_path_factory.mktemp("redis") / "redis.log")
+    server.start()
     try:
-        client = redis.Redis(host="127.0.0.1", port=port)
-
-        def answers() -> bool:
-            assert process.poll() is None, log.read_text()
-            try:
-                return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-
-        _wait_for(answers, timeout=10, what="redis-server", logs=[log])
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        _stop(process)
-
-
-def _forget_connections() -> None:
-    # The app caches its broker pool and result backend on first use; both must
-    # follow changed URLs.
-    backend = celery_app._backend_cache or getattr(celery_app._local, "backend", None)
-    if backend is not None and hasattr(backend, "result_consumer"):
-        backend.result_consumer.stop()
-    kombu.pools.reset()  # closes and forgets the broker connections of all apps
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app._backend_cache = None
-    celery_app._local = threading.local()
+        server.stop()
 
 
 @pytest.fixture
-def tasks_sent_to_worker(broker_url) -> Iterator[None]:
-    """Tasks from this process go to the private broker instead of running here."""
-    keys = ("broker_url", "result_backend", "task_always_eager")
-    saved = {key: getattr(celery_app.conf, key) for key in keys}
-    celery_app.conf.update(
-        broker_url=broker_url, result_backend=broker_url, task_always_eager=False
+def start_worker(broker_url, tmp_path) -> Iterator[Callable[[], Worker]]:
+    """Starts Celery workers on the test database, fed by the private broker that
+    this process sends its tasks to; all are stopped afterwards."""
+    workers = Workers(
+        name="prisma-test",
+        directory=tmp_path,
+        env=child_environment(REDIS_URL=broker_url),
     )
-    _forget_connections()
-    yield
-    _forget_connections()
-    celery_app.conf.update(saved)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        user += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgis://{user}@{host}/{db['NAME']}"  # NAME is the test database
-
-
-class Worker:
-    def __init__(self, process: subprocess.Popen, log: Path):
-        self.process, self.log = process, log
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup runs, as when the machine or the OOM killer ends it."""
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def start_worker(
-    broker_url, tasks_sent_to_worker, tmp_path
-) -> Iterator[Callable[[], Worker]]:
-    """Starts Celery workers on the test database; all are stopped afterwards."""
-    workers: list[Worker] = []
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "prisma.settings.test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": broker_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        # Progress through its own connection, as in production, so that this
-        # process sees the phase while the import's transaction is open.
-        "PRISMA_SEPARATE_PROGRESS_DB": "1",
-    }
-
-    def start() -> Worker:
-        log = tmp_path / f"worker-{len(workers) + 1}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    str(CELERY),
-                    "-A",
-                    "prisma",
-                    "worker",
-                    "--pool=solo",
-                    "--concurrency=1",
-                    "-l",
-                    "INFO",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    f"prisma-test-{len(workers) + 1}@%h",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        worker = Worker(process, log)
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        _stop(worker.process)
+    with tasks_sent_to(broker_url):
+        yield workers.start
+        workers.stop()
 
 
 def _wait_for_run(run: ImportRun, done: Callable[[ImportRun], bool], *, what, logs):
@@ -211,7 +70,7 @@ def _wait_for_run(run: ImportRun, done: Callable[[ImportRun], bool], *, what, lo
         run.refresh_from_db()
         return done(run)
 
-    _wait_for(check, timeout=60, what=what, logs=logs)
+    wait_for(check, timeout=60, what=what, logs=logs)
     return run
 
 
@@ -276,15 +135,7 @@ def _wide_matrix(directory: Path, month: str, seed: int) -> Path:
 def _uncommitted_observation(**row) -> Iterator[None]:
     """A row inserted in an open transaction of another session: an import that
     writes the same key waits in the middle of its COPY until it ends."""
-    db = connection.settings_dict
-    params = {
-        "dbname": db["NAME"],
-        "host": db["HOST"],
-        "port": db["PORT"],
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}) as blocker:
+    with session_connect() as blocker:
         blocker.execute(
             f"INSERT INTO {Observation._meta.db_table} (variable_id, unit_id, "
             "ref_date, value, status, is_aggregate, incomplete, note, import_run_id) "
@@ -312,16 +163,6 @@ def _copy_waiting() -> int | None:
     return row[0] if row else None
 
 
-def _other_sessions() -> set[int]:
-    # Other tests may keep sessions open (the live server's thread); compare sets.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
 def test_worker_killed_while_writing_leaves_nothing_and_retry_completes(
     request, start_worker, tmp_path
 ):
@@ -339,7 +180,7 @@ def test_worker_killed_while_writing_leaves_nothing_and_retry_completes(
     middle = _plr_codes()[300]
     # The import is made to pause half-way through writing: at the first value of
     # the 301st Planungsraum, 300 × WIDE_COLUMNS values are in its open transaction.
-    sessions_before = _other_sessions()
+    sessions_before = other_sessions()
     with _uncommitted_observation(
         variable_id=Variable.objects.get(key="X_001").pk,
         unit_id=LorUnit.objects.get(code=middle).pk,
@@ -348,7 +189,7 @@ def test_worker_killed_while_writing_leaves_nothing_and_retry_completes(
     ):
         first = start_worker()
         import_run_enqueue(import_run=run)  # on_commit: sent at once here
-        _wait_for(
+        wait_for(
             lambda: (_copy_waiting() or 0) > 0,
             timeout=60,
             what="the COPY to wait half-way",
@@ -364,8 +205,8 @@ def test_worker_killed_while_writing_leaves_nothing_and_retry_completes(
         40,
     )
     # PostgreSQL ends the dead worker's sessions and rolls their transaction back.
-    _wait_for(
-        lambda: not (_other_sessions() - sessions_before),
+    wait_for(
+        lambda: not (other_sessions() - sessions_before),
         timeout=20,
         what="the rollback",
     )

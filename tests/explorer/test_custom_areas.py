@@ -13,15 +13,6 @@ pytestmark = pytest.mark.django_db
 DEC_2024 = date(2024, 12, 31)
 
 
-@pytest.fixture
-def post(client_logged_in, django_capture_on_commit_callbacks):
-    def _post(url, data):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client_logged_in.post(url, data)
-
-    return _post
-
-
 def _value(key, unit):
     return Observation.objects.get(variable__key=key, unit=unit, ref_date=DEC_2024)
 

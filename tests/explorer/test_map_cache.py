@@ -15,11 +15,8 @@ def _stueler(client) -> float:
     return next(r["value"] for r in data["results"] if r["code"] == "01100101")
 
 
-def test_a_new_import_invalidates_cached_map_values(
-    client_logged_in, ewr_imported, tmp_path
-):
-    assert _stueler(client_logged_in) == 3580
-    assert _stueler(client_logged_in) == 3580  # served from the cache
+def _import_stueler_3600(tmp_path) -> None:
+    """Re-import the real matrix with Stülerstraße's E_E changed to 3600."""
     changed = tmp_path / "EWR_L21_202412E_Matrix.csv"
     text = (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_text()
     changed.write_text(
@@ -32,6 +29,14 @@ def test_a_new_import_invalidates_cached_map_values(
     call_command(
         "datapool_import", str(changed), "--map", "06200318=06200418", verbosity=0
     )
+
+
+def test_a_new_import_invalidates_cached_map_values(
+    client_logged_in, ewr_imported, tmp_path
+):
+    assert _stueler(client_logged_in) == 3580
+    assert _stueler(client_logged_in) == 3580  # served from the cache
+    _import_stueler_3600(tmp_path)
     assert _stueler(client_logged_in) == 3600
 
 
@@ -90,17 +95,6 @@ def test_token_clients_get_warm_answers_that_follow_new_imports(
 
     assert value() == 3580
     assert value() == 3580  # warm
-    changed = tmp_path / "EWR_L21_202412E_Matrix.csv"
-    text = (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_text()
-    changed.write_text(
-        text.replace(
-            "202412;01100101;01;10;01;01;0110;3580;",
-            "202412;01100101;01;10;01;01;0110;3600;",
-            1,
-        )
-    )
-    call_command(
-        "datapool_import", str(changed), "--map", "06200318=06200418", verbosity=0
-    )
+    _import_stueler_3600(tmp_path)
     assert value() == 3600
     assert client.get("/api/values/", params).status_code in (401, 403)

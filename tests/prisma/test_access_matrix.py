@@ -25,13 +25,14 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from core.access import Role, user_assign
+from core.access import Role
 from datapool.models import Facility, FacilityLayer, ImportRun, Observation, Variable
 from datapool.services.imports import import_run_create
 from lor.models import CustomAreaSet, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
 from queries.models import SavedQuery
 from queries.services import saved_query_create
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -881,11 +882,9 @@ class Context:
             ("coord07", Role.COORDINATOR, "07"),
             ("admin", Role.ADMIN, None),
         ]:
-            user = django_user_model.objects.create_user(
-                username=f"matrix-{name}", password="geheim-123"
+            self.users[name] = UserFactory(
+                username=f"matrix-{name}", role=role, bezirk_code=code
             )
-            user_assign(user=user, role=role, bezirk_code=code)
-            self.users[name] = user
         # A guest may also be a user without any PRISMA group (least privilege).
         assert (
             not self.users["guest"]

@@ -128,12 +128,12 @@ def test_kurzprofil_fits_two_pages_for_every_region_of_a_district(
 def test_edition_pdf_carries_goals_and_measures(
     indicators_2024, client, django_user_model, artifacts
 ):
-    from core.access import Role, user_assign
+    from core.access import Role
     from profiles.selectors import profile_region_get
     from profiles.services import goal_save, measure_save, profile_edition_create
+    from tests.factories import UserFactory
 
-    planner = django_user_model.objects.create_user(username="mitte", password="x-1")
-    user_assign(user=planner, role=Role.PLANNER, bezirk_code="01")
+    planner = UserFactory(username="mitte", role=Role.PLANNER, bezirk_code="01")
     edition = profile_edition_create(
         user=planner, region=profile_region_get(code=REGION), title="Profil 2025"
     )

@@ -239,22 +239,12 @@ def test_mss_classes_and_facility_counts_of_the_planungsraeume(
     from django.core.management import call_command
 
     from datapool.selectors import facility_list
-    from tests.conftest import SHARED_DATA
+    from tests.conftest import SHARED_DATA, jfe_import
 
     call_command(
         "datapool_import", str(SHARED_DATA / "mss2021_indizes_plr.csv"), verbosity=0
     )
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
-        "--option",
-        "layer=jfe",
-        "--option",
-        "layer_name=Jugendfreizeiteinrichtungen",
-        "--option",
-        "ref_date=2022-12-31",
-        verbosity=0,
-    )
+    jfe_import()
     region = profile_region_get(code=REGION)
     analysis = profile_analysis_build(region=region)
     # As published in mss2021_indizes_plr.csv (SI_N / DI_N).

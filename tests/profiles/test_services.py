@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from core.access import Role, user_assign
+from core.access import Role
 from datapool.models import Observation
 from profiles.models import Goal
 from profiles.selectors import (
@@ -25,23 +25,20 @@ from profiles.services import (
     profile_edition_create,
     profile_edition_transition,
 )
+from tests.factories import UserFactory
 from tests.profiles.conftest import REGION, ewr_import, ewr_variant, indicators_compute
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def planner_mitte(django_user_model, lor_units):
-    user = django_user_model.objects.create_user(username="mitte", password="x-12345")
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
-    return user
+def planner_mitte(lor_units):
+    return UserFactory(username="mitte", role=Role.PLANNER, bezirk_code="01")
 
 
 @pytest.fixture
-def planner_pankow(django_user_model, lor_units):
-    user = django_user_model.objects.create_user(username="pankow", password="x-12345")
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="03")
-    return user
+def planner_pankow(lor_units):
+    return UserFactory(username="pankow", role=Role.PLANNER, bezirk_code="03")
 
 
 def _adopt(user, edition, reference="BA-Beschluss 12/2025"):

@@ -6,19 +6,19 @@ from datetime import date
 
 import pytest
 
-from core.access import Role, user_assign
+from core.access import Role
 from profiles.models import Goal, ProfileEdition
 from profiles.selectors import profile_region_get
 from profiles.services import goal_save, profile_edition_create
+from tests.factories import UserFactory
 from tests.profiles.conftest import REGION
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def planner(client, django_user_model, lor_units):
-    user = django_user_model.objects.create_user(username="mitte", password="x-12345")
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="01")
+def planner(client, lor_units):
+    user = UserFactory(username="mitte", role=Role.PLANNER, bezirk_code="01")
     client.force_login(user)
     return user
 
@@ -120,9 +120,8 @@ def test_create_edition_goal_and_adopt_through_the_pages(
     assert 'data-key="KI_ANTEIL_U18"' in compare.content.decode()
 
 
-def test_planner_of_other_district_gets_403(edition, client, django_user_model):
-    other = django_user_model.objects.create_user(username="pankow", password="x")
-    user_assign(user=other, role=Role.PLANNER, bezirk_code="03")
+def test_planner_of_other_district_gets_403(edition, client):
+    other = UserFactory(username="pankow", role=Role.PLANNER, bezirk_code="03")
     client.force_login(other)
     assert client.get(f"/profiles/editions/{edition.pk}/").status_code == 200
     response = client.post(

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core.access import Role
 from queries.models import SavedQuery
 from queries.selectors import saved_query_list, saved_query_result
 from queries.services import (
@@ -17,21 +18,16 @@ from queries.services import (
     saved_query_update,
 )
 from tests.conftest import SHARED_DATA
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PLR_E_E = {"level": "planungsraum", "columns": ["E_E"], "date": None}
 
 
 @pytest.fixture
-def other_user(django_user_model, lor_units):
+def other_user(lor_units):
     """A planner of Bezirk 03: sees queries shared with staff and with Bezirk 03."""
-    from core.access import Role, user_assign
-
-    user = django_user_model.objects.create_user(
-        username="kollege", password="geheim-456"
-    )
-    user_assign(user=user, role=Role.PLANNER, bezirk_code="03")
-    return user
+    return UserFactory(username="kollege", role=Role.PLANNER, bezirk_code="03")
 
 
 @pytest.fixture

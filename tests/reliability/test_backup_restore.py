@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import connection
 
 from datapool.models import Observation
-from tests.reliability.conftest import database_url
+from tests.support.databases import database_drop, with_database
+from tests.support.processes import database_url
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -66,13 +67,10 @@ def _run(script: str, *args: str, url: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def fresh_database_url() -> str:
-    source = database_url()
     name = f"{connection.settings_dict['NAME']}_restore_{secrets.token_hex(4)}"
-    url = source.rsplit("/", 1)[0] + "/" + name
+    url = with_database(database_url(), name)
     yield url
-    admin = _plain_url(source.rsplit("/", 1)[0] + "/postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    database_drop(url)
 
 
 def test_backup_then_restore_into_a_fresh_database_keeps_every_row(

@@ -10,6 +10,8 @@ import requests
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from tests.support.login import PASSWORD
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("lor_units"),
@@ -35,7 +37,7 @@ def _logged_in_session(base: str) -> requests.Session:
         f"{base}/accounts/login/",
         data={
             "username": "verwaltung",
-            "password": "geheim-123",
+            "password": PASSWORD,
             "csrfmiddlewaretoken": token.group(1),
         },
         headers={"Referer": f"{base}/accounts/login/"},

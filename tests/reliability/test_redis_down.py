@@ -15,7 +15,7 @@ from datapool.services.imports import UNSENT, UNSENT_MESSAGE, import_runs_send_q
 from datapool.tasks import import_runs_send_queued_task
 from lor.models import LorUnit
 from tests.datapool.conftest import EWR_FILE
-from tests.reliability.conftest import wait_for
+from tests.support.ports import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -18,7 +17,8 @@ from datapool.models import Delivery, ImportRun, Observation
 from datapool.services.imports import import_run_create, import_run_enqueue
 from lor.models import LorUnit
 from tests.datapool.conftest import EWR_FILE, db_state
-from tests.reliability.conftest import wait_for
+from tests.support.databases import other_sessions, session_connect
+from tests.support.ports import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,15 +32,7 @@ def _deliveries_locked() -> Iterator[None]:
     """Another session holds the delivery table: the import, which records its
     deliveries after writing every value and aggregate, waits there with all of
     them in its open transaction."""
-    db = connection.settings_dict
-    params = {
-        "dbname": db["NAME"],
-        "host": db["HOST"],
-        "port": db["PORT"],
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}) as blocker:
+    with session_connect() as blocker:
         blocker.execute(
             f"LOCK TABLE {Delivery._meta.db_table} IN ACCESS EXCLUSIVE MODE"
         )
@@ -60,15 +52,6 @@ def _import_waiting_for_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _sessions() -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
 def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     client, administrator, start_worker, tasks_to, request
 ):
@@ -81,7 +64,7 @@ def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     )
     request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
     before = db_state()
-    sessions_before = _sessions()
+    sessions_before = other_sessions()
 
     with _deliveries_locked():
         first = start_worker()
@@ -101,7 +84,9 @@ def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
 
     # PostgreSQL notices the dead client and rolls its transaction back.
     wait_for(
-        lambda: not (_sessions() - sessions_before), timeout=30, what="the rollback"
+        lambda: not (other_sessions() - sessions_before),
+        timeout=30,
+        what="the rollback",
     )
     assert not Observation.objects.filter(import_run=run).exists()
     assert db_state() == before
