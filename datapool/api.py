@@ -455,7 +455,7 @@ class ImportRunCreateApi(APIView):
     def post(self, request: Request) -> Response:
 
         from .forms import ImportUploadForm
-        from .services.detect import detect_kind
+        from .parsers.detect import detect_kind
         from .services.imports import import_run_create, import_run_enqueue
 
         data = ImportUploadSerializer(data=request.data)

@@ -27,6 +27,9 @@ from .forms import (
     VariableEditForm,
 )
 from .models import ImportRun, Supplier, Variable
+from .parsers.contract import ImportValidationError
+from .parsers.detect import detect_kind
+from .parsers.table import table_preview
 from .selectors import (
     import_run_get,
     import_run_list,
@@ -38,19 +41,17 @@ from .selectors import (
     variable_list,
 )
 from .services.catalogue import variable_release, variable_update
-from .services.detect import detect_kind
 from .services.imports import (
     ImportRunNotRetryable,
     import_run_create,
     import_run_enqueue,
+    import_run_map_columns,
     import_run_resolve_keys,
     import_run_retry,
     import_runs_fail_stale,
     task_send,
 )
 from .services.indicators import indicator_run_create
-from .services.parsing import ImportValidationError
-from .services.table import import_run_map_columns, table_preview
 from .tasks import indicator_run_execute_task
 
 

@@ -20,11 +20,12 @@ from datapool.access import require_import_run_edit
 from lor.models import LorUnit
 
 from ..models import Coverage, Delivery, ImportRun, Observation, Variable
+from ..parsers.contract import ImportValidationError, ParsedDelivery, Problem
+from ..parsers.registry import parser_for
 from .aggregation import observations_aggregate
 from .catalogue import supplier_get_or_create, variables_upsert
-from .ewr import parse_ewr
+from .facilities import facility_layer_replace
 from .observations import observation_statistics_refresh, observations_replace
-from .parsing import ImportValidationError, ParsedDelivery, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +48,6 @@ def _progress_db() -> str:
 
 class ImportRunNotRetryable(Exception):
     pass
-
-
-def _parsers():
-    from .mss import parse_mss
-    from .table import parse_table
-
-    parsers = {
-        ImportRun.Kind.EWR: parse_ewr,
-        ImportRun.Kind.MSS: parse_mss,
-        ImportRun.Kind.TABLE: parse_table,
-    }
-    try:
-        from .points import parse_points
-
-        parsers[ImportRun.Kind.POINTS] = parse_points
-    except ImportError:  # pragma: no cover - optional during development
-        pass
-    return parsers
 
 
 def import_run_create(
@@ -284,7 +267,7 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
     )
     progress = _Progress(run, echo)
     try:
-        parser = _parsers()[run.kind]
+        parser = parser_for(run.kind)
         delivery: ParsedDelivery = parser(
             Path(run.file.path),
             file_name=run.original_name,
@@ -380,7 +363,11 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
 
 def _write(run: ImportRun, delivery: ParsedDelivery, progress: _Progress) -> dict:
     supplier = supplier_get_or_create(code=delivery.supplier, district=run.district)
-    extra = delivery.on_write(run) if delivery.on_write else {}
+    extra = (
+        facility_layer_replace(import_run=run, layer=delivery.facility_layer)
+        if delivery.facility_layer
+        else {}
+    )
     levels = dict(LorUnit.objects.values_list("code", "level"))
     delivered_levels = {levels[row[1]] for row in delivery.rows}
     finest = next(
@@ -542,6 +529,28 @@ def _fail(run: ImportRun, message: str, report: list[dict]) -> None:
         finished_at=timezone.now(),
         phase="failed",
     )
+
+
+@transaction.atomic
+def import_run_map_columns(*, import_run: ImportRun, mapping: dict) -> ImportRun:
+    """Store the column mapping of a table run and queue the run."""
+    if import_run.kind != ImportRun.Kind.TABLE or import_run.status not in {
+        ImportRun.Status.DRAFT,
+        ImportRun.Status.FAILED,
+    }:
+        raise ImportRunNotRetryable(
+            "Die Spalten dieses Imports lassen sich nicht mehr zuordnen."
+        )
+    options = {
+        key: value
+        for key, value in import_run.options.items()
+        if key in ("key_map", "skip_keys")
+    }
+    options.update(mapping)
+    ImportRun.objects.filter(pk=import_run.pk).update(options=options)
+    import_run.refresh_from_db()
+    import_run_enqueue(import_run=import_run)
+    return import_run
 
 
 def import_run_resolve_keys(

@@ -11,7 +11,7 @@ from django.db import connection
 from lor.models import LorUnit
 
 from ..models import ImportRun, Observation, Variable
-from .parsing import Row
+from ..parsers.contract import Row
 
 OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
