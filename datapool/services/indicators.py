@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from lor.models import LorUnit
 
+from ..formula import formula_to_sql, formula_variables
 from ..models import ImportRun, Indicator, Observation, Variable
-from .formula import formula_to_sql, formula_variables
 from .observations import observation_statistics_refresh
 
 logger = logging.getLogger(__name__)
@@ -354,7 +354,7 @@ def mss_index_store(*, run: ImportRun) -> dict:
     """
     import pandas as pd
 
-    from .mss_index import mss_index_compute
+    from ..mss_index import mss_index_compute
 
     rows = list(
         Observation.objects.filter(

@@ -5,14 +5,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from datapool.models import ImportRun, Indicator, Observation, Variable
-from datapool.services.formula import (
+from datapool.formula import (
     FormulaError,
     formula_evaluate,
     formula_parse,
     formula_to_sql,
     formula_variables,
 )
+from datapool.models import ImportRun, Indicator, Observation, Variable
 from datapool.services.indicators import (
     indicator_definitions_load,
     indicator_run_create,
