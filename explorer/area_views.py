@@ -13,9 +13,9 @@ from django.views.generic import FormView, TemplateView
 from core.access import Role, RoleRequiredMixin, user_is_admin
 from core.audit import audit_record
 from core.models import AuditEvent
-from datapool.services.imports import task_send
 from datapool.services.indicators import indicator_run_create
 from datapool.services.observations import observations_delete_for_units
+from datapool.services.runs import task_send
 from datapool.tasks import indicator_run_execute_task
 from lor.models import CustomAreaSet
 from lor.selectors import custom_area_set_list

@@ -30,8 +30,6 @@ def detect_kind_of_head(head: bytes, file_name: str) -> str:
     except ImportValidationError:
         return FALLBACK_KIND
     for delivery_format in FORMATS:
-        if delivery_format.recognises and delivery_format.recognises(
-            header, file_name
-        ):
+        if delivery_format.recognises and delivery_format.recognises(header, file_name):
             return delivery_format.kind
     return FALLBACK_KIND

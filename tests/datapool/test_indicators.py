@@ -117,7 +117,7 @@ def test_change_between_two_dates_in_points_and_per_cent(computed, user):
             is_aggregate=obs.is_aggregate,
             import_run_id=obs.import_run_id,
         )
-    from datapool.services.imports import coverage_refresh
+    from datapool.services.observations import coverage_refresh
 
     coverage_refresh(variable_ids=list(Variable.objects.values_list("id", flat=True)))
     indicator_run_execute(run=indicator_run_create())
