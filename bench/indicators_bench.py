@@ -84,8 +84,8 @@ def populate() -> float:
 
     from datapool.models import ImportRun, Observation, Variable
     from datapool.services.aggregation import observations_aggregate
-    from datapool.services.imports import coverage_refresh
     from datapool.services.indicators import indicator_definitions_load
+    from datapool.services.observations import coverage_refresh
 
     indicator_definitions_load()
     keys = list(INPUTS) + [f"X_{n:03d}" for n in range(1, VARIABLES - len(INPUTS) + 1)]

@@ -160,6 +160,17 @@ def require_data_edit(*, user, bezirk_code: str | None) -> None:
     )
 
 
+def area_set_delete_allowed(*, user, area_set) -> bool:
+    """Whether the user may delete a custom area set: its owner or an administrator."""
+    return area_set.owner_id == user.pk or user_is_admin(user)
+
+
+def require_area_set_delete(*, user, area_set) -> None:
+    """Raise ``PermissionDenied`` unless ``area_set_delete_allowed``."""
+    if not area_set_delete_allowed(user=user, area_set=area_set):
+        raise PermissionDenied(_("Only its owner or an administrator may delete it."))
+
+
 # --- Role checks for views and API views -----------------------------------
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,27 +23,24 @@ from rest_framework.views import APIView
 
 from core.access import Role
 from core.permissions import CanImport, RolePermission
-from datapool.access import (
-    import_run_visible_q,
-    variable_visible_q,
-    variables_require_visible,
-)
 from datapool.response_cache import CachedReadMixin
 from lor.models import LorUnit
 
-from .models import ImportRun, Indicator, Variable
+from .forms import ImportUploadForm
+from .models import ImportRun, Variable
 from .selectors import (
+    ValuesQueryError,
     facility_layer_counts,
     facility_layer_list,
     facility_list,
     import_run_get,
     indicator_list,
-    observation_change,
-    observation_values,
-    variable_dates,
+    values_answer,
     variable_get,
     variable_list,
 )
+from .services.catalogue import variable_release, variable_update
+from .services.imports import ImportUploadRefused, import_run_upload
 
 
 class VariableSerializer(serializers.ModelSerializer):
@@ -120,9 +115,7 @@ class VariableListApi(ListAPIView):
     def get_queryset(self):
         query = VariableQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return variable_list(**query.validated_data).filter(
-            variable_visible_q(self.request.user)
-        )
+        return variable_list(user=self.request.user, **query.validated_data)
 
 
 class VariableEditSerializer(serializers.Serializer):
@@ -152,14 +145,9 @@ class VariableDetailApi(RetrieveAPIView):
 
     def get_object(self):
         try:
-            variable = variable_get(key=self.kwargs["key"])
+            return variable_get(key=self.kwargs["key"], user=self.request.user)
         except Variable.DoesNotExist as exc:
             raise NotFound("Variable unbekannt.") from exc
-        if not Variable.objects.filter(
-            variable_visible_q(self.request.user), pk=variable.pk
-        ).exists():
-            raise NotFound("Variable unbekannt.")
-        return variable
 
     @extend_schema(
         summary="Edit a variable's documentation or release it",
@@ -167,8 +155,6 @@ class VariableDetailApi(RetrieveAPIView):
         responses={200: VariableSerializer, 403: None, 404: None},
     )
     def patch(self, request: Request, key: str) -> Response:
-        from .services.catalogue import variable_release, variable_update
-
         variable = self.get_object()
         data = VariableEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -261,91 +247,18 @@ class ValuesApi(CachedReadMixin, APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         try:
-            variable = variable_get(key=data["variable"])
-            variables_require_visible(user=request.user, keys=[variable.key])
-        except (Variable.DoesNotExist, Http404) as exc:
-            raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
-        dates = variable_dates(variable=variable, level=data["level"])
-        ref_date = data.get("date") or (dates[-1] if dates else None)
-        if data.get("date") and data["date"] not in dates:
-            raise ValidationError(
-                {
-                    "date": f"Für diesen Stichtag gibt es keine Werte. Verfügbar: "
-                    f"{', '.join(d.isoformat() for d in dates) or 'keine'}"
-                }
-            )
-        if data.get("compare"):
-            return self._change(variable, data, ref_date, dates, request.user)
-        rows = (
-            observation_values(
-                variable=variable,
+            answer = values_answer(
+                user=request.user,
+                variable_key=data["variable"],
                 level=data["level"],
-                ref_date=ref_date,
-                viewer=request.user,
+                ref_date=data.get("date"),
+                compare=data.get("compare"),
             )
-            if ref_date
-            else []
-        )
-        return Response(
-            {
-                "variable": variable.key,
-                "level": data["level"],
-                "date": ref_date,
-                "dates": dates,
-                "results": [
-                    {
-                        "code": r.code,
-                        "name": r.name,
-                        "value": r.value,
-                        "status": r.status,
-                        "incomplete": r.incomplete,
-                        "aggregate": r.is_aggregate,
-                        "contains_suppressed": r.contains_suppressed,
-                        "note": r.note,
-                    }
-                    for r in rows
-                ],
-            }
-        )
-
-    def _change(self, variable, data, ref_date, dates, viewer) -> Response:
-        if data["compare"] not in dates:
-            raise ValidationError(
-                {"compare": "Für diesen Vergleichsstichtag gibt es keine Werte."}
-            )
-        if ref_date is None or data["compare"] >= ref_date:
-            raise ValidationError(
-                {"compare": "Der Vergleichsstichtag muss vor dem Stichtag liegen."}
-            )
-        indicator = Indicator.objects.filter(variable=variable).first()
-        if indicator is not None:
-            kind = indicator.kind
-        elif variable.value_type == Variable.ValueType.SHARE:
-            kind = "share"
-        else:
-            kind = "quantity"
-        rows = observation_change(
-            variable=variable,
-            level=data["level"],
-            ref_date=ref_date,
-            base_date=data["compare"],
-            kind=kind,
-            viewer=viewer,
-        )
-        return Response(
-            {
-                "variable": variable.key,
-                "level": data["level"],
-                "date": ref_date,
-                "compare": data["compare"],
-                "dates": dates,
-                "change_unit": "Prozentpunkte" if kind == "share" else "%",
-                "results": [
-                    {**r, "aggregate": False, "contains_suppressed": False, "note": ""}
-                    for r in rows
-                ],
-            }
-        )
+        except Variable.DoesNotExist as exc:
+            raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
+        except ValuesQueryError as exc:
+            raise ValidationError({exc.field: exc.message}) from exc
+        return Response(answer)
 
 
 class IndicatorSerializer(serializers.Serializer):
@@ -412,18 +325,10 @@ class ImportRunStatusApi(RetrieveAPIView):
     allowed_roles = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
 
     def get_object(self):
-        from .services.imports import import_runs_fail_stale
-
-        import_runs_fail_stale()
         try:
-            run = import_run_get(pk=self.kwargs["pk"])
+            return import_run_get(pk=self.kwargs["pk"], user=self.request.user)
         except ImportRun.DoesNotExist as exc:
             raise NotFound("Import unbekannt.") from exc
-        if not ImportRun.objects.filter(
-            import_run_visible_q(self.request.user), pk=run.pk
-        ).exists():
-            raise NotFound("Import unbekannt.")
-        return run
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -454,11 +359,6 @@ class ImportRunCreateApi(APIView):
         responses={201: ImportRunStatusSerializer, 400: None, 403: None},
     )
     def post(self, request: Request) -> Response:
-
-        from .forms import ImportUploadForm
-        from .services.detect import detect_kind
-        from .services.imports import import_run_create, import_run_enqueue
-
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         district = None
@@ -471,32 +371,18 @@ class ImportRunCreateApi(APIView):
         form = ImportUploadForm(files={"file": data.validated_data["file"]}, data={})
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
-        upload = form.cleaned_data["file"]
         try:
-            run = import_run_create(
-                kind=data.validated_data.get("kind") or ImportRun.Kind.TABLE,
-                upload=upload,
-                original_name=upload.name,
+            run = import_run_upload(
                 user=request.user,
+                upload=form.cleaned_data["file"],
+                kind=data.validated_data.get("kind"),
                 district=district,
-                status=ImportRun.Status.DRAFT,
+                tables=False,
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.messages) from exc
-        if not data.validated_data.get("kind"):
-            kind = detect_kind(Path(run.file.path), run.original_name)
-            ImportRun.objects.filter(pk=run.pk).update(kind=kind)
-            run.kind = kind
-        if run.kind == ImportRun.Kind.TABLE:
-            run.delete()
-            raise ValidationError(
-                {
-                    "file": "Tabellen bitte über die Oberfläche importieren "
-                    "(Zuordnung der Spalten)."
-                }
-            )
-        import_run_enqueue(import_run=run)
-        run.refresh_from_db()
+        except ImportUploadRefused as exc:
+            raise ValidationError({"file": str(exc)}) from exc
         return Response(ImportRunStatusSerializer(run).data, status=201)
 
 

@@ -51,6 +51,7 @@ from django.utils.translation import gettext
 
 from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
 
+from .formula import FormulaError, formula_variables
 from .models import (
     Confidentiality,
     Coverage,
@@ -376,8 +377,6 @@ def governing_variables(*, variable: Variable) -> list[Variable]:
         )
         keys: list[str] = []
         if formula:
-            from .services.formula import FormulaError, formula_variables
-
             try:
                 keys = formula_variables(formula)
             except FormulaError:

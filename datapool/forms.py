@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from lor.models import LorUnit
 
 from .models import ImportRun, Theme, Variable
-from .services.table import NON_SUMMABLE, VARIABLE_KEY
+from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
 
 ALLOWED_EXTENSIONS = {
     ".csv",
@@ -387,7 +387,7 @@ class TableMappingForm(forms.Form):
         return data
 
     def mapping(self) -> dict:
-        """The mapping as stored in ImportRun.options (see datapool.services.table)."""
+        """The mapping as stored in ImportRun.options (see datapool.parsers.table)."""
         data = self.cleaned_data
         columns: dict[str, dict] = {}
         for column in self.columns:

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lor.models import LorUnit
 
+from .formula import FormulaError, formula_parse
+
 
 class Theme(models.TextChoices):
     BEVOELKERUNG = "bevoelkerung", _("Bevölkerung")
@@ -608,8 +610,6 @@ class Indicator(models.Model):
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
-
-        from .services.formula import FormulaError, formula_parse
 
         try:
             formula_parse(self.formula)

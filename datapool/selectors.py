@@ -22,6 +22,8 @@ from .access import (
     facility_layer_public_q,
     facility_layer_visible_q,
     facility_points_q,
+    import_run_visible_q,
+    variable_visible_q,
 )
 from .confidentiality import (
     suppression_pattern,
@@ -34,6 +36,7 @@ from .models import (
     Facility,
     FacilityLayer,
     ImportRun,
+    Indicator,
     Observation,
     Variable,
 )
@@ -41,13 +44,14 @@ from .models import (
 
 def variable_list(
     *,
+    user: Any,
     q: str = "",
     theme: str = "",
     supplier: int | None = None,
     level: str = "",
 ) -> QuerySet[Variable]:
-    """The catalogue, searchable by text and filterable by theme, supplier and level."""
-    qs = Variable.objects.select_related("supplier")
+    """The catalogue as ``user`` may see it, by text, theme, supplier and level."""
+    qs = Variable.objects.filter(variable_visible_q(user)).select_related("supplier")
     if q:
         qs = qs.filter(
             Q(key__icontains=q) | Q(name__icontains=q) | Q(description__icontains=q)
@@ -67,11 +71,16 @@ def variable_list(
     return qs.order_by("theme", "key")
 
 
-def variable_get(*, key: str) -> Variable:
+def variable_get(*, key: str, user: Any) -> Variable:
+    """The variable if ``user`` may see it; ``Variable.DoesNotExist`` otherwise."""
     # Numerator, denominator and weight are Variables too: joining them triples a
     # wide row and costs more to compile than to run; the few readers that need
     # them load them on access.
-    return Variable.objects.select_related("supplier", "district").get(key=key)
+    return (
+        Variable.objects.filter(variable_visible_q(user))
+        .select_related("supplier", "district")
+        .get(key=key)
+    )
 
 
 def variable_coverage(*, variable: Variable) -> dict:
@@ -173,14 +182,22 @@ def observation_values(
     )
 
 
-def import_run_list(*, user=None) -> QuerySet[ImportRun]:
-    return ImportRun.objects.select_related("created_by", "district").order_by(
-        "-created_at"
+def import_run_list(*, user: Any) -> QuerySet[ImportRun]:
+    """The runs ``user`` may see, newest first."""
+    return (
+        ImportRun.objects.filter(import_run_visible_q(user))
+        .select_related("created_by", "district")
+        .order_by("-created_at")
     )
 
 
-def import_run_get(*, pk: int) -> ImportRun:
-    return ImportRun.objects.select_related("created_by", "district").get(pk=pk)
+def import_run_get(*, pk: int, user: Any) -> ImportRun:
+    """The run if ``user`` may see it; ``ImportRun.DoesNotExist`` otherwise."""
+    return (
+        ImportRun.objects.filter(import_run_visible_q(user))
+        .select_related("created_by", "district")
+        .get(pk=pk)
+    )
 
 
 def import_run_variables(*, import_run: ImportRun) -> QuerySet[Variable]:
@@ -193,8 +210,6 @@ def import_run_variables(*, import_run: ImportRun) -> QuerySet[Variable]:
 
 def indicator_list() -> list:
     """Indicators with their coverage and latest Berlin value, ordered by theme."""
-    from .models import Indicator
-
     theme_order = {theme: n for n, theme in enumerate(Indicator.Theme.values)}
     indicators = sorted(
         Indicator.objects.select_related("variable", "denominator"),
@@ -297,6 +312,113 @@ def facility_layer_for_variable(*, variable: Variable) -> FacilityLayer | None:
         return None
     key = variable.key.removesuffix(COUNT_SUFFIX).lower()
     return FacilityLayer.objects.filter(key=key).first()
+
+
+class ValuesQueryError(ValueError):
+    """A values query that has no answer; ``field`` names the parameter."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def values_answer(
+    *,
+    user: Any,
+    variable_key: str,
+    level: str,
+    ref_date: date | None = None,
+    compare: date | None = None,
+) -> dict[str, Any]:
+    """The values of one variable per unit of a level, or their change since a date.
+
+    The answer of ``/api/values/`` (and the base of the map values):
+    ``Variable.DoesNotExist`` if ``user`` may not see the variable,
+    ``ValuesQueryError`` for a date without values.
+    """
+    variable = variable_get(key=variable_key, user=user)
+    dates = variable_dates(variable=variable, level=level)
+    chosen = ref_date or (dates[-1] if dates else None)
+    if ref_date and ref_date not in dates:
+        raise ValuesQueryError(
+            "date",
+            f"Für diesen Stichtag gibt es keine Werte. Verfügbar: "
+            f"{', '.join(d.isoformat() for d in dates) or 'keine'}",
+        )
+    if compare:
+        return _values_change(variable, level, chosen, compare, dates, user)
+    rows = (
+        observation_values(
+            variable=variable, level=level, ref_date=chosen, viewer=user
+        )
+        if chosen
+        else []
+    )
+    return {
+        "variable": variable.key,
+        "level": level,
+        "date": chosen,
+        "dates": dates,
+        "results": [
+            {
+                "code": r.code,
+                "name": r.name,
+                "value": r.value,
+                "status": r.status,
+                "incomplete": r.incomplete,
+                "aggregate": r.is_aggregate,
+                "contains_suppressed": r.contains_suppressed,
+                "note": r.note,
+            }
+            for r in rows
+        ],
+    }
+
+
+def _values_change(
+    variable: Variable,
+    level: str,
+    ref_date: date | None,
+    compare: date,
+    dates: list[date],
+    viewer: Any,
+) -> dict[str, Any]:
+    if compare not in dates:
+        raise ValuesQueryError(
+            "compare", "Für diesen Vergleichsstichtag gibt es keine Werte."
+        )
+    if ref_date is None or compare >= ref_date:
+        raise ValuesQueryError(
+            "compare", "Der Vergleichsstichtag muss vor dem Stichtag liegen."
+        )
+    indicator = Indicator.objects.filter(variable=variable).first()
+    if indicator is not None:
+        kind = indicator.kind
+    elif variable.value_type == Variable.ValueType.SHARE:
+        kind = "share"
+    else:
+        kind = "quantity"
+    rows = observation_change(
+        variable=variable,
+        level=level,
+        ref_date=ref_date,
+        base_date=compare,
+        kind=kind,
+        viewer=viewer,
+    )
+    return {
+        "variable": variable.key,
+        "level": level,
+        "date": ref_date,
+        "compare": compare,
+        "dates": dates,
+        "change_unit": "Prozentpunkte" if kind == "share" else "%",
+        "results": [
+            {**r, "aggregate": False, "contains_suppressed": False, "note": ""}
+            for r in rows
+        ],
+    }
 
 
 def facility_list(

@@ -2,7 +2,6 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,10 +11,8 @@ from django.views.generic import FormView, TemplateView
 
 from core.access import Role, RoleRequiredMixin, data_edit_allowed
 from datapool.access import (
-    import_run_visible_q,
     require_import_run_edit,
     require_variable_edit,
-    variable_visible_q,
 )
 
 from .charts import berlin_series_svg
@@ -27,6 +24,8 @@ from .forms import (
     VariableEditForm,
 )
 from .models import ImportRun, Supplier, Variable
+from .parsers.contract import ImportValidationError
+from .parsers.table import table_preview
 from .selectors import (
     facility_layer_for_variable,
     facility_layer_list,
@@ -44,20 +43,14 @@ from .services.catalogue import (
     variable_release,
     variable_update,
 )
-from .services.detect import detect_kind
 from .services.imports import (
     ImportRunNotRetryable,
-    import_run_create,
-    import_run_enqueue,
+    import_run_map_columns,
     import_run_resolve_keys,
     import_run_retry,
-    import_runs_fail_stale,
-    task_send,
+    import_run_upload,
 )
-from .services.indicators import indicator_run_create
-from .services.parsing import ImportValidationError
-from .services.table import import_run_map_columns, table_preview
-from .tasks import indicator_run_execute_task
+from .services.indicators import indicator_run_enqueue
 
 
 class VariableListView(LoginRequiredMixin, TemplateView):
@@ -72,27 +65,23 @@ class VariableListView(LoginRequiredMixin, TemplateView):
         context.update(
             form=form,
             variables=variable_list(
+                user=self.request.user,
                 q=filters.get("q") or "",
                 theme=filters.get("theme") or "",
                 supplier=filters.get("supplier"),
                 level=filters.get("level") or "",
-            ).filter(variable_visible_q(self.request.user)),
+            ),
         )
         return context
 
 
 class VariableMixin:
     def get_variable(self) -> Variable:
+        # Hidden (unreleased or confidential) variables look like unknown ones.
         try:
-            variable = variable_get(key=self.kwargs["key"])
+            return variable_get(key=self.kwargs["key"], user=self.request.user)
         except Variable.DoesNotExist as exc:
             raise Http404 from exc
-        # Hidden (unreleased or confidential) variables look like unknown ones.
-        if not Variable.objects.filter(
-            variable_visible_q(self.request.user), pk=variable.pk
-        ).exists():
-            raise Http404
-        return variable
 
 
 class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
@@ -201,11 +190,8 @@ class ImportListView(RoleRequiredMixin, TemplateView):
     allowed_roles = IMPORT_READERS
 
     def get_context_data(self, **kwargs):
-        import_runs_fail_stale()
         context = super().get_context_data(**kwargs)
-        context["runs"] = import_run_list().filter(
-            import_run_visible_q(self.request.user)
-        )[:100]
+        context["runs"] = import_run_list(user=self.request.user)[:100]
         return context
 
 
@@ -215,23 +201,15 @@ class ImportCreateView(RoleRequiredMixin, FormView):
     allowed_roles = IMPORT_WRITERS
 
     def form_valid(self, form):
-        upload = form.cleaned_data["file"]
-        run = import_run_create(
-            kind=form.cleaned_data["kind"] or ImportRun.Kind.TABLE,
-            upload=upload,
-            original_name=upload.name,
+        run = import_run_upload(
             user=self.request.user,
+            upload=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"] or None,
             district=form.cleaned_data["district"],
-            status=ImportRun.Status.DRAFT,
         )
-        if not form.cleaned_data["kind"]:
-            kind = detect_kind(Path(run.file.path), run.original_name)
-            ImportRun.objects.filter(pk=run.pk).update(kind=kind)
-            run.kind = kind
         if run.kind == ImportRun.Kind.TABLE:
             # Tables need the user to map columns to variables before anything runs.
             return redirect("datapool:import-mapping", pk=run.pk)
-        import_run_enqueue(import_run=run)
         messages.success(
             self.request, _("The file was uploaded and the import started.")
         )
@@ -244,21 +222,15 @@ class ImportRunMixin(RoleRequiredMixin):
 
     def get_run(self) -> ImportRun:
         try:
-            run = import_run_get(pk=self.kwargs["pk"])
+            return import_run_get(pk=self.kwargs["pk"], user=self.request.user)
         except ImportRun.DoesNotExist as exc:
             raise Http404 from exc
-        if not ImportRun.objects.filter(
-            import_run_visible_q(self.request.user), pk=run.pk
-        ).exists():
-            raise Http404
-        return run
 
 
 class ImportDetailView(ImportRunMixin, TemplateView):
     template_name = "datapool/import_detail.html"
 
     def get_context_data(self, **kwargs):
-        import_runs_fail_stale()
         context = super().get_context_data(**kwargs)
         run = self.get_run()
         context.update(
@@ -349,9 +321,9 @@ class ImportMappingView(ImportRunMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs.update(
             preview=self.preview,
-            variables=variable_list()
-            .filter(variable_visible_q(self.request.user))
-            .values_list("key", "name"),
+            variables=variable_list(user=self.request.user).values_list(
+                "key", "name"
+            ),
             mapping=self.run.options,
         )
         return kwargs
@@ -386,9 +358,6 @@ class IndicatorRecomputeView(RoleRequiredMixin, View):
     allowed_roles = IMPORT_WRITERS
 
     def post(self, request):
-        run = indicator_run_create(user=request.user)
-        transaction.on_commit(
-            lambda: task_send(task=indicator_run_execute_task, run_id=run.pk)
-        )
+        run = indicator_run_enqueue(user=request.user)
         messages.success(request, _("The indicators are being recomputed."))
         return redirect(run.get_absolute_url())

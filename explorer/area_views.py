@@ -2,24 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from core.access import Role, RoleRequiredMixin, user_is_admin
-from core.audit import audit_record
-from core.models import AuditEvent
-from datapool.services.imports import task_send
-from datapool.services.indicators import indicator_run_create
-from datapool.services.observations import observations_delete_for_units
-from datapool.tasks import indicator_run_execute_task
+from core.access import Role, RoleRequiredMixin
+from datapool.services.areas import custom_area_set_add, custom_area_set_remove
 from lor.models import CustomAreaSet
 from lor.selectors import custom_area_set_list
-from lor.services import CustomAreaError, custom_area_set_create, custom_area_set_delete
+from lor.services import CustomAreaError
 
 from .forms import CustomAreaSetForm
 
@@ -45,18 +38,13 @@ class CustomAreaSetCreateView(RoleRequiredMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                custom_area_set_create(
-                    name=data["name"],
-                    kind=data["kind"],
-                    description=data["description"],
-                    areas=data["areas"],
-                    owner=self.request.user,
-                )
-                run = indicator_run_create(user=self.request.user, custom_areas=True)
-                transaction.on_commit(
-                    lambda: task_send(task=indicator_run_execute_task, run_id=run.pk)
-                )
+            run = custom_area_set_add(
+                user=self.request.user,
+                name=data["name"],
+                kind=data["kind"],
+                description=data["description"],
+                areas=data["areas"],
+            )
         except CustomAreaError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
@@ -75,20 +63,6 @@ class CustomAreaSetDeleteView(RoleRequiredMixin, View):
             area_set = CustomAreaSet.objects.get(pk=pk)
         except CustomAreaSet.DoesNotExist as exc:
             raise Http404 from exc
-        if area_set.owner_id != request.user.pk and not user_is_admin(request.user):
-            raise PermissionDenied(
-                _("Only its owner or an administrator may delete it.")
-            )
-        with transaction.atomic():
-            observations_delete_for_units(
-                unit_ids=list(area_set.areas.values_list("id", flat=True))
-            )
-            audit_record(
-                user=request.user,
-                action=AuditEvent.Action.DELETE,
-                obj=area_set,
-                details={"areas": area_set.areas.count()},
-            )
-            custom_area_set_delete(area_set=area_set)
+        custom_area_set_remove(user=request.user, area_set=area_set)
         messages.success(request, _("The set of areas was deleted."))
         return redirect("analysis:area-set-list")

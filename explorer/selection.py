@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from datapool.formula import FormulaError, formula_evaluate, formula_variables
 from datapool.models import Variable
 from datapool.selectors import (
     level_parse,
     observation_values,
     variable_latest_date,
 )
-from datapool.services.formula import FormulaError, formula_evaluate, formula_variables
 
 OPERATORS = {
     "<": operator.lt,

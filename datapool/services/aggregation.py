@@ -15,7 +15,7 @@ from django.db import connection
 
 from lor.models import CustomAreaMember, LorUnit
 
-from ..models import ImportRun, Observation, Variable
+from ..models import Coverage, ImportRun, Observation, Variable
 
 OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
@@ -242,8 +242,6 @@ def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> in
 
 def observations_aggregate_custom(*, import_run: ImportRun) -> int:
     """Aggregate every variable to all custom areas, for all its reference dates."""
-    from ..models import Coverage
-
     dates_by_var: dict[int, list[date]] = {}
     for variable_id, ref_date in Coverage.objects.filter(
         level="planungsraum"

@@ -12,7 +12,7 @@ from datapool.access import require_facility_layer_edit, require_variable_edit
 from lor.models import LorUnit
 
 from ..models import FacilityLayer, Supplier, Variable
-from .parsing import VariableSpec
+from ..parsers.contract import VariableSpec
 
 SUPPLIERS = {
     "afs": ("Amt für Statistik Berlin-Brandenburg", Supplier.Kind.AFS),

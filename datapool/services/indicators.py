@@ -9,18 +9,24 @@ indicator's minimum are not shown; suppressed inputs give a suppressed result.
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
+import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from lor.models import LorUnit
 
+from ..formula import formula_to_sql, formula_variables
 from ..models import ImportRun, Indicator, Observation, Variable
-from .formula import formula_to_sql, formula_variables
-from .observations import observation_statistics_refresh
+from ..mss_index import mss_index_compute
+from .aggregation import observations_aggregate_custom
+from .observations import coverage_refresh, observation_statistics_refresh
+from .runs import RunLost, run_send_on_commit, run_start
 
 logger = logging.getLogger(__name__)
 OBS = Observation._meta.db_table
@@ -138,53 +144,28 @@ def indicator_compute(
 def indicators_compute(
     *,
     run: ImportRun,
-    indicators: list[Indicator] | None = None,
+    indicators: list[Indicator],
     ref_dates: Iterable[date] | None = None,
     progress=None,
 ) -> dict:
-    """Recompute indicators in one transaction; the run records the outcome."""
-    from .imports import coverage_refresh
-
-    indicators = (
-        indicators
-        if indicators is not None
-        else list(Indicator.objects.select_related("variable", "denominator"))
-    )
+    """Recompute indicators and, if the run asks, custom areas; caller is atomic."""
     written = 0
-    with transaction.atomic():
-        if run.options.get("custom_areas"):
-            from .aggregation import observations_aggregate_custom
-
-            written += observations_aggregate_custom(import_run=run)
-            coverage_refresh(
-                variable_ids=list(Variable.objects.values_list("id", flat=True))
-            )
-        for n, indicator in enumerate(indicators):
-            written += indicator_compute(
-                indicator=indicator, run=run, ref_dates=ref_dates
-            )
-            if progress:
-                progress(n + 1, len(indicators))
-        coverage_refresh(variable_ids=[i.variable_id for i in indicators])
-        mss = mss_index_store(run=run)
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.SUCCEEDED,
-            finished_at=timezone.now(),
-            percent=100,
-            phase="done",
-            rows_written=written,
-            summary={"indicators": len(indicators), "values": written, "mss": mss},
+    if run.options.get("custom_areas"):
+        written += observations_aggregate_custom(import_run=run)
+        coverage_refresh(
+            variable_ids=list(Variable.objects.values_list("id", flat=True))
         )
+    for n, indicator in enumerate(indicators):
+        written += indicator_compute(indicator=indicator, run=run, ref_dates=ref_dates)
+        if progress:
+            progress(n + 1, len(indicators))
+    coverage_refresh(variable_ids=[i.variable_id for i in indicators])
+    mss = mss_index_store(run=run)
     return {"indicators": len(indicators), "values": written, "mss": mss}
 
 
 def indicator_definitions_load(*, path=None) -> int:
     """Create or update the indicator definitions kept in the project's CSV file."""
-    import csv
-    from pathlib import Path
-
-    from django.conf import settings
-
     path = Path(
         path
         or Path(settings.BASE_DIR) / "datapool" / "metadata" / "kernindikatoren.csv"
@@ -281,38 +262,55 @@ def indicator_run_create(
     )
 
 
+def indicator_run_enqueue(
+    *,
+    variable_ids: Iterable[int] | None = None,
+    user=None,
+    custom_areas: bool = False,
+) -> ImportRun | None:
+    """Create the computation run and hand it to the worker once the caller commits.
+
+    None when no indicator uses the given variables.
+    """
+    run = indicator_run_create(
+        variable_ids=variable_ids, user=user, custom_areas=custom_areas
+    )
+    if run is not None:
+        run_send_on_commit(run=run)
+    return run
+
+
 def indicator_run_execute(*, run: ImportRun) -> ImportRun:
     """Run a computation run: recompute its indicators for all dates, with progress."""
-    from .imports import _fail, _Progress, _progress_db
-
     ids = run.options.get("indicator_ids")
     indicators = list(Indicator.objects.select_related("variable", "denominator"))
     if ids is not None:
         indicators = [i for i in indicators if i.pk in set(ids)]
-    now = timezone.now()
-    ImportRun.objects.using(_progress_db()).filter(pk=run.pk).update(
-        status=ImportRun.Status.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=run.attempts + 1,
-        error="",
-    )
-    progress = _Progress(run)
-    try:
-        indicators_compute(
-            run=run,
-            indicators=indicators,
-            progress=lambda done, total: progress.set("compute", done, total),
-        )
-        observation_statistics_refresh()
-    except Exception as exc:
-        logger.exception("indicator run %s failed", run.pk)
-        _fail(
-            run,
-            f"Die Indikatoren konnten nicht berechnet werden; es wurde nichts "
-            f"geändert. ({type(exc).__name__}: {exc})",
-            [],
-        )
+    execution = run_start(run=run)
+    if execution is None:  # running elsewhere, or done
+        run.refresh_from_db()
+        return run
+    with execution.heartbeat():
+        try:
+            with transaction.atomic():
+                summary = indicators_compute(
+                    run=run,
+                    indicators=indicators,
+                    progress=lambda done, total: execution.progress(
+                        "compute", done, total
+                    ),
+                )
+                execution.succeed(rows_written=summary["values"], summary=summary)
+            observation_statistics_refresh()
+        except RunLost:
+            logger.warning("indicator run %s lost its run; nothing written", run.pk)
+        except Exception as exc:
+            logger.exception("indicator run %s failed", run.pk)
+            execution.fail(
+                f"Die Indikatoren konnten nicht berechnet werden; es wurde nichts "
+                f"geändert. ({type(exc).__name__}: {exc})",
+                [],
+            )
     run.refresh_from_db()
     return run
 
@@ -352,10 +350,6 @@ def mss_index_store(*, run: ImportRun) -> dict:
     reference date the inputs have; the run summary records the agreement with the
     published classes (MSS_SI_N, MSS_DI_N, MSS_SDI_N) where those exist.
     """
-    import pandas as pd
-
-    from .mss_index import mss_index_compute
-
     rows = list(
         Observation.objects.filter(
             variable__key__in=MSS_INPUTS.values(),
@@ -395,8 +389,6 @@ def mss_index_store(*, run: ImportRun) -> dict:
 
 
 def _mss_write(*, run: ImportRun, ref_date: date, computed) -> int:
-    from .imports import coverage_refresh
-
     written = 0
     variable_ids = []
     for column, (key, name, unit) in MSS_OUTPUTS.items():
@@ -439,8 +431,6 @@ def _mss_write(*, run: ImportRun, ref_date: date, computed) -> int:
 
 
 def pd_isna(value) -> bool:
-    import pandas as pd
-
     return bool(pd.isna(value))
 
 

@@ -10,8 +10,8 @@ from django.db import connection
 
 from lor.models import LorUnit
 
-from ..models import ImportRun, Observation, Variable
-from .parsing import Row
+from ..models import Coverage, ImportRun, Observation, Variable
+from ..parsers.contract import Row
 
 OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
@@ -122,3 +122,32 @@ def observation_statistics_refresh() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Observation._meta.db_table}")
+
+
+def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
+    """Recount values per variable, level and date (all or the given dates)."""
+    dates = sorted(set(ref_dates)) if ref_dates is not None else None
+    stale = Coverage.objects.filter(variable_id__in=variable_ids)
+    if dates is not None:
+        stale = stale.filter(ref_date__in=dates)
+    stale.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Coverage._meta.db_table}
+                (variable_id, level, ref_date, units, values, suppressed, missing,
+                 incomplete, aggregated)
+            SELECT o.variable_id, u.level, o.ref_date, count(*),
+                   count(*) FILTER (WHERE o.status IN ('ok', 'estimated')),
+                   count(*) FILTER (WHERE o.status = 'suppressed'),
+                   count(*) FILTER (WHERE o.status = 'missing'),
+                   count(*) FILTER (WHERE o.incomplete),
+                   bool_and(o.is_aggregate)
+            FROM {Observation._meta.db_table} o
+            JOIN {LorUnit._meta.db_table} u ON u.id = o.unit_id
+            WHERE o.variable_id = ANY(%(ids)s)
+              AND (%(dates)s::date[] IS NULL OR o.ref_date = ANY(%(dates)s::date[]))
+            GROUP BY o.variable_id, u.level, o.ref_date
+            """,
+            {"ids": variable_ids, "dates": dates},
+        )

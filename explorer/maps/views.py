@@ -14,8 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datapool.api import LEVEL_HELP, ValuesApi
+from datapool.api import LEVEL_HELP, ValuesQuery
+from datapool.models import Variable
 from datapool.response_cache import CachedReadMixin
+from datapool.selectors import ValuesQueryError, values_answer
 
 from .classify import (
     DEFAULT_PALETTE,
@@ -138,8 +140,8 @@ LEGEND = inline_serializer(
 )
 
 
-class MapValuesApi(ValuesApi):
-    """The values of /api/values/ (same query, same selectors) with map classes."""
+class MapValuesApi(CachedReadMixin, APIView):
+    """The values of /api/values/ (same query, same selector) with map classes."""
 
     @extend_schema(
         summary="Classified values of one variable for a choropleth map",
@@ -205,17 +207,26 @@ class MapValuesApi(ValuesApi):
         },
     )
     def get(self, request: Request) -> Response:
-        # Warm requests are answered by ValuesApi's CachedReadMixin.
-        return self._classified(request)
-
-    def _classified(self, request: Request) -> Response:
         query = MapValuesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         options = query.validated_data
+        values = ValuesQuery(data=request.query_params)
+        values.is_valid(raise_exception=True)
+        query_values = values.validated_data
         try:
-            data = super().get(request).data
-        except NotFound as exc:
-            raise ValidationError({"variable": exc.detail}) from exc
+            data = values_answer(
+                user=request.user,
+                variable_key=query_values["variable"],
+                level=query_values["level"],
+                ref_date=query_values.get("date"),
+                compare=query_values.get("compare"),
+            )
+        except Variable.DoesNotExist as exc:
+            raise ValidationError(
+                {"variable": f"Variable „{query_values['variable']}“ ist unbekannt."}
+            ) from exc
+        except ValuesQueryError as exc:
+            raise ValidationError({exc.field: exc.message}) from exc
         rows = data["results"]
         compare = data.get("compare")
         palette = options.get("palette") or (

@@ -310,6 +310,28 @@ def test_only_administrators_upload_berlin_wide_data(people):
     assert response.json()["kind"] == "ewr"
 
 
+def test_api_upload_is_audited_and_a_refused_table_leaves_nothing(people):
+    # One upload service for page and API: the API used to store a table, then
+    # delete its run without an audit record.
+    table = SimpleUploadedFile("t2_03.csv", _t2_csv(("03",)), content_type="text/csv")
+    response = _api(people["admin"]).post("/api/imports/", {"file": table})
+    assert response.status_code == 400
+    assert "Tabellen bitte über die Oberfläche" in response.json()["file"]
+    assert not ImportRun.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.CREATE).exists()
+
+    upload = SimpleUploadedFile(
+        "EWR_L21_202412E_Matrix.csv",
+        (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_bytes(),
+        content_type="text/csv",
+    )
+    response = _api(people["admin"]).post("/api/imports/", {"file": upload})
+    assert response.status_code == 201
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE)
+    assert event.details["kind"] == "ewr"
+    assert event.details["file"] == "EWR_L21_202412E_Matrix.csv"
+
+
 # --- guests and saved queries ------------------------------------------------------
 
 

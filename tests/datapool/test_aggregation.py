@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 
 from datapool.models import ImportRun, Observation, Variable
+from datapool.parsers.contract import VariableSpec
 from datapool.services.aggregation import observations_aggregate
 from datapool.services.catalogue import variables_upsert
 from datapool.services.imports import import_run_create
 from datapool.services.observations import observations_replace
-from datapool.services.parsing import VariableSpec
 from lor.models import BERLIN_CODE, LorUnit
 
 pytestmark = pytest.mark.django_db

@@ -5,14 +5,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from datapool.models import ImportRun, Indicator, Observation, Variable
-from datapool.services.formula import (
+from datapool.formula import (
     FormulaError,
     formula_evaluate,
     formula_parse,
     formula_to_sql,
     formula_variables,
 )
+from datapool.models import ImportRun, Indicator, Observation, Variable
 from datapool.services.indicators import (
     indicator_definitions_load,
     indicator_run_create,
@@ -117,7 +117,7 @@ def test_change_between_two_dates_in_points_and_per_cent(computed, user):
             is_aggregate=obs.is_aggregate,
             import_run_id=obs.import_run_id,
         )
-    from datapool.services.imports import coverage_refresh
+    from datapool.services.observations import coverage_refresh
 
     coverage_refresh(variable_ids=list(Variable.objects.values_list("id", flat=True)))
     indicator_run_execute(run=indicator_run_create())

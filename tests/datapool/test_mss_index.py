@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from datapool.services.mss_index import (
+from datapool.mss_index import (
     mss_index_agreement,
     mss_index_compute,
     mss_inputs_from_csv,

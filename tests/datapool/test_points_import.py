@@ -22,9 +22,9 @@ from datapool.models import (
     Observation,
     Variable,
 )
+from datapool.parsers.points import layer_defaults
 from datapool.selectors import facility_list
 from datapool.services.imports import import_run_create, import_run_execute
-from datapool.services.points import layer_defaults
 from lor.models import BERLIN_CODE, LorUnit
 from tests.conftest import SHARED_DATA
 from tests.datapool.conftest import db_state

@@ -13,12 +13,12 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from datapool.models import ImportRun, Observation, Variable
+from datapool.parsers.table import table_preview
 from datapool.services.imports import (
     import_run_create,
     import_run_execute,
     import_run_resolve_keys,
 )
-from datapool.services.table import table_preview
 from lor.models import BERLIN_CODE, LorUnit
 from tests.conftest import SHARED_DATA
 from tests.datapool.conftest import db_state

@@ -20,8 +20,8 @@ from datapool.services.imports import (
     import_run_enqueue,
     import_run_execute,
     import_run_retry,
-    import_runs_fail_stale,
 )
+from datapool.services.runs import import_runs_fail_stale
 from lor.models import LorUnit
 from tests.datapool.conftest import EWR_FILE, db_state
 from tests.support.broker import tasks_sent_to

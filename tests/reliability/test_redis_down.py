@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from datapool.models import ImportRun, Observation
-from datapool.services.imports import UNSENT, UNSENT_MESSAGE, import_runs_send_queued
+from datapool.services.runs import UNSENT, UNSENT_MESSAGE, import_runs_send_queued
 from datapool.tasks import import_runs_send_queued_task
 from lor.models import LorUnit
 from tests.datapool.conftest import EWR_FILE

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from datapool.models import Delivery, ImportRun, Observation
 from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.services.runs import import_runs_fail_stale
 from lor.models import LorUnit
 from tests.datapool.conftest import EWR_FILE, db_state
 from tests.support.databases import other_sessions, session_connect
@@ -91,12 +92,13 @@ def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     assert not Observation.objects.filter(import_run=run).exists()
     assert db_state() == before
 
-    # A page that asks once the heartbeat is older than the stale limit shows
-    # the run as failed and offers the retry.
+    # Once the heartbeat is older than the stale limit, the periodic sweep (Celery
+    # beat; pages only read) fails the run, and its page offers the retry.
     client.force_login(administrator)
     ImportRun.objects.filter(pk=run.pk).update(
         heartbeat_at=timezone.now() - timedelta(minutes=6)
     )
+    import_runs_fail_stale()
     html = client.get(f"/datapool/imports/{run.pk}/", HTTP_ACCEPT_LANGUAGE="de")
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED

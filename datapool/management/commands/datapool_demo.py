@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from datapool.models import ImportRun
+from datapool.parsers.registry import parser_kinds
 from datapool.services.imports import import_run_create, import_run_execute
 
 DEMO_DIR = Path(settings.BASE_DIR) / "datapool" / "data" / "demo"
@@ -94,9 +95,7 @@ class Command(BaseCommand):
     help = "Load the shipped real Berlin demo data (skips files already loaded)."
 
     def handle(self, *args, **options) -> None:
-        from datapool.services.imports import _parsers
-
-        available = set(_parsers())
+        available = parser_kinds()
         for name, kind, parser_options in MANIFEST:
             path = DEMO_DIR / name
             checksum = hashlib.sha256(path.read_bytes()).hexdigest()

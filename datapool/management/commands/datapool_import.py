@@ -1,12 +1,12 @@
+import json
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from datapool.models import ImportRun
-from datapool.services.detect import detect_kind
+from datapool.parsers.detect import detect_kind
 from datapool.services.imports import import_run_create, import_run_enqueue
-from datapool.services.table import TableOptionsError, table_options_from_cli
 from datapool.tasks import import_run_execute_task
 
 
@@ -17,6 +17,44 @@ def _pair(text: str) -> tuple[str, str]:
     return old.strip(), new.strip()
 
 
+def table_options_from_cli(options: dict[str, str]) -> dict:
+    """Turn NAME=VALUE options of the command line into a table mapping.
+
+    ``mapping=FILE.json`` loads a whole mapping (the format of the docstring of
+    ``datapool/parsers/table.py``); ``columns=COL:KEY,COL2:KEY2`` maps columns to
+    variables of the catalogue; key_column, ref_date, decimal, sheet, supplier,
+    source and license are taken as they are and win over the file.
+    """
+    result: dict = {}
+    rest = dict(options)
+    mapping_path = rest.pop("mapping", None)
+    if mapping_path:
+        try:
+            loaded = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(
+                f"Zuordnungsdatei {mapping_path} nicht lesbar: {exc}"
+            ) from exc
+        if not isinstance(loaded, dict):
+            raise CommandError(
+                f"Zuordnungsdatei {mapping_path}: erwartet wird ein JSON-Objekt"
+            )
+        result.update(loaded)
+    columns_text = rest.pop("columns", None)
+    if columns_text:
+        columns = dict(result.get("columns") or {})
+        for item in columns_text.split(","):
+            column, sep, key = item.rpartition(":")
+            if not sep or not column.strip() or not key.strip():
+                raise CommandError(
+                    f"columns erwartet SPALTE:VARIABLE,…, nicht „{item}“"
+                )
+            columns[column.strip()] = {"variable": key.strip()}
+        result["columns"] = columns
+    result.update(rest)
+    return result
+
+
 class Command(BaseCommand):
     help = (
         "Import a delivery into the Datenpool (AfS EWR matrix, MSS table, generic "
@@ -25,7 +63,7 @@ class Command(BaseCommand):
         "A table (CSV/XLSX) needs its column mapping: --option key_column=COL "
         "--option ref_date=YYYY-MM-DD, plus --option columns=COL:VARIABLE,... for "
         "variables of the catalogue and/or --option mapping=FILE.json for new "
-        "variables (format: see datapool/services/table.py); optional "
+        "variables (format: see datapool/parsers/table.py); optional "
         "decimal=point|comma, sheet=NAME, supplier=, source=, license=."
     )
 
@@ -71,10 +109,7 @@ class Command(BaseCommand):
         kind = options["kind"] or detect_kind(path, path.name)
         parser_options: dict = dict(_pair(o) for o in options["option"])
         if kind == ImportRun.Kind.TABLE:
-            try:
-                parser_options = table_options_from_cli(parser_options)
-            except TableOptionsError as exc:
-                raise CommandError(str(exc)) from exc
+            parser_options = table_options_from_cli(parser_options)
         if options["map"]:
             parser_options["key_map"] = dict(_pair(m) for m in options["map"])
         if options["skip"]:

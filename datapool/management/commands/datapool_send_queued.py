@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from datapool.services.imports import import_runs_fail_stale, import_runs_send_queued
+from datapool.services.runs import import_runs_fail_stale, import_runs_send_queued
 
 
 class Command(BaseCommand):

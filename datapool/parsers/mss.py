@@ -7,12 +7,13 @@ import math
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 from lor.models import LorUnit
 
-from .parsing import (
+from .contract import (
     ParsedDelivery,
     Problem,
     ProblemList,
@@ -44,7 +45,7 @@ def known_columns() -> dict[str, dict[str, str]]:
         return {row["column"]: row for row in csv.DictReader(fh, delimiter=";")}
 
 
-def looks_like_mss(header: list[str]) -> bool:
+def looks_like_mss(header: list[str], file_name: str = "") -> bool:
     return {"PLR_ID", "KOM"} <= set(header)
 
 
@@ -52,7 +53,7 @@ def parse_mss(
     path: Path,
     *,
     file_name: str,
-    options: dict,
+    options: dict[str, Any],
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Every known MSS column; invalid PLRs (KOM) become 'missing' with the reason."""

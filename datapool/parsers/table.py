@@ -27,7 +27,6 @@ Columns not named under ``columns`` are ignored.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import zipfile
@@ -37,13 +36,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
 from lor.models import BERLIN_CODE, LorUnit
 
-from ..models import ImportRun, Theme, Variable
-from .imports import ImportRunNotRetryable, import_run_enqueue
-from .parsing import (
+from ..models import Theme, Variable
+from .contract import (
     MAX_PROBLEMS,
     ImportValidationError,
     ParsedDelivery,
@@ -61,6 +57,8 @@ from .parsing import (
 )
 
 PREVIEW_ROWS = 10
+# Workbooks are always tables; a CSV file is one when no other format claims it.
+SUFFIXES = frozenset({".xlsx", ".xlsm"})
 WORKBOOK_MAGIC = b"PK\x03\x04"
 LEVEL_BY_LENGTH = {
     2: LorUnit.Level.BEZIRK,
@@ -121,10 +119,6 @@ class Table:
     @property
     def width(self) -> int:
         return len(self.header)
-
-
-class TableOptionsError(ValueError):
-    """Command-line options for a table import that cannot be understood."""
 
 
 # --- reading -----------------------------------------------------------------
@@ -259,7 +253,7 @@ def _header_index(grid: list[tuple[int, list[Cell]]]) -> int:
     return next(i for i, (_, cells) in enumerate(grid[:20]) if filled(cells) == widest)
 
 
-def _sheet_rows(worksheet) -> list[tuple[int, list[Cell]]]:
+def _sheet_rows(worksheet: Any) -> list[tuple[int, list[Cell]]]:
     """(row number, values) of the rows that have a cell; numbers from the cells."""
     # The stored dimensions may be wrong (some writers omit them): read all rows.
     worksheet.reset_dimensions()
@@ -277,7 +271,9 @@ def _sheet_rows(worksheet) -> list[tuple[int, list[Cell]]]:
     return rows
 
 
-def _refuse_formulas(formula_sheet, values_sheet, name: str, file_name: str) -> None:
+def _refuse_formulas(
+    formula_sheet: Any, values_sheet: Any, name: str, file_name: str
+) -> None:
     """Formulas are refused: without Excel's cached result openpyxl reads nothing,
     and a cached result may be stale."""
     formula_sheet.reset_dimensions()
@@ -476,7 +472,7 @@ class _Column:
 
 
 def _mapping_problems(
-    table: Table, options: dict
+    table: Table, options: dict[str, Any]
 ) -> tuple[ProblemList, str | None, date | None, list[_Column], list[VariableSpec]]:
     """Check the mapping against the file and the catalogue."""
     file_name = table.file_name
@@ -515,7 +511,7 @@ def _mapping_problems(
     columns_option = options.get("columns") or {}
     if not isinstance(columns_option, dict):
         columns_option = {}
-    entries: dict[str, dict] = {}
+    entries: dict[str, dict[str, Any]] = {}
     for column, entry in columns_option.items():
         if isinstance(entry, str):
             entry = {"variable": entry}
@@ -544,7 +540,9 @@ def _mapping_problems(
     for column, entry in entries.items():
         key = str(entry.get("variable") or "").strip()
 
-        def problem(message: str, value: str | None = None, column=column) -> None:
+        def problem(
+            message: str, value: str | None = None, column: str = column
+        ) -> None:
             problems.add(Problem(message, file_name, line, column, value))
 
         if column not in index:
@@ -581,7 +579,7 @@ def _mapping_problems(
 def _new_spec(
     key: str,
     new: Any,
-    options: dict,
+    options: dict[str, Any],
     catalogue: dict[str, Variable],
     mapped_keys: set[str],
     problem: Callable[..., None],
@@ -680,7 +678,7 @@ def parse_table(
     path: Path,
     *,
     file_name: str,
-    options: dict,
+    options: dict[str, Any],
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Validate the whole table against its mapping; problems name line and column."""
@@ -960,7 +958,9 @@ def _delimiter_name(delimiter: str) -> str:
 # --- preview -------------------------------------------------------------------
 
 
-def table_preview(path: Path, file_name: str, options: dict | None = None) -> dict:
+def table_preview(
+    path: Path, file_name: str, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The first rows of a table and guesses for its mapping, for the preview step."""
     options = options or {}
     table = table_read(path, file_name, sheet=options.get("sheet") or None)
@@ -1012,7 +1012,9 @@ def _ref_date_in_name(file_name: str) -> date | None:
     return parse_ref_date(match.group(1)) if match else None
 
 
-def _column_guess(name: str, index: int, cells: list[Cell], catalogue: set) -> dict:
+def _column_guess(
+    name: str, index: int, cells: list[Cell], catalogue: set[str]
+) -> dict[str, Any]:
     numbers = []
     for cell in cells[:500]:
         if isinstance(cell, str) and is_suppressed(cell):
@@ -1043,66 +1045,3 @@ def _column_guess(name: str, index: int, cells: list[Cell], catalogue: set) -> d
         "aggregation": aggregation,
         "unit": unit,
     }
-
-
-# --- writes and options ----------------------------------------------------------
-
-
-@transaction.atomic
-def import_run_map_columns(*, import_run: ImportRun, mapping: dict) -> ImportRun:
-    """Store the column mapping of a table run and queue the run."""
-    if import_run.kind != ImportRun.Kind.TABLE or import_run.status not in {
-        ImportRun.Status.DRAFT,
-        ImportRun.Status.FAILED,
-    }:
-        raise ImportRunNotRetryable(
-            "Die Spalten dieses Imports lassen sich nicht mehr zuordnen."
-        )
-    options = {
-        key: value
-        for key, value in import_run.options.items()
-        if key in ("key_map", "skip_keys")
-    }
-    options.update(mapping)
-    ImportRun.objects.filter(pk=import_run.pk).update(options=options)
-    import_run.refresh_from_db()
-    import_run_enqueue(import_run=import_run)
-    return import_run
-
-
-def table_options_from_cli(options: dict[str, str]) -> dict:
-    """Turn NAME=VALUE options of the command line into a table mapping.
-
-    ``mapping=FILE.json`` loads a whole mapping (the format of the module
-    docstring); ``columns=COL:KEY,COL2:KEY2`` maps columns to variables of the
-    catalogue; key_column, ref_date, decimal, sheet, supplier, source and
-    license are taken as they are and win over the file.
-    """
-    result: dict = {}
-    rest = dict(options)
-    mapping_path = rest.pop("mapping", None)
-    if mapping_path:
-        try:
-            loaded = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise TableOptionsError(
-                f"Zuordnungsdatei {mapping_path} nicht lesbar: {exc}"
-            ) from exc
-        if not isinstance(loaded, dict):
-            raise TableOptionsError(
-                f"Zuordnungsdatei {mapping_path}: erwartet wird ein JSON-Objekt"
-            )
-        result.update(loaded)
-    columns_text = rest.pop("columns", None)
-    if columns_text:
-        columns = dict(result.get("columns") or {})
-        for item in columns_text.split(","):
-            column, sep, key = item.rpartition(":")
-            if not sep or not column.strip() or not key.strip():
-                raise TableOptionsError(
-                    f"columns erwartet SPALTE:VARIABLE,…, nicht „{item}“"
-                )
-            columns[column.strip()] = {"variable": key.strip()}
-        result["columns"] = columns
-    result.update(rest)
-    return result

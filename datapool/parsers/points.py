@@ -1,9 +1,10 @@
 """Parser of point data (facility layers): GeoJSON, GeoPackage, zipped Shapefile, CSV.
 
 Every point is transformed to EPSG:25833 and placed in exactly one Planungsraum by a
-spatial join in PostGIS. The delivery counts the points per Planungsraum (0 where
-there are none) and optionally sums one numeric attribute; its ``on_write`` hook
-replaces the layer's stored points inside the import transaction.
+spatial join in PostGIS (a read). The delivery counts the points per Planungsraum
+(0 where there are none), optionally sums one numeric attribute, and carries the
+placed points, which ``datapool.services.facilities`` stores inside the import
+transaction.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 from pyproj import CRS, Transformer
@@ -32,11 +32,13 @@ from pyproj.exceptions import CRSError
 
 from lor.models import LorUnit
 
-from ..models import Facility, FacilityLayer, ImportRun, Theme
-from .detect import COORDINATE_PAIRS
-from .parsing import (
+from ..models import Theme
+from .contract import (
+    FacilityLayerDelivery,
     ImportValidationError,
+    LayerSpec,
     ParsedDelivery,
+    PlacedPoint,
     Problem,
     ProblemList,
     ProgressCallback,
@@ -47,6 +49,13 @@ from .parsing import (
     sniff_delimiter,
 )
 
+SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".zip", ".shp"})
+COORDINATE_PAIRS = [
+    ("x", "y"),
+    ("lon", "lat"),
+    ("longitude", "latitude"),
+    ("rechtswert", "hochwert"),
+]
 TARGET_SRID = 25833
 UNIT = LorUnit._meta.db_table
 LAYER_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -81,24 +90,6 @@ GEOMETRY_NAMES = {
 
 
 @dataclass
-class LayerSpec:
-    """What the options (or the file name) say about the layer."""
-
-    key: str
-    name: str
-    theme: str
-    source: str
-    license: str
-    metadata_complete: bool
-    sum_attribute: str = ""
-    name_attribute: str = ""
-
-    @property
-    def count_key(self) -> str:
-        return f"{self.key.upper()}_ANZAHL"
-
-
-@dataclass
 class _Points:
     """Points as read, in the file's CRS, before the spatial join."""
 
@@ -112,23 +103,17 @@ class _Points:
     notes: list[Problem] = field(default_factory=list)
 
 
-@dataclass
-class PlacedPoint:
-    """A point inside Berlin, ready to be stored."""
-
-    number: int
-    x: float
-    y: float
-    unit_code: str
-    name: str
-    attributes: dict[str, Any]
+def looks_like_points(header: list[str], file_name: str = "") -> bool:
+    """A table with a pair of coordinate columns is a point layer."""
+    lowered = {h.lower() for h in header}
+    return any({a, b} <= lowered for a, b in COORDINATE_PAIRS)
 
 
 def parse_points(
     path: Path,
     *,
     file_name: str,
-    options: dict,
+    options: dict[str, Any],
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Read and validate a point file and count its points per Planungsraum."""
@@ -262,82 +247,18 @@ def parse_points(
         },
     )
 
-    def on_write(import_run: ImportRun) -> dict:
-        return facility_layer_replace(
-            import_run=import_run,
-            spec=spec,
-            ref_date=ref_date,
-            sum_attribute=sum_column or "",
-            points=placed,
-        )
-
-    delivery.on_write = on_write
+    delivery.facility_layer = FacilityLayerDelivery(
+        spec=spec, ref_date=ref_date, sum_attribute=sum_column or "", points=placed
+    )
     return delivery
-
-
-@transaction.atomic
-def facility_layer_replace(
-    *,
-    import_run: ImportRun,
-    spec: LayerSpec,
-    ref_date: date,
-    sum_attribute: str,
-    points: list[PlacedPoint],
-) -> dict:
-    """Replace the layer's points by these; a layer stays with its owning district."""
-    layer = FacilityLayer.objects.select_for_update().filter(key=spec.key).first()
-    if layer is not None and layer.district_id != import_run.district_id:
-        owner = layer.district.name if layer.district else "der Senatsebene"
-        raise ImportValidationError(
-            [
-                Problem(
-                    f"Die Einrichtungsebene „{spec.key}“ gehört {owner} und kann "
-                    "von diesem Import nicht ersetzt werden. Bitte einen anderen "
-                    "Ebenenschlüssel (Option layer) wählen.",
-                    import_run.original_name,
-                )
-            ]
-        )
-    layer = layer or FacilityLayer(key=spec.key)
-    layer.name = spec.name
-    layer.theme = spec.theme
-    layer.source = spec.source
-    layer.license = spec.license
-    layer.ref_date = ref_date
-    layer.sum_attribute = sum_attribute
-    layer.import_run = import_run
-    layer.district_id = import_run.district_id
-    layer.full_clean()
-    layer.save()
-    replaced, _ = Facility.objects.filter(layer=layer).delete()
-    units = dict(
-        LorUnit.objects.filter(
-            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.PLANUNGSRAUM
-        ).values_list("code", "id")
-    )
-    # The parser validated every value; a full_clean per point would cost two
-    # queries each for thousands of points.
-    Facility.objects.bulk_create(
-        [
-            Facility(
-                layer=layer,
-                feature_number=p.number,
-                name=p.name[:300],
-                geom=Point(p.x, p.y, srid=TARGET_SRID),
-                attributes=p.attributes,
-                unit_id=units[p.unit_code],
-            )
-            for p in points
-        ],
-        batch_size=2000,
-    )
-    return {"facilities": len(points), "facilities_replaced": replaced}
 
 
 # --- options -------------------------------------------------------------------
 
 
-def _layer_spec(file_name: str, options: dict, problems: ProblemList) -> LayerSpec:
+def _layer_spec(
+    file_name: str, options: dict[str, Any], problems: ProblemList
+) -> LayerSpec:
     default_key, default_name = layer_defaults(file_name)
     key = str(options.get("layer") or default_key).strip().lower()
     if not LAYER_KEY.match(key):
@@ -399,7 +320,7 @@ def layer_defaults(file_name: str) -> tuple[str, str]:
 
 
 def _ref_date_option(
-    options: dict, file_name: str, problems: ProblemList
+    options: dict[str, Any], file_name: str, problems: ProblemList
 ) -> date | None:
     raw = options.get("ref_date")
     if not raw:
@@ -440,8 +361,11 @@ def _ref_date(
     for column in points.columns:
         if column.lower() not in DATE_ATTRIBUTES:
             continue
-        found = {_as_date(a.get(column)) for a in points.attributes}
-        found.discard(None)
+        found = {
+            found_date
+            for a in points.attributes
+            if (found_date := _as_date(a.get(column))) is not None
+        }
         if len(found) == 1:
             return found.pop(), f"Attribut {column}"
     today = timezone.localdate()
@@ -465,7 +389,7 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def _crs_option(options: dict, file_name: str) -> CRS | None:
+def _crs_option(options: dict[str, Any], file_name: str) -> CRS | None:
     raw = str(options.get("crs") or "").strip()
     if not raw:
         return None
@@ -487,7 +411,7 @@ def _crs_option(options: dict, file_name: str) -> CRS | None:
 # --- reading -------------------------------------------------------------------
 
 
-def _read(path: Path, file_name: str, options: dict) -> _Points:
+def _read(path: Path, file_name: str, options: dict[str, Any]) -> _Points:
     if not path.exists() or path.stat().st_size == 0:
         raise ImportValidationError([Problem("Die Datei ist leer.", file_name)])
     suffix = Path(file_name).suffix.lower()
@@ -712,7 +636,8 @@ def _read_ogr(
             [Problem("Die Datei enthält keine Objekte (keine Punkte).", file_name)]
         )
     declared = CRS.from_user_input(frame.crs) if frame.crs is not None else None
-    if declared is None and crs_option is None:
+    crs = declared or crs_option
+    if crs is None:
         raise ImportValidationError(
             [
                 Problem(
@@ -778,7 +703,7 @@ def _read_ogr(
             for row in attributes.to_dict("records")
         ],
         columns=[str(c) for c in attributes.columns],
-        crs=declared or crs_option,
+        crs=crs,
     )
 
 
@@ -1114,7 +1039,9 @@ def _crs_hint(points: _Points, indices: list[int], file_name: str) -> str:
     """Why the points may miss Berlin, judged from their raw coordinates."""
     x, y = points.raw_x[indices], points.raw_y[indices]
 
-    def share(bounds: tuple[float, float, float, float], a, b) -> float:
+    def share(
+        bounds: tuple[float, float, float, float], a: np.ndarray, b: np.ndarray
+    ) -> float:
         inside = (a >= bounds[0]) & (a <= bounds[2]) & (b >= bounds[1])
         return float(np.mean(inside & (b <= bounds[3]))) if len(a) else 0.0
 

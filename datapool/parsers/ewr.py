@@ -6,12 +6,13 @@ import csv
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 from lor.models import LorUnit
 
-from .parsing import (
+from .contract import (
     ParsedDelivery,
     Problem,
     ProblemList,
@@ -77,7 +78,7 @@ def parse_ewr(
     path: Path,
     *,
     file_name: str,
-    options: dict,
+    options: dict[str, Any],
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Validate the whole matrix; every problem names line, column and value."""

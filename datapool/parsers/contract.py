@@ -1,4 +1,9 @@
-"""What every parser hands to the import: variables, rows, problems, unknown keys."""
+"""What every parser hands to the import: variables, rows, problems, unknown keys.
+
+The shared contract of ``datapool.parsers``: a parser reads one file and returns a
+``ParsedDelivery`` or raises ``ImportValidationError`` with located problems.
+Parsers never write; ``datapool.services.imports`` writes what they return.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lor.models import LorUnit
 
@@ -41,7 +46,7 @@ class Problem:
             text += f" (Wert „{self.value}“)"
         return text
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "message": self.message,
             "file": self.file,
@@ -55,7 +60,7 @@ class Problem:
 class ImportValidationError(Exception):
     """The file has problems; nothing may be written."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems[:3]))
 
@@ -79,7 +84,7 @@ class UnknownKey:
     suggestion: str | None = None
     suggestion_name: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "line": self.line,
@@ -115,6 +120,46 @@ Row = tuple[
 
 
 @dataclass
+class LayerSpec:
+    """What the options (or the file name) say about a facility layer."""
+
+    key: str
+    name: str
+    theme: str
+    source: str
+    license: str
+    metadata_complete: bool
+    sum_attribute: str = ""
+    name_attribute: str = ""
+
+    @property
+    def count_key(self) -> str:
+        return f"{self.key.upper()}_ANZAHL"
+
+
+@dataclass
+class PlacedPoint:
+    """A point inside Berlin, ready to be stored."""
+
+    number: int
+    x: float
+    y: float
+    unit_code: str
+    name: str
+    attributes: dict[str, Any]
+
+
+@dataclass
+class FacilityLayerDelivery:
+    """The points of a facility layer; the import stores them beside the values."""
+
+    spec: LayerSpec
+    ref_date: date
+    sum_attribute: str
+    points: list[PlacedPoint]
+
+
+@dataclass
 class ParsedDelivery:
     """The content of one file, validated, ready to be written."""
 
@@ -124,15 +169,27 @@ class ParsedDelivery:
     warnings: list[Problem] = field(default_factory=list)
     rows_read: int = 0
     supplier: str = ""
-    extra: dict = field(default_factory=dict)
-    # Called inside the import's transaction before the values are written, for
-    # deliveries that bring more than values (e.g. the points of a facility layer).
-    # Receives the ImportRun; returns entries for the run's summary.
-    on_write: Callable[[Any], dict] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Deliveries that bring more than values: the points of a facility layer,
+    # written inside the import's transaction before the values.
+    facility_layer: FacilityLayerDelivery | None = None
 
     @property
     def ref_dates(self) -> set[date]:
         return {row[2] for row in self.rows}
+
+
+class Parser(Protocol):
+    """A parser: reads one file, validates it whole, and returns its delivery."""
+
+    def __call__(
+        self,
+        path: Path,
+        *,
+        file_name: str,
+        options: dict[str, Any],
+        progress: ProgressCallback | None = None,
+    ) -> ParsedDelivery: ...
 
 
 def decode_text(raw: bytes, file_name: str) -> str:
@@ -184,6 +241,7 @@ def _line_of(raw: bytes, offset: int) -> int:
 
 
 def sniff_delimiter(text: str, file_name: str) -> str:
+    """The most frequent of semicolon, comma and tab in the header line."""
     header = text.split("\n", 1)[0]
     counts = {d: header.count(d) for d in (";", ",", "\t")}
     delimiter, count = max(counts.items(), key=lambda item: item[1])
@@ -204,6 +262,7 @@ def sniff_delimiter(text: str, file_name: str) -> str:
 def read_csv_rows(
     text: str, delimiter: str, file_name: str = ""
 ) -> tuple[list[str], list[list[str]]]:
+    """The header (quotes stripped) and the records, without trailing empty ones."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     start = 1  # the line the record being read begins on
@@ -233,6 +292,7 @@ def read_csv_rows(
 
 
 def month_end(yyyymm: str) -> date:
+    """The last day of the month YYYYMM (the reference date of a monthly table)."""
     year, month = int(yyyymm[:4]), int(yyyymm[4:6])
     return date(year, month, calendar.monthrange(year, month)[1])
 

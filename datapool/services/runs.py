@@ -1,0 +1,313 @@
+"""The life of a run (an import or an indicator computation) in the worker.
+
+queued → running → succeeded | failed | review. Every change of state is a
+compare-and-set on the run's row (``UPDATE … WHERE status = <expected> AND
+attempts = <this attempt>``): a run can never be both failed and succeeded, and an
+attempt that lost its run (the stale sweep failed it, or a retry started a new
+attempt) cannot overwrite what happened since. Success is written inside the
+run's own transaction, so an attempt that lost its run rolls its writes back.
+
+While a run executes, a heartbeat thread touches ``heartbeat_at`` every
+``PRISMA_RUN_HEARTBEAT_SECONDS``, independent of progress; the sweep
+(``import_runs_fail_stale``, from Celery beat) fails only runs whose heartbeat
+is older than ``STALE_AFTER``, i.e. whose worker died. Progress and heartbeat go
+through their own connection (``PRISMA_PROGRESS_DB``) so that pollers see them
+while the run's transaction is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from ..models import ImportRun
+
+logger = logging.getLogger(__name__)
+
+# A running run whose heartbeat is older than this lost its worker.
+STALE_AFTER = timedelta(minutes=5)
+# How often the heartbeat thread writes; well below STALE_AFTER.
+HEARTBEAT_SECONDS = 30.0
+
+PHASES = {  # phase: (start %, end %)
+    "compute": (0, 98),
+    "read": (0, 40),
+    "write": (40, 80),
+    "aggregate": (80, 98),
+}
+
+STALE_MESSAGE = (
+    "Der Import wurde unterbrochen (Verarbeitung beendet); es wurde nichts "
+    "geändert. Sie können ihn wiederholen."
+)
+# A run whose task could not be handed to the broker stays queued with this
+# phase; import_runs_send_queued sends it once the broker answers again.
+UNSENT = "unsent"
+UNSENT_MESSAGE = (
+    "Die Hintergrundverarbeitung ist gerade nicht erreichbar. Die Datei ist "
+    "gespeichert und der Auftrag bleibt in der Warteschlange; er startet "
+    "automatisch, sobald die Verarbeitung wieder erreichbar ist."
+)
+# Publishing must not keep a request waiting on a dead broker: one quick attempt,
+# no reconnect loop. Workers keep their own, patient connection settings.
+PUBLISH_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Runs that may be (re)started; a running or succeeded run is left alone.
+STARTABLE = (
+    ImportRun.Status.DRAFT,
+    ImportRun.Status.QUEUED,
+    ImportRun.Status.REVIEW,
+    ImportRun.Status.FAILED,
+)
+
+Echo = Callable[[str, int], None]
+
+
+class RunLost(Exception):
+    """The run is no longer this attempt's: failed by the sweep or restarted."""
+
+
+def progress_db() -> str:
+    """The alias whose connection publishes progress outside the run's transaction."""
+    return str(settings.PRISMA_PROGRESS_DB)
+
+
+def heartbeat_seconds() -> float:
+    return float(getattr(settings, "PRISMA_RUN_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+
+
+class RunExecution:
+    """One attempt at a run: its progress, heartbeat and outcome."""
+
+    def __init__(self, run: ImportRun, attempt: int, echo: Echo | None = None):
+        self.run = run
+        self.attempt = attempt
+        self.echo = echo
+        self.phase = ""
+        self._last = -1
+
+    def _mine(self, using: str | None = None) -> Any:
+        """The run's row while it is running in this attempt (the CAS condition)."""
+        manager = ImportRun.objects.using(using) if using else ImportRun.objects
+        return manager.filter(
+            pk=self.run.pk, status=ImportRun.Status.RUNNING, attempts=self.attempt
+        )
+
+    def progress(self, phase: str, done: int, total: int, **fields: Any) -> None:
+        """Publish phase and percent (and counters) at once, for the polling page."""
+        start, end = PHASES.get(phase, (0, 100))
+        percent = start + int((end - start) * (done / total if total else 1))
+        if phase == self.phase and percent == self._last and not fields:
+            return
+        self.phase, self._last = phase, percent
+        self._mine(progress_db()).update(
+            phase=phase, percent=percent, heartbeat_at=timezone.now(), **fields
+        )
+        if self.echo:
+            self.echo(phase, percent)
+
+    def callback(self, phase: str, field_name: str) -> Callable[[int, int], None]:
+        """A (done, total) callback for parsers and writers."""
+
+        def report(done: int, total: int) -> None:
+            self.progress(phase, done, total, **{field_name: done, "rows_total": total})
+
+        return report
+
+    @contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Keep the heartbeat fresh while the block runs, whatever it does."""
+        beat = _Heartbeat(self, heartbeat_seconds())
+        beat.start()
+        try:
+            yield
+        finally:
+            beat.stop()
+
+    def succeed(self, **fields: Any) -> None:
+        """Mark the run succeeded inside the caller's transaction, or raise RunLost.
+
+        Written on the run's own connection, so success commits with the run's
+        writes; ``RunLost`` rolls them back.
+        """
+        updated = self._mine().update(
+            status=ImportRun.Status.SUCCEEDED,
+            finished_at=timezone.now(),
+            percent=100,
+            phase="done",
+            **fields,
+        )
+        if not updated:
+            raise RunLost(f"run {self.run.pk} attempt {self.attempt}")
+
+    def fail(self, message: str, report: list[dict[str, Any]]) -> bool:
+        """Mark the run failed unless it already left this attempt's hands."""
+        return bool(
+            self._mine(progress_db()).update(
+                status=ImportRun.Status.FAILED,
+                error=message,
+                report=report,
+                finished_at=timezone.now(),
+                phase="failed",
+            )
+        )
+
+    def review(self, **fields: Any) -> bool:
+        """Stop the run to wait for the user's decisions (unknown keys)."""
+        return bool(
+            self._mine(progress_db()).update(
+                status=ImportRun.Status.REVIEW,
+                percent=0,
+                phase="review",
+                finished_at=None,
+                **fields,
+            )
+        )
+
+
+class _Heartbeat(threading.Thread):
+    """Touches the run's heartbeat on its own connection until stopped."""
+
+    def __init__(self, execution: RunExecution, interval: float):
+        super().__init__(name=f"run-{execution.run.pk}-heartbeat", daemon=True)
+        self.execution = execution
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        alias = progress_db()
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    alive = self.execution._mine(alias).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    # The next beat reconnects; a run whose beats keep failing
+                    # is eventually failed by the sweep, as a dead worker's is.
+                    logger.warning("heartbeat of run %s failed", self.execution.run.pk)
+                    connections[alias].close()
+                    continue
+                if not alive:
+                    return  # the run left this attempt's hands; nothing to keep
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=self.interval + 10)
+
+
+def run_start(*, run: ImportRun, echo: Echo | None = None) -> RunExecution | None:
+    """Move a run to running as a new attempt; None if it runs or succeeded already."""
+    alias = progress_db()
+    now = timezone.now()
+    with transaction.atomic(using=alias):
+        row = (
+            ImportRun.objects.using(alias)
+            .select_for_update()
+            .filter(pk=run.pk, status__in=STARTABLE)
+            .values_list("attempts", flat=True)
+            .first()
+        )
+        if row is None:
+            return None
+        attempt = row + 1
+        ImportRun.objects.using(alias).filter(pk=run.pk).update(
+            status=ImportRun.Status.RUNNING,
+            attempts=attempt,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            error="",
+            report=[],
+            percent=0,
+            rows_read=0,
+            rows_written=0,
+        )
+    run.status, run.attempts = ImportRun.Status.RUNNING, attempt
+    return RunExecution(run, attempt, echo)
+
+
+def import_runs_fail_stale(*, now: datetime | None = None) -> int:
+    """Mark runs whose worker went silent as failed; their transaction rolled back."""
+    now = now or timezone.now()
+    return ImportRun.objects.filter(
+        status=ImportRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    ).update(
+        status=ImportRun.Status.FAILED,
+        finished_at=now,
+        phase="failed",
+        error=STALE_MESSAGE,
+    )
+
+
+def task_send(*, task: Any, run_id: int) -> bool:
+    """Queue a run's task; if the broker is down the run stays queued, marked unsent."""
+    try:
+        with task.app.connection_for_write(
+            connect_timeout=2, transport_options=PUBLISH_TRANSPORT_OPTIONS
+        ) as conn:
+            # Outcomes live in the run's row: no result backend is involved, so a
+            # dead Redis cannot stall the sender in the backend's reconnect loop.
+            result = task.apply_async(
+                args=[run_id], connection=conn, retry=False, ignore_result=True
+            )
+    except Exception:  # kombu and redis raise several connection errors
+        logger.warning("could not queue run %s; it stays queued", run_id, exc_info=True)
+        ImportRun.objects.filter(pk=run_id).update(
+            error=UNSENT_MESSAGE, phase=UNSENT, task_id=""
+        )
+        return False
+    # A worker that already picked the run up has replaced the phase itself.
+    ImportRun.objects.filter(pk=run_id, phase=UNSENT).update(error="", phase="")
+    ImportRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+    return True
+
+
+def run_task(kind: str) -> Any:
+    """The Celery task that executes runs of this kind."""
+    # Tasks import the services at their top; services reach the tasks here.
+    from ..tasks import import_run_execute_task, indicator_run_execute_task
+
+    if kind == ImportRun.Kind.COMPUTATION:
+        return indicator_run_execute_task
+    return import_run_execute_task
+
+
+def run_send_on_commit(*, run: ImportRun) -> None:
+    """Hand the run to the worker once the surrounding transaction commits."""
+    task = run_task(run.kind)
+    transaction.on_commit(lambda: task_send(task=task, run_id=run.pk))
+
+
+def import_runs_send_queued() -> int:
+    """Hand every queued run that never reached the broker to it; returns how many."""
+    sent = 0
+    with transaction.atomic():
+        # Locked rows belong to a concurrent sweep; it sends them.
+        runs = list(
+            ImportRun.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportRun.Status.QUEUED, phase=UNSENT)
+            .order_by("pk")
+            .values_list("pk", "kind")
+        )
+        for pk, kind in runs:
+            if not task_send(task=run_task(kind), run_id=pk):
+                break  # the broker is still down; the next sweep tries again
+            sent += 1
+    return sent
