@@ -195,7 +195,16 @@ class RoleRequiredMixin:
 
 # Administrators hold every permission of these apps; the other roles the listed
 # ones. Migration prisma 0004_role_groups created the groups with a copy of this.
-ADMIN_APPS = ("auth", "authtoken", "core", "datapool", "lor", "queries", "profiles")
+ADMIN_APPS = (
+    "auth",
+    "authtoken",
+    "axes",
+    "core",
+    "datapool",
+    "lor",
+    "queries",
+    "profiles",
+)
 ROLE_PERMISSIONS: dict[Role, dict[str, dict[str, tuple[str, ...]]]] = {
     Role.COORDINATOR: {
         "datapool": {
