@@ -132,6 +132,9 @@ def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
+                # The batch queue only: what the batch worker of run.sh consumes.
+                "-Q",
+                "batch",
                 "-n",
                 f"profiles-bench-{os.getpid()}@%h",
             ],

@@ -145,6 +145,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
+# One queue per kind of work, each with its own worker processes (scripts/run.sh,
+# docker-compose.yml): a Berlin-wide batch of profile PDFs fills only the
+# "batch" queue, so an import always finds a free slot.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "datapool.tasks.import_run_execute_task": {"queue": "imports"},
+    "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
+    "profiles.tasks.*": {"queue": "batch"},
+}
+# Time limits in seconds. At the soft limit the task gets an exception and ends
+# cleanly (an import or computation rolls back and its run is marked failed);
+# a minute later the hard limit kills the process. Every task has the default;
+# the tasks below may take longer.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("PRISMA_TASK_SOFT_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+
+
+def _time_limits(seconds: int) -> dict[str, int]:
+    return {"soft_time_limit": seconds, "time_limit": seconds + 60}
+
+
+CELERY_TASK_ANNOTATIONS = {
+    "datapool.tasks.import_run_execute_task": _time_limits(
+        env.int("PRISMA_IMPORT_SOFT_TIME_LIMIT", default=30 * 60)
+    ),
+    "datapool.tasks.indicator_run_execute_task": _time_limits(
+        env.int("PRISMA_INDICATORS_SOFT_TIME_LIMIT", default=30 * 60)
+    ),
+    # One region's PDF takes seconds; the limit catches a hanging render.
+    "profiles.tasks.profile_batch_region_task": _time_limits(
+        env.int("PRISMA_PROFILE_PDF_SOFT_TIME_LIMIT", default=5 * 60)
+    ),
+}
 # Uploads accepted while Redis was down stay queued; this sweep sends them once
 # it answers again and fails runs whose worker died (stale heartbeat).
 CELERY_BEAT_SCHEDULE = {

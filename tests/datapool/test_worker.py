@@ -35,6 +35,7 @@ from datapool.services.imports import (
 )
 from lor.models import LorUnit
 from prisma.celery import app as celery_app
+from prisma.celery import queue_names
 from tests.datapool.conftest import EWR_FILE, db_state
 
 # Committed data, so that the worker process sees it; the tables are flushed
@@ -189,6 +190,8 @@ def start_worker(
                     "--without-heartbeat",
                     "--without-gossip",
                     "--without-mingle",
+                    "-Q",
+                    ",".join(queue_names()),
                     "-n",
                     f"prisma-test-{len(workers) + 1}@%h",
                 ],

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from prisma.celery import app as celery_app
+from prisma.celery import queue_names
 
 BIN = Path(sys.executable).parent
 
@@ -167,7 +168,9 @@ def start_worker(tasks_to, tmp_path) -> Iterator[Callable[[], Worker]]:
     """Starts Celery workers on the test database and the private Redis."""
     workers: list[Worker] = []
 
-    def start() -> Worker:
+    def start(*, pool: str = "solo", **env: str) -> Worker:
+        """A worker process; ``pool="prefork"`` enforces the tasks' time limits
+        (one child), ``env`` adds to the environment."""
         log = tmp_path / f"worker-{len(workers) + 1}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -176,17 +179,20 @@ def start_worker(tasks_to, tmp_path) -> Iterator[Callable[[], Worker]]:
                     "-A",
                     "prisma",
                     "worker",
-                    "--pool=solo",
+                    f"--pool={pool}",
+                    "--concurrency=1",
                     "-l",
                     "INFO",
                     "--without-heartbeat",
                     "--without-gossip",
                     "--without-mingle",
+                    "-Q",
+                    ",".join(queue_names()),
                     "-n",
                     f"prisma-reliability-{len(workers) + 1}@%h",
                 ],
                 cwd=settings.BASE_DIR,
-                env=child_environment(REDIS_URL=tasks_to.url),
+                env=child_environment(REDIS_URL=tasks_to.url, **env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
