@@ -160,6 +160,42 @@ def require_data_edit(*, user, bezirk_code: str | None) -> None:
     )
 
 
+# --- Profile PDF batches -------------------------------------------------------
+#
+# A batch renders one PDF per Bezirksregion in the background. Every signed-in
+# user may read any profile, so these limits bound the work, not the data:
+# guests start no batch, planners and coordinators one district at a time (up
+# to about 15 PDFs), administrators also all of Berlin (143 PDFs). That each
+# user has at most one unfinished batch is the profiles' rule (profiles/batch.py).
+
+
+def profile_batch_allowed(*, user, berlin_wide: bool) -> bool:
+    """Whether the user may start a batch of PDFs of a district or of all Berlin."""
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return True
+    return role in (Role.PLANNER, Role.COORDINATOR) and not berlin_wide
+
+
+def require_profile_batch(*, user, berlin_wide: bool) -> None:
+    """Raise ``PermissionDenied`` unless ``profile_batch_allowed``, saying why."""
+    if profile_batch_allowed(user=user, berlin_wide=berlin_wide):
+        return
+    if user_role(user) in (Role.PLANNER, Role.COORDINATOR):
+        raise PermissionDenied(
+            _(
+                "Only administrators may create the PDFs of all of Berlin at once. "
+                "Please choose a district."
+            )
+        )
+    raise PermissionDenied(
+        _(
+            "Guest reviewers cannot create PDF batches. Each Bezirksregion's "
+            "profile can be opened as a PDF on its page."
+        )
+    )
+
+
 # --- Role checks for views and API views -----------------------------------
 
 
