@@ -165,7 +165,7 @@ def require_data_edit(*, user, bezirk_code: str | None) -> None:
 # A batch renders one PDF per Bezirksregion in the background. Every signed-in
 # user may read any profile, so these limits bound the work, not the data:
 # guests start no batch, planners and coordinators one district at a time (up
-# to about 15 PDFs), administrators also all of Berlin (143 PDFs). That each
+# to 20 PDFs), administrators also all of Berlin (143 PDFs). That each
 # user has at most one unfinished batch is the profiles' rule (profiles/batch.py).
 
 
