@@ -81,6 +81,8 @@ def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
         pool="prefork",
         concurrency=2,
         loglevel="WARNING",
+        # The batch queue only: what the batch worker of run.sh consumes.
+        queues=["batch"],
     )
     return worker.process
 

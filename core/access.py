@@ -171,6 +171,42 @@ def require_area_set_delete(*, user, area_set) -> None:
         raise PermissionDenied(_("Only its owner or an administrator may delete it."))
 
 
+# --- Profile PDF batches -------------------------------------------------------
+#
+# A batch renders one PDF per Bezirksregion in the background. Every signed-in
+# user may read any profile, so these limits bound the work, not the data:
+# guests start no batch, planners and coordinators one district at a time (up
+# to 20 PDFs), administrators also all of Berlin (143 PDFs). That each
+# user has at most one unfinished batch is the profiles' rule (profiles/batch.py).
+
+
+def profile_batch_allowed(*, user, berlin_wide: bool) -> bool:
+    """Whether the user may start a batch of PDFs of a district or of all Berlin."""
+    role = user_role(user)
+    if role == Role.ADMIN:
+        return True
+    return role in (Role.PLANNER, Role.COORDINATOR) and not berlin_wide
+
+
+def require_profile_batch(*, user, berlin_wide: bool) -> None:
+    """Raise ``PermissionDenied`` unless ``profile_batch_allowed``, saying why."""
+    if profile_batch_allowed(user=user, berlin_wide=berlin_wide):
+        return
+    if user_role(user) in (Role.PLANNER, Role.COORDINATOR):
+        raise PermissionDenied(
+            _(
+                "Only administrators may create the PDFs of all of Berlin at once. "
+                "Please choose a district."
+            )
+        )
+    raise PermissionDenied(
+        _(
+            "Guest reviewers cannot create PDF batches. Each Bezirksregion's "
+            "profile can be opened as a PDF on its page."
+        )
+    )
+
+
 # --- Role checks for views and API views -----------------------------------
 
 
@@ -206,7 +242,16 @@ class RoleRequiredMixin:
 
 # Administrators hold every permission of these apps; the other roles the listed
 # ones. Migration prisma 0004_role_groups created the groups with a copy of this.
-ADMIN_APPS = ("auth", "authtoken", "core", "datapool", "lor", "queries", "profiles")
+ADMIN_APPS = (
+    "auth",
+    "authtoken",
+    "axes",
+    "core",
+    "datapool",
+    "lor",
+    "queries",
+    "profiles",
+)
 ROLE_PERMISSIONS: dict[Role, dict[str, dict[str, tuple[str, ...]]]] = {
     Role.COORDINATOR: {
         "datapool": {

@@ -57,6 +57,7 @@ class AuditEvent(models.Model):
         RELEASE = "release", _("Release")
         WITHDRAW = "withdraw", _("Withdraw release")
         STATUS = "status", _("Status change")
+        LOGIN_LOCKOUT = "login_lockout", _("Login locked")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

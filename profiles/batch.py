@@ -8,6 +8,12 @@ there as soon as it is rendered (so that progress is a count of files,
 whichever worker wrote them), and the assembled ``<batch id>.zip`` beside the
 directory marks the batch done.
 
+Limits (bounded work): who may start a batch of which scope is
+``core.access.profile_batch_allowed``; each user has at most one unfinished
+batch (``profile_batch_running_for``), checked under a per-user database lock so
+that two quick clicks cannot both pass. A batch that showed no progress for
+``STALE_SECONDS`` (its worker died) no longer counts as unfinished.
+
 In a worker the regions are rendered by one task each (a Celery chord), so all
 worker processes share the work; the chord's final task carries the batch id,
 so ``AsyncResult(batch_id)`` gives its state, and the region tasks report
@@ -28,8 +34,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from core.access import require_profile_batch
 from lor.models import LorUnit
 
 logger = logging.getLogger(__name__)
@@ -39,10 +48,27 @@ MANIFEST = "manifest.json"
 ERROR_FILE = "error.txt"
 # Finished or abandoned batches older than this are removed when a new one starts.
 KEEP_SECONDS = 24 * 3600
+# An unfinished batch without a new PDF for this long is taken as abandoned.
+STALE_SECONDS = 30 * 60
+# Namespace of the per-user advisory lock taken while a batch starts.
+_START_LOCK = 0x5052_4953  # "PRIS"
 
 
 class BatchError(ValueError):
     """The batch cannot be started; the message says why."""
+
+
+class BatchRunningError(BatchError):
+    """The user has an unfinished batch already; ``batch_id`` names it."""
+
+    def __init__(self, batch_id: str):
+        super().__init__(
+            _(
+                "Your previous batch is still being created. Please wait until it "
+                "is finished before starting another one."
+            )
+        )
+        self.batch_id = batch_id
 
 
 def profile_batch_root() -> Path:
@@ -204,23 +230,66 @@ def profile_batch_cleanup(*, now: float | None = None) -> int:
     return removed
 
 
-def profile_batch_start(
-    *, scope: str, variant: str = "full", requested_by: int | None = None
-) -> str:
+def profile_batch_running_for(*, user_id: int, now: float | None = None) -> str | None:
+    """The id of the user's unfinished batch that still makes progress, or ``None``."""
+    root = profile_batch_root()
+    if not root.exists():
+        return None
+    now = now or time.time()
+    for directory in root.iterdir():
+        # Only an unfinished batch is a directory; an assembled one is a ZIP.
+        if not directory.is_dir() or now - _last_activity(directory) > STALE_SECONDS:
+            continue
+        try:
+            status = profile_batch_status(batch_id=directory.name)
+        except (BatchError, ValueError):
+            continue
+        if status["requested_by"] == user_id and status["state"] not in (
+            "SUCCESS",
+            "FAILURE",
+        ):
+            return directory.name
+    return None
+
+
+def _last_activity(directory: Path) -> float:
+    # Writing a region's PDF into the directory updates its mtime.
+    try:
+        return directory.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def profile_batch_start(*, scope: str, variant: str = "full", user=None) -> str:
     """Start rendering the scope's PDFs as Celery tasks; returns the batch id.
 
-    ``requested_by`` is the id of the user who asked; only they (and
-    administrators) may see the batch. With eager tasks (no broker) everything
-    has run when this returns.
+    ``user`` is who asks (``None``: a script, whose batch is the
+    administrators'); they must be allowed the scope and have no unfinished
+    batch (``BatchRunningError``). Only they and administrators may see the
+    batch. With eager tasks (no broker) everything has run when this returns.
     """
     from celery import chord
 
     from .tasks import profile_batch_assemble_task, profile_batch_region_task
 
+    requested_by = user.pk if user is not None else None
+    if user is not None:
+        require_profile_batch(user=user, berlin_wide=scope == BERLIN_SCOPE)
     profile_batch_cleanup()
-    batch_id, codes = profile_batch_prepare(
-        scope=scope, variant=variant, requested_by=requested_by
-    )
+    with transaction.atomic():
+        if requested_by is not None:
+            # Held until the new batch's manifest is written: a second request of
+            # the same user waits here and then sees the first batch.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_START_LOCK, requested_by]
+                )
+            running = profile_batch_running_for(user_id=requested_by)
+            if running is not None:
+                raise BatchRunningError(running)
+        batch_id, codes = profile_batch_prepare(
+            scope=scope, variant=variant, requested_by=requested_by
+        )
     header = [profile_batch_region_task.si(batch_id, code) for code in codes]
     body = profile_batch_assemble_task.si(batch_id).set(task_id=batch_id)
     chord(header, body).apply_async()

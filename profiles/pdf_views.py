@@ -11,11 +11,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from core.access import (
+    profile_batch_allowed,
+    require_profile_batch,
+    user_bezirk_code,
+)
 from lor.models import LorUnit
 
 from .batch import (
     BERLIN_SCOPE,
     BatchError,
+    BatchRunningError,
     profile_batch_start,
     profile_batch_status,
     profile_batch_visible,
@@ -67,36 +73,69 @@ class EditionPdfView(LoginRequiredMixin, View):
         return _pdf_response(profile_document(edition=edition), self.variant)
 
 
-class BatchForm(forms.Form):
-    scope = forms.ChoiceField(label=_("Bezirksregionen of"))
+class _ScopeSelect(forms.Select):
+    """A select whose Berlin option is shown but disabled for non-administrators."""
 
-    def __init__(self, *args, **kwargs):
+    berlin_allowed = True
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value == BERLIN_SCOPE and not self.berlin_allowed:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class BatchForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Bezirksregionen of"), widget=_ScopeSelect)
+
+    def __init__(self, *args, berlin_allowed: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         districts = LorUnit.objects.filter(
             scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK
         ).order_by("code")
+        berlin = _("all of Berlin")
+        if not berlin_allowed:
+            berlin = _("all of Berlin (administrators only)")
         self.fields["scope"].choices = [
-            (BERLIN_SCOPE, _("all of Berlin")),
+            (BERLIN_SCOPE, berlin),
             *((d.code, f"{d.code} {d.name}") for d in districts),
         ]
+        self.fields["scope"].widget.berlin_allowed = berlin_allowed
 
 
 class BatchFormView(LoginRequiredMixin, View):
-    """Pick a district or Berlin and start the batch."""
+    """Pick a district or Berlin and start the batch (not for guests: bounded work)."""
 
     template_name = "profiles/pdf/batch_form.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            # Guests get the reason (403), not a form they cannot use.
+            require_profile_batch(user=request.user, berlin_wide=False)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _form(self, request, data=None) -> BatchForm:
+        berlin = profile_batch_allowed(user=request.user, berlin_wide=True)
+        # Preselect the user's own district (Berlin for administrators).
+        initial = {"scope": user_bezirk_code(request.user) or BERLIN_SCOPE}
+        return BatchForm(data, initial=initial, berlin_allowed=berlin)
+
     def get(self, request):
-        return render(request, self.template_name, {"form": BatchForm()})
+        return render(request, self.template_name, {"form": self._form(request)})
 
     def post(self, request):
-        form = BatchForm(request.POST)
+        form = self._form(request, request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         try:
             batch_id = profile_batch_start(
-                scope=form.cleaned_data["scope"], requested_by=request.user.pk
+                scope=form.cleaned_data["scope"], user=request.user
             )
+        except BatchRunningError as exc:
+            form.add_error(None, str(exc))
+            running_url = reverse("profiles:batch-status", args=[exc.batch_id])
+            context = {"form": form, "running_url": running_url}
+            return render(request, self.template_name, context, status=409)
         except BatchError as exc:
             form.add_error(None, str(exc))
             return render(request, self.template_name, {"form": form}, status=400)

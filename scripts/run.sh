@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run` after setup: migrate, load data, create the demo login, then serve
-# the web app under gunicorn with a Celery worker beside it until Ctrl-C.
+# the web app under gunicorn with Celery workers beside it until Ctrl-C.
+# DEBUG stays off (no debug pages with tracebacks) unless DEBUG=1 is exported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
@@ -30,10 +31,19 @@ trap cleanup EXIT INT TERM
 if [[ -n "${CELERY_TASK_ALWAYS_EAGER:-}" ]]; then
   log "no Redis: no worker started, background tasks run in the web process"
 else
-  .venv/bin/celery -A prisma worker --beat --schedule=var/celerybeat-schedule \
-    --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+  # Two workers, each restarted by scripts/supervise.sh if it dies: one for
+  # imports, computations and housekeeping (with beat), one for profile PDF
+  # batches, so a long batch never delays an import (queues: prisma/settings).
+  : >var/worker.log
+  : >var/worker-batch.log
+  scripts/supervise.sh var/worker.log .venv/bin/celery -A prisma worker \
+    -Q imports,indicators,default -n "main@%h" --concurrency=2 \
+    --beat --schedule=var/celerybeat-schedule --loglevel=INFO &
   pids+=($!)
-  log "Celery worker started (log: var/worker.log)"
+  scripts/supervise.sh var/worker-batch.log .venv/bin/celery -A prisma worker \
+    -Q batch -n "batch@%h" --concurrency=1 --loglevel=INFO &
+  pids+=($!)
+  log "Celery workers started (logs: var/worker.log, var/worker-batch.log)"
 fi
 .venv/bin/gunicorn prisma.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 \
   --timeout 120 --access-logfile - &

@@ -1,5 +1,6 @@
 """Settings shared by every environment; what differs comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",
     "prisma",
     "lor",
     "core",
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prisma.urls"
@@ -89,6 +93,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for
+# one user name from one address, that pair is refused for AXES_COOLOFF_TIME,
+# even with the right password. An administrator lifts a lockout early with
+# `manage.py axes_reset_username <name>` (or `axes_reset` for all). Locking the
+# pair, not the name alone, keeps a stranger from locking a colleague out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner would open every manage.py run
+# The lockout page in the site layout, and an audit event (core/login_throttle.py).
+AXES_LOCKOUT_CALLABLE = "core.login_throttle.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lor:map"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,6 +145,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
+# One queue per kind of work, each with its own worker processes (scripts/run.sh,
+# docker-compose.yml): a Berlin-wide batch of profile PDFs fills only the
+# "batch" queue, so an import always finds a free slot.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "datapool.tasks.import_run_execute_task": {"queue": "imports"},
+    "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
+    "profiles.tasks.*": {"queue": "batch"},
+}
+# Time limits in seconds. At the soft limit the task gets an exception and ends
+# cleanly (an import or computation rolls back and its run is marked failed);
+# a minute later the hard limit kills the process. Every task has the default;
+# the tasks below may take longer.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("PRISMA_TASK_SOFT_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+
+
+def _time_limits(seconds: int) -> dict[str, int]:
+    return {"soft_time_limit": seconds, "time_limit": seconds + 60}
+
+
+CELERY_TASK_ANNOTATIONS = {
+    "datapool.tasks.import_run_execute_task": _time_limits(
+        env.int("PRISMA_IMPORT_SOFT_TIME_LIMIT", default=30 * 60)
+    ),
+    "datapool.tasks.indicator_run_execute_task": _time_limits(
+        env.int("PRISMA_INDICATORS_SOFT_TIME_LIMIT", default=30 * 60)
+    ),
+    # One region's PDF takes seconds; the limit catches a hanging render.
+    "profiles.tasks.profile_batch_region_task": _time_limits(
+        env.int("PRISMA_PROFILE_PDF_SOFT_TIME_LIMIT", default=5 * 60)
+    ),
+}
 # Uploads accepted while Redis was down stay queued; this sweep sends them once
 # it answers again and fails runs whose worker died (stale heartbeat).
 CELERY_BEAT_SCHEDULE = {

@@ -20,6 +20,11 @@ if not SECRET_KEY:  # noqa: F405
         _key_file.write_text(get_random_secret_key())
     SECRET_KEY = _key_file.read_text().strip()
 
-DEBUG = env.bool("DEBUG", default=True)
+# Debug pages show code, settings and local variables to whoever reaches the
+# server: only when asked for (DEBUG=1). Without DEBUG, WhiteNoise still serves
+# the static files, straight from the apps' directories.
+DEBUG = env.bool("DEBUG", default=False)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 PRISMA_DEMO_USER = env("PRISMA_DEMO_USER", default="demo")
 PRISMA_DEMO_PASSWORD = env("PRISMA_DEMO_PASSWORD", default="prisma-demo")

@@ -162,3 +162,137 @@ def test_a_batch_without_requester_is_for_administrators_only(
     assert client.get(url).status_code == 404
     client.force_login(administrator)
     assert client.get(url).status_code == 200
+
+
+# --- limits: who may start which batch, one at a time (security finding 8) ------
+
+
+@pytest.fixture
+def guest(django_user_model, lor_units):
+    from core.access import Role
+    from tests.conftest import make_user
+
+    return make_user(django_user_model, "gast", Role.GUEST, None)
+
+
+def _batches(media_root) -> list:
+    root = media_root / "profile-batches"
+    return list(root.iterdir()) if root.exists() else []
+
+
+def test_guests_start_no_batch_not_even_three_berlin_wide(client, guest, media_root):
+    client.force_login(guest)
+
+    page = client.get("/profiles/batch/")
+    posts = [client.post("/profiles/batch/", {"scope": "berlin"}) for _ in range(3)]
+
+    assert page.status_code == 403
+    assert [p.status_code for p in posts] == [403, 403, 403]
+    html = posts[0].content.decode()
+    assert 'class="topbar"' in html  # the site layout
+    assert "Gastbegutachtende können keine PDF-Stapel erstellen" in html
+    assert _batches(media_root) == []
+
+
+def test_berlin_wide_batches_are_for_administrators_only(
+    client, user, coordinator, media_root
+):
+    from django.core.exceptions import PermissionDenied
+
+    from profiles.batch import profile_batch_start
+
+    for person in (user, coordinator):
+        client.force_login(person)
+        form = client.get("/profiles/batch/").content.decode()
+        response = client.post("/profiles/batch/", {"scope": "berlin"})
+        assert response.status_code == 403
+        assert "Nur die Administration" in response.content.decode()
+        # Offered, but disabled, with the user's district preselected.
+        assert '<option value="berlin" disabled>' in form
+        assert '<option value="01" selected>' in form
+        with pytest.raises(PermissionDenied):
+            profile_batch_start(scope="berlin", user=person)
+    assert _batches(media_root) == []
+
+
+def test_the_batch_rule_per_role(user, coordinator, administrator, guest):
+    from core.access import profile_batch_allowed
+
+    allowed = {
+        name: (
+            profile_batch_allowed(user=person, berlin_wide=False),
+            profile_batch_allowed(user=person, berlin_wide=True),
+        )
+        for name, person in [
+            ("guest", guest),
+            ("planner", user),
+            ("coordinator", coordinator),
+            ("admin", administrator),
+        ]
+    }
+
+    assert allowed == {
+        "guest": (False, False),
+        "planner": (True, False),
+        "coordinator": (True, False),
+        "admin": (True, True),
+    }
+
+
+def test_a_second_batch_waits_for_the_first_with_a_link_to_it(
+    client_logged_in, user, media_root
+):
+    from profiles.batch import (
+        BatchRunningError,
+        profile_batch_prepare,
+        profile_batch_start,
+    )
+
+    running, _codes = profile_batch_prepare(scope="06", requested_by=user.pk)
+
+    response = client_logged_in.post("/profiles/batch/", {"scope": "01"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Ihr vorheriger Stapel wird noch erstellt" in html
+    assert f'href="/profiles/batch/{running}/"' in html
+    assert len(_batches(media_root)) == 1
+    with pytest.raises(BatchRunningError) as refused:
+        profile_batch_start(scope="01", user=user)
+    assert refused.value.batch_id == running
+
+
+def test_only_the_users_own_live_batches_count(user, coordinator, media_root):
+    import os
+    import time
+
+    from profiles.batch import (
+        STALE_SECONDS,
+        _batch_dir,
+        profile_batch_fail,
+        profile_batch_prepare,
+        profile_batch_running_for,
+    )
+
+    others, _codes = profile_batch_prepare(scope="06", requested_by=coordinator.pk)
+    assert profile_batch_running_for(user_id=user.pk) is None
+    assert profile_batch_running_for(user_id=coordinator.pk) == others
+
+    failed, _codes = profile_batch_prepare(scope="06", requested_by=user.pk)
+    profile_batch_fail(batch_id=failed, error="060101: kaputt")
+    assert profile_batch_running_for(user_id=user.pk) is None
+
+    # A batch whose worker died shows no progress; after a while it is ignored.
+    abandoned, _codes = profile_batch_prepare(scope="06", requested_by=user.pk)
+    assert profile_batch_running_for(user_id=user.pk) == abandoned
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(_batch_dir(abandoned), (old, old))
+    assert profile_batch_running_for(user_id=user.pk) is None
+
+
+def test_a_finished_batch_does_not_block_the_next(indicators_2024, client_logged_in):
+    first = client_logged_in.post("/profiles/batch/", {"scope": "06"})
+    second = client_logged_in.post("/profiles/batch/", {"scope": "06"})
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] != second["Location"]

@@ -125,8 +125,15 @@ def start_celery_worker(
     pool: str = "solo",
     concurrency: int = 1,
     loglevel: str = "INFO",
+    queues: list[str] | None = None,
 ) -> Worker:
-    """A Celery worker of the project app (no heartbeat, gossip or mingle)."""
+    """A Celery worker of the project app (no heartbeat, gossip or mingle).
+
+    It consumes ``queues`` (default: every queue tasks are routed to).
+    """
+    from prisma.celery import queue_names
+
+    queues = queues or list(queue_names())
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -141,6 +148,8 @@ def start_celery_worker(
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
+                "-Q",
+                ",".join(queues),
                 "-n",
                 f"{name}@%h",
             ],

@@ -1,0 +1,102 @@
+"""Every Celery task has a time limit; at the soft limit an import ends cleanly:
+nothing of it is written and its run says in German why it failed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from datapool.models import ImportRun, Observation
+from datapool.services.imports import import_run_create, import_run_enqueue
+from prisma.celery import app as celery_app
+from tests.datapool.conftest import EWR_FILE, db_state
+from tests.reliability.conftest import wait_for
+from tests.reliability.test_worker_killed import (
+    _deliveries_locked,
+    _import_waiting_for_lock,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("lor_units"),
+    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
+]
+
+
+def test_every_task_has_a_soft_and_a_hard_time_limit():
+    celery_app.loader.import_default_modules()
+    tasks = {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if name.split(".")[0] in ("datapool", "profiles", "explorer", "queries", "lor")
+    }
+
+    assert "datapool.tasks.import_run_execute_task" in tasks
+    for name, task in tasks.items():
+        assert task.soft_time_limit and task.time_limit, name
+        assert task.soft_time_limit < task.time_limit, name
+    imports = tasks["datapool.tasks.import_run_execute_task"]
+    assert imports.soft_time_limit > celery_app.conf.task_soft_time_limit
+
+
+def test_an_import_over_its_soft_time_limit_fails_cleanly_in_german(
+    start_worker, tasks_to, request, monkeypatch
+):
+    # The sender writes the task's limits into the message; the worker obeys
+    # them. Here they allow an import 2 seconds.
+    from datapool.tasks import import_run_execute_task as task
+    monkeypatch.setattr(task, "soft_time_limit", 2)
+    monkeypatch.setattr(task, "time_limit", 60)
+    monkeypatch.setattr(task, "_exec_options", None)  # options cached on first send
+    tasks_to.start()
+    run = import_run_create(
+        kind=ImportRun.Kind.EWR,
+        path=EWR_FILE,
+        original_name=EWR_FILE.name,
+        options={"key_map": {"06200318": "06200418"}},
+    )
+    request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
+    before = db_state()
+
+    worker = start_worker(pool="prefork")  # a prefork pool enforces time limits
+    with _deliveries_locked():
+        import_run_enqueue(import_run=run)
+        # Every value is written, uncommitted, when the import has to wait here
+        # past its limit.
+        wait_for(
+            _import_waiting_for_lock,
+            timeout=120,
+            what="the import to reach its last writes",
+            logs=[worker.log],
+        )
+        run.refresh_from_db()
+        started = run.started_at
+        wait_for(
+            lambda: "Soft time limit" in worker.log.read_text(),
+            timeout=30,
+            what="the soft time limit",
+            logs=[worker.log],
+        )
+
+    def finished() -> bool:
+        run.refresh_from_db()
+        return run.is_finished
+
+    wait_for(finished, timeout=60, what="the run to end", logs=[worker.log])
+    assert run.status == ImportRun.Status.FAILED
+    assert "es wurde nichts geändert" in run.error
+    assert "Zeitlimit überschritten" in run.error, run.error
+    assert "nach 2 Sekunden" in run.error
+    assert run.finished_at > started
+    assert not Observation.objects.filter(import_run=run).exists()
+    assert db_state() == before
+    # The worker survived the soft limit (the hard limit was not needed).
+    assert worker.process.poll() is None
+    worker.process.terminate()
+    try:
+        worker.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
