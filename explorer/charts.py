@@ -22,18 +22,8 @@ from datapool.selectors import (
 )
 from lor.models import BERLIN_CODE, LorUnit
 
-from .exports import (
-    CONTENT_TYPES,
-    ExportError,
-    _column_of,
-    _figure,
-    _filename,
-    _german,
-    _german_tick,
-    _save,
-    export_chart,
-    export_meta,
-)
+from . import graphics
+from .exports import ExportError, _column_of, _filename, export_chart, export_meta
 from .selection import SelectionResult
 
 FORMATS = ("svg", "png")
@@ -72,7 +62,6 @@ AGE_BANDS = [
     "E_E90_95",
     "E_E95_110",
 ]
-SERIES_COLORS = ("#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
 
 
 class ChartError(ExportError):
@@ -96,8 +85,9 @@ def _date_text(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "abgeleitet"
 
 
-def _source_line(figure, sources: str, licenses: str, y: float = 0.01) -> None:
-    figure.text(0.02, y, f"Quelle: {sources} · Lizenz: {licenses}", fontsize=5)
+def _source_line(figure, variable: Variable) -> None:
+    sources, licenses = variable.source or "PRISMA Berlin", variable.license or ""
+    graphics.source_line(figure, graphics.source_text(sources, licenses))
 
 
 def _label(column) -> str:
@@ -131,19 +121,17 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 
 def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart:
     """Scatter plot of two columns with Pearson's r and n in the title."""
-    from matplotlib.ticker import FuncFormatter
-
     _check_format(fmt)
     col_x, col_y = _column_of(result, x), _column_of(result, y)
     pairs = scatter_pairs(result, col_x.key, col_y.key)
     xs, ys = [p[1] for p in pairs], [p[2] for p in pairs]
     r = pearson(xs, ys)
     meta = export_meta(result=result, title="")
-    figure = _figure(1600, 1200)
+    figure = graphics.figure_px(1600, 1200)
     ax = figure.add_axes((0.12, 0.14, 0.84, 0.72))
-    ax.scatter(xs, ys, s=6, color="#3182bd", alpha=0.7, linewidths=0)
+    ax.scatter(xs, ys, s=6, color=graphics.BAR_COLOR, alpha=0.7, linewidths=0)
     ax.tick_params(labelsize=5)
-    formatter = FuncFormatter(lambda v, _pos: _german_tick(v))
+    formatter = graphics.german_formatter()
     ax.xaxis.set_major_formatter(formatter)
     ax.yaxis.set_major_formatter(formatter)
     ax.set_xlabel(f"{_label(col_x)}, {_date_text(col_x.date)}", fontsize=6)
@@ -155,10 +143,12 @@ def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart
         x=0.02,
         ha="left",
     )
-    _source_line(figure, meta.source_text, meta.license_text)
+    graphics.source_line(
+        figure, graphics.source_text(meta.source_text, meta.license_text)
+    )
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"streudiagramm-{col_x.key}-{col_y.key}", fmt),
         {"r": r, "n": len(pairs)},
     )
@@ -181,8 +171,6 @@ def chart_timeseries(
 
     Values are those ``viewer`` may see (``None``: the protected view).
     """
-    from matplotlib.ticker import FuncFormatter
-
     _check_format(fmt)
     if not units:
         raise ChartError("Bitte mindestens einen Raum (Schlüssel) angeben.")
@@ -207,9 +195,11 @@ def chart_timeseries(
             names[code] = row.name
             ok = row.value is not None and row.status != "suppressed"
             series[code].append(float(row.value) if ok else None)
-    figure = _figure(1600, 1000)
+    figure = graphics.figure_px(1600, 1000)
     ax = figure.add_axes((0.1, 0.16, 0.62, 0.7))
-    for color, (code, values) in zip(SERIES_COLORS, series.items(), strict=False):
+    for color, (code, values) in zip(
+        graphics.SERIES_COLORS, series.items(), strict=False
+    ):
         points = [(d, v) for d, v in zip(dates, values, strict=True) if v is not None]
         ax.plot(
             [d for d, _v in points],
@@ -221,7 +211,7 @@ def chart_timeseries(
             label=f"{names[code]} ({code})",
         )
     ax.tick_params(labelsize=5)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _german_tick(v)))
+    ax.yaxis.set_major_formatter(graphics.german_formatter())
     unit = f" [{variable.unit}]" if variable.unit else ""
     ax.set_ylabel(f"{variable.name}{unit}", fontsize=6)
     ax.legend(fontsize=5, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
@@ -231,10 +221,10 @@ def chart_timeseries(
     figure.suptitle(
         f"Zeitreihe: {variable.name} ({period})", fontsize=8, x=0.02, ha="left"
     )
-    _source_line(figure, variable.source or "PRISMA Berlin", variable.license or "")
+    _source_line(figure, variable)
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"zeitreihe-{variable.key}", fmt),
         {"dates": len(dates)},
     )
@@ -296,7 +286,7 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     per_year = [v / w for v, w in zip(bands, widths, strict=True)]
     berlin_per_year = [v * scale / w for v, w in zip(berlin_bands, widths, strict=True)]
     labels = [age_band_label(k) for k in AGE_BANDS]
-    figure = _figure(1400, 1600)
+    figure = graphics.figure_px(1400, 1600)
     ax = figure.add_axes((0.12, 0.1, 0.82, 0.78))
     positions = np.arange(len(AGE_BANDS))
     ax.barh(positions, per_year, height=0.85, color="#74a9cf", label=unit.name)
@@ -314,8 +304,9 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ax.set_xlabel("Einwohner je Altersjahr (Mittel der Altersgruppe)", fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
     ref_date = _latest_date()
+    residents = graphics.german_label(total).removesuffix(",0")
     figure.suptitle(
-        f"Altersaufbau: {unit.name} ({unit.code}), {_german(total).removesuffix(',0')}"
+        f"Altersaufbau: {unit.name} ({unit.code}), {residents}"
         f" Einwohner, Stichtag {_date_text(ref_date)}",
         fontsize=8,
         x=0.02,
@@ -327,11 +318,10 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         "Männer und Frauen getrennt nach Alter sind in der Matrix nicht enthalten.",
         fontsize=5,
     )
-    variable = Variable.objects.get(key="E_E")
-    _source_line(figure, variable.source or "PRISMA Berlin", variable.license or "")
+    _source_line(figure, Variable.objects.get(key="E_E"))
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"altersaufbau-{unit.code}", fmt),
         {"total": total, "bands_sum": float(sum(bands))},
     )

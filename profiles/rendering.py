@@ -23,6 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from explorer.graphics import german
+
 from . import charts
 
 logger = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ def _decimals(unit: str | None, value: float) -> int:
 def _number(value: float | None, unit: str | None) -> str:
     if value is None:
         return "–"
-    return charts.german(float(value), _decimals(unit, value))
+    return german(float(value), _decimals(unit, value))
 
 
 def _change(value: float | None, unit: str | None) -> str:
@@ -109,7 +111,7 @@ def _change(value: float | None, unit: str | None) -> str:
         return "–"
     shown = round(float(value), 1)
     sign = "+" if shown > 0 else ("±" if shown == 0 else "−")
-    return sign + charts.german(abs(shown), 1)
+    return sign + german(abs(shown), 1)
 
 
 def _arrow(change: float | None) -> str:
@@ -154,14 +156,14 @@ def _facts(analysis: dict) -> dict:
     residents = facts.get("residents")
     residents_ok = residents is not None and facts.get("residents_status", "ok") == "ok"
     return {
-        "residents": charts.german(residents, 0) if residents_ok else None,
+        "residents": german(residents, 0) if residents_ok else None,
         "residents_label": None
         if residents_ok
         else status_label(facts.get("residents_status")),
-        "area_km2": charts.german(facts.get("area_km2"), 2)
+        "area_km2": german(facts.get("area_km2"), 2)
         if facts.get("area_km2") is not None
         else "–",
-        "density": charts.german(facts.get("density"), 0)
+        "density": german(facts.get("density"), 0)
         if residents_ok and facts.get("density") is not None
         else "–",
         "planungsraeume": facts.get("planungsraeume") or [],
