@@ -14,6 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from datapool.age_structure import (
+    AGE_BANDS,
+    RESIDENTS,
+    age_band_label,
+    age_band_width,
+)
 from datapool.models import Variable
 from datapool.selectors import (
     observation_values,
@@ -28,40 +34,6 @@ from .selection import SelectionResult
 
 FORMATS = ("svg", "png")
 MAX_SERIES_UNITS = 5
-AGE_BANDS = [
-    "E_E00_01",
-    "E_E01_02",
-    "E_E02_03",
-    "E_E03_05",
-    "E_E05_06",
-    "E_E06_07",
-    "E_E07_08",
-    "E_E08_10",
-    "E_E10_12",
-    "E_E12_14",
-    "E_E14_15",
-    "E_E15_18",
-    "E_E18_21",
-    "E_E21_25",
-    "E_E25_27",
-    "E_E27_30",
-    "E_E30_35",
-    "E_E35_40",
-    "E_E40_45",
-    "E_E45_50",
-    "E_E50_55",
-    "E_E55_60",
-    "E_E60_63",
-    "E_E63_65",
-    "E_E65_67",
-    "E_E67_70",
-    "E_E70_75",
-    "E_E75_80",
-    "E_E80_85",
-    "E_E85_90",
-    "E_E90_95",
-    "E_E95_110",
-]
 
 
 class ChartError(ExportError):
@@ -230,18 +202,11 @@ def chart_timeseries(
     )
 
 
-def age_band_label(key: str) -> str:
-    """'E_E03_05' → '3–4', 'E_E00_01' → '0', 'E_E95_110' → '95+' (years)."""
-    low, high = (int(part) for part in key[3:].split("_"))
-    if high >= 110:
-        return f"{low}+"
-    return str(low) if high - low == 1 else f"{low}–{high - 1}"
-
-
 def _age_values(level: str, code: str, viewer: Any) -> dict[str, float | None]:
     """E_E and its age bands of one unit at their latest dates; suppressed → None."""
-    variables = {v.key: v for v in Variable.objects.filter(key__in=["E_E", *AGE_BANDS])}
-    out: dict[str, float | None] = dict.fromkeys(["E_E", *AGE_BANDS])
+    keys = [RESIDENTS, *AGE_BANDS]
+    variables = {v.key: v for v in Variable.objects.filter(key__in=keys)}
+    out: dict[str, float | None] = dict.fromkeys(keys)
     for key, variable in variables.items():
         ref_date = variable_latest_date(variable=variable, level=level)
         if ref_date is None:
@@ -270,19 +235,19 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     if not Variable.objects.filter(key="E_E00_01").exists():
         raise ChartError("Die Altersgruppen der Einwohnerstatistik fehlen.")
     values = _age_values(unit.level, unit.code, viewer)
-    total = values["E_E"]
+    total = values[RESIDENTS]
     if total is None or any(values[k] is None for k in AGE_BANDS):
         raise ChartError(
             f"Für {unit.name} sind die Altersgruppen gesperrt oder nicht vorhanden."
         )
     berlin = _age_values("berlin", BERLIN_CODE, viewer)
-    berlin_total = berlin["E_E"] or 0
+    berlin_total = berlin[RESIDENTS] or 0
     berlin_bands = [berlin[k] or 0.0 for k in AGE_BANDS]
     scale = total / berlin_total if berlin_total else 0.0
     bands = [values[k] or 0.0 for k in AGE_BANDS]
     # Bands have different widths (1 to 15 years): show persons per year of age
     # so that wide bands do not look like a bulge.
-    widths = [_band_width(k) for k in AGE_BANDS]
+    widths = [age_band_width(k) for k in AGE_BANDS]
     per_year = [v / w for v, w in zip(bands, widths, strict=True)]
     berlin_per_year = [v * scale / w for v, w in zip(berlin_bands, widths, strict=True)]
     labels = [age_band_label(k) for k in AGE_BANDS]
@@ -318,7 +283,7 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         "Männer und Frauen getrennt nach Alter sind in der Matrix nicht enthalten.",
         fontsize=5,
     )
-    _source_line(figure, Variable.objects.get(key="E_E"))
+    _source_line(figure, Variable.objects.get(key=RESIDENTS))
     return Chart(
         graphics.figure_save(figure, fmt),
         graphics.CONTENT_TYPES[fmt],
@@ -327,13 +292,8 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     )
 
 
-def _band_width(key: str) -> int:
-    low, high = (int(part) for part in key[3:].split("_"))
-    return min(high, 100) - low
-
-
 def _latest_date() -> date | None:
-    variable = Variable.objects.filter(key="E_E").first()
+    variable = Variable.objects.filter(key=RESIDENTS).first()
     if variable is None:
         return None
     dates = variable_dates(variable=variable)

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import translation
 
+from datapool.age_structure import AGE_BANDS, RESIDENTS, age_band_label
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import datapool_version, observation_values, variable_dates
 from lor.models import BERLIN_CODE, LorUnit
 
 from .models import Goal, Profile, ProfileEdition
 
-RESIDENTS = "E_E"
 # Indicators drawn as Planungsraum maps and as time series in every profile.
 MAP_INDICATORS = (
     "KI_ANTEIL_U18",
@@ -217,8 +217,6 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
     minimum denominator (no value is shown); ``suppressed`` that an input is
     suppressed (statistical secrecy); ``missing`` that there is no data.
     """
-    from explorer.charts import AGE_BANDS, age_band_label
-
     bezirk = LorUnit.objects.get(
         scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=region.code[:2]
     )
