@@ -20,6 +20,7 @@ from django.utils import translation
 from datapool.age_structure import AGE_BANDS, RESIDENTS, age_band_label
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import datapool_version, observation_values, variable_dates
+from explorer.context import unit_ranks
 from lor.models import BERLIN_CODE, LorUnit
 
 from .models import Goal, Profile, ProfileEdition
@@ -130,18 +131,6 @@ def _previous(dates: list[date], current: date | None) -> date | None:
         return None
     earlier = [d for d in dates if d < current]
     return earlier[-1] if earlier else None
-
-
-def _ranks(values: dict[str, float | None]) -> dict[str, int]:
-    """1 = highest value; ties share a rank; units without a value get none."""
-    ordered = sorted(((v, c) for c, v in values.items() if v is not None), reverse=True)
-    ranks: dict[str, int] = {}
-    previous, rank = None, 0
-    for position, (value, code) in enumerate(ordered, start=1):
-        if value != previous:
-            rank, previous = position, value
-        ranks[code] = rank
-    return ranks
 
 
 def _trend(direction: str, change: float | None) -> str | None:
@@ -423,7 +412,7 @@ def _themes(*, region, bezirk, ref_date, values: _Values, cite) -> list[dict]:
             for code, r in values.rows(variable, "bezirksregion", current).items()
             if code.startswith(bezirk.code) and _status(r.status) == "ok"
         }
-        ranks = _ranks(district_rows)
+        ranks = unit_ranks(district_rows)
         previous, _prev_status = values.value(
             variable, "bezirksregion", before, region.code
         )
