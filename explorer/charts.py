@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,18 +66,22 @@ def _label(column) -> str:
     return f"{column.label} [{column.unit}]" if column.unit else column.label
 
 
-def scatter_pairs(
-    result: SelectionResult, x: str, y: str
-) -> list[tuple[str, float, float]]:
-    """(code, x, y) of the units in view where both values exist (never suppressed)."""
+class ScatterPair(NamedTuple):
+    code: str
+    x: float
+    y: float
+
+
+def scatter_pairs(result: SelectionResult, x: str, y: str) -> list[ScatterPair]:
+    """The units in view where both values exist (never suppressed), in key order."""
     pairs = []
-    for code, _name in result.units:
-        a, b = result.cells[x].get(code), result.cells[y].get(code)
+    for unit in result.units:
+        a, b = result.cells[x].get(unit.code), result.cells[y].get(unit.code)
         if a is None or b is None or a.value is None or b.value is None:
             continue
         if "suppressed" in (a.status, b.status):
             continue
-        pairs.append((code, float(a.value), float(b.value)))
+        pairs.append(ScatterPair(unit.code, float(a.value), float(b.value)))
     return pairs
 
 
@@ -96,7 +100,7 @@ def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart
     _check_format(fmt)
     col_x, col_y = _column_of(result, x), _column_of(result, y)
     pairs = scatter_pairs(result, col_x.key, col_y.key)
-    xs, ys = [p[1] for p in pairs], [p[2] for p in pairs]
+    xs, ys = [p.x for p in pairs], [p.y for p in pairs]
     r = pearson(xs, ys)
     meta = export_meta(result=result, title="")
     figure = graphics.figure_px(1600, 1200)

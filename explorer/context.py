@@ -46,7 +46,7 @@ def selection_context(*, result: SelectionResult) -> dict:
     context: dict = {"columns": {}}
     for column in result.columns:
         values = {code: cell.value for code, cell in result.cells[column.key].items()}
-        in_view = {code: values.get(code) for code, _n in result.units}
+        in_view = {unit.code: values.get(unit.code) for unit in result.units}
         by_bezirk: dict[str, dict[str, float | None]] = {}
         for code, value in in_view.items():
             by_bezirk.setdefault(code[:2], {})[code] = value
@@ -79,7 +79,7 @@ def selection_context(*, result: SelectionResult) -> dict:
                 }
                 cut = KEY_LENGTH[parent_level]
                 entry["parent"] = {
-                    code: parents.get(code[:cut]) for code, _n in result.units
+                    unit.code: parents.get(unit.code[:cut]) for unit in result.units
                 }
         context["columns"][column.key] = entry
     context["berlin_code"] = BERLIN_CODE

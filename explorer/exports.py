@@ -35,7 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.utils import timezone
@@ -546,6 +546,11 @@ def export_map(
     )
 
 
+class _Bar(NamedTuple):
+    name: str
+    value: float
+
+
 def export_chart(
     *,
     result: SelectionResult,
@@ -559,13 +564,13 @@ def export_chart(
         raise ExportError(f"Unbekanntes Diagrammformat „{fmt}“.")
     meta = export_meta(result=result, title=title)
     col = _column_of(result, column)
+    cells = result.cells[col.key]
     pairs = [
-        (name, result.cells[col.key][code].value)
-        for code, name in result.units
-        if code in result.cells[col.key]
-        and result.cells[col.key][code].value is not None
+        _Bar(unit.name, cells[unit.code].value)
+        for unit in result.units
+        if unit.code in cells and cells[unit.code].value is not None
     ]
-    pairs.sort(key=lambda pair: pair[1], reverse=True)
+    pairs.sort(key=lambda bar: bar.value, reverse=True)
     shown = pairs[:limit]
     height = 300 + 36 * max(len(shown), 1)
     figure = graphics.figure_px(1600, height)
@@ -573,8 +578,8 @@ def export_chart(
     bottom, top = 170 / height, 80 / height
     ax = figure.add_axes((0.3, bottom, 0.65, 1 - bottom - top))
     ax.barh(
-        [name for name, _v in shown][::-1],
-        [value for _n, value in shown][::-1],
+        [bar.name for bar in shown][::-1],
+        [bar.value for bar in shown][::-1],
         color=graphics.BAR_COLOR,
     )
     ax.tick_params(labelsize=5)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -78,6 +79,13 @@ def profile_memo_clear() -> None:
         _SHARED.update(key=None, rows={}, dates={})
 
 
+class UnitValue(NamedTuple):
+    """A unit's value as the profile shows it: ``None`` unless the status is ok."""
+
+    value: float | None
+    status: str
+
+
 class _Values:
     """Memoised ``observation_values`` by (variable, level, date) → {code: row}.
 
@@ -110,11 +118,13 @@ class _Values:
             found = self._dates[key] = variable_dates(variable=variable, level=level)
         return found
 
-    def value(self, variable, level, ref_date, code) -> tuple[float | None, str]:
+    def value(self, variable, level, ref_date, code) -> UnitValue:
         row = self.rows(variable, level, ref_date).get(code)
         if row is None:
-            return None, "missing"
-        return (None if row.value is None else float(row.value)), _status(row.status)
+            return UnitValue(None, "missing")
+        return UnitValue(
+            None if row.value is None else float(row.value), _status(row.status)
+        )
 
 
 def _status(status: str) -> str:
@@ -233,7 +243,7 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
             licenses.append(variable.license)
 
     residents_var = variables.get(RESIDENTS)
-    residents, residents_status = (None, "missing")
+    residents, residents_status = UnitValue(None, "missing")
     if residents_var is not None:
         residents, residents_status = values.value(
             residents_var, "bezirksregion", ref_date, region.code
@@ -318,11 +328,11 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
             points.append(
                 {
                     "date": d.isoformat(),
-                    "region": values.value(variable, "bezirksregion", d, region.code)[
-                        0
-                    ],
-                    "district": values.value(variable, "bezirk", d, bezirk.code)[0],
-                    "berlin": values.value(variable, "berlin", d, BERLIN_CODE)[0],
+                    "region": values.value(
+                        variable, "bezirksregion", d, region.code
+                    ).value,
+                    "district": values.value(variable, "bezirk", d, bezirk.code).value,
+                    "berlin": values.value(variable, "berlin", d, BERLIN_CODE).value,
                 }
             )
         series.append(
@@ -335,7 +345,7 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
         value, status = (
             values.value(variable, "bezirksregion", ref_date, region.code)
             if variable is not None
-            else (None, "missing")
+            else UnitValue(None, "missing")
         )
         age_structure.append(
             {"band": age_band_label(key), "key": key, "value": value, "status": status}
@@ -413,9 +423,7 @@ def _themes(*, region, bezirk, ref_date, values: _Values, cite) -> list[dict]:
             if code.startswith(bezirk.code) and _status(r.status) == "ok"
         }
         ranks = unit_ranks(district_rows)
-        previous, _prev_status = values.value(
-            variable, "bezirksregion", before, region.code
-        )
+        previous = values.value(variable, "bezirksregion", before, region.code).value
         change = None
         if value is not None and previous is not None:
             if ind.kind == Indicator.Kind.SHARE:
@@ -435,8 +443,8 @@ def _themes(*, region, bezirk, ref_date, values: _Values, cite) -> list[dict]:
             "value": value,
             "status": status,
             "note": note,
-            "district": values.value(variable, "bezirk", current, bezirk.code)[0],
-            "berlin": values.value(variable, "berlin", current, BERLIN_CODE)[0],
+            "district": values.value(variable, "bezirk", current, bezirk.code).value,
+            "berlin": values.value(variable, "berlin", current, BERLIN_CODE).value,
             "rank": ranks.get(region.code),
             "rank_of": len(ranks),
             "previous": previous,
@@ -462,8 +470,10 @@ def _below_minimum(
 ) -> bool:
     if not ind.min_denominator or ind.denominator is None:
         return False
-    den, den_status = values.value(ind.denominator, level, ref_date, code)
-    return den_status == "ok" and den is not None and den < ind.min_denominator
+    den = values.value(ind.denominator, level, ref_date, code)
+    return (
+        den.status == "ok" and den.value is not None and den.value < ind.min_denominator
+    )
 
 
 def _mss(*, planungsraeume, variables, values: _Values, cite):
