@@ -1,6 +1,6 @@
 """Static maps and charts of a Bezirksregion profile, drawn with matplotlib as PNG.
 
-Everything here works on the plain profile document (see ``profiles.selectors``)
+Everything here works on the plain profile analysis (``profiles.analysis_types``)
 plus the LOR geometry. The Planungsraum polygons are read from PostGIS once per
 process and simplified for print (a few metres are invisible at 1:25,000), so a
 batch of 143 PDFs reads them once per worker. Suppressed values never get a
@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from explorer import graphics
 from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
+
+from .analysis_types import AgeBand, IndicatorMap, Series
 
 # Metres: well below what a 17 cm wide map of one Bezirksregion can show.
 PRINT_TOLERANCE_M = 6.0
@@ -80,7 +82,7 @@ def _classes(values: list[float]) -> list[float]:
 
 def choropleth_png(
     *,
-    map_data: dict,
+    map_data: IndicatorMap,
     region_code: str,
     source_line: str,
     labels: dict[str, str] | None = None,
@@ -224,7 +226,7 @@ def choropleth_png(
     return graphics.figure_png_opaque(figure)
 
 
-def age_structure_png(*, bands: list[dict], size=(6.7, 3.0)) -> bytes | None:
+def age_structure_png(*, bands: list[AgeBand], size=(6.7, 3.0)) -> bytes | None:
     """Residents per age band as bars; None when every band is suppressed."""
     shown = [
         b for b in bands if b.get("status", "ok") == "ok" and b.get("value") is not None
@@ -249,7 +251,7 @@ def age_structure_png(*, bands: list[dict], size=(6.7, 3.0)) -> bytes | None:
     return graphics.figure_png_opaque(figure)
 
 
-def series_png(*, series: dict, size=(6.7, 2.4)) -> bytes | None:
+def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:
     """Region, district and Berlin over the reference dates; None without points."""
     points = series.get("points") or []
     if len(points) < 2:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from explorer.graphics import german
 
 from . import charts
+from .analysis_types import IndicatorMap, IndicatorRow, ProfileAnalysis, ProfileDocument
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def _arrow(change: float | None) -> str:
     return "↑" if shown > 0 else ("↓" if shown < 0 else "→")
 
 
-def _indicator_row(indicator: dict) -> dict:
+def _indicator_row(indicator: IndicatorRow) -> dict:
     unit = indicator.get("unit") or ""
     status = indicator.get("status") or "missing"
     shown = status == "ok" and indicator.get("value") is not None
@@ -144,14 +145,14 @@ def _indicator_row(indicator: dict) -> dict:
     }
 
 
-def _source_line(analysis: dict) -> str:
+def _source_line(analysis: ProfileAnalysis) -> str:
     sources = "; ".join(analysis.get("sources") or []) or "PRISMA Berlin"
     licenses = "; ".join(analysis.get("licenses") or [])
     line = f"{_('Source')}: {sources}; {GEODATA_LINE}"
     return f"{line} · {_('License')}: {licenses}" if licenses else line
 
 
-def _facts(analysis: dict) -> dict:
+def _facts(analysis: ProfileAnalysis) -> dict:
     facts = analysis.get("facts") or {}
     residents = facts.get("residents")
     residents_ok = residents is not None and facts.get("residents_status", "ok") == "ok"
@@ -170,7 +171,7 @@ def _facts(analysis: dict) -> dict:
     }
 
 
-def _maps(analysis: dict, limit: int, source: str, size) -> list[dict]:
+def _maps(analysis: ProfileAnalysis, limit: int, source: str, size) -> list[dict]:
     region = analysis["region"]
     labels = {
         p["code"]: p["code"][-2:]
@@ -197,7 +198,7 @@ def _maps(analysis: dict, limit: int, source: str, size) -> list[dict]:
     return out
 
 
-def _maps_with_data(analysis: dict) -> list[dict]:
+def _maps_with_data(analysis: ProfileAnalysis) -> list[IndicatorMap]:
     """Maps with a value or a suppressed cell: an all-empty map says nothing."""
     return [
         m
@@ -209,7 +210,9 @@ def _maps_with_data(analysis: dict) -> list[dict]:
     ]
 
 
-def profile_pdf_context(*, document: dict, variant: str = "full") -> dict[str, Any]:
+def profile_pdf_context(
+    *, document: ProfileDocument, variant: str = "full"
+) -> dict[str, Any]:
     """The template context of a document: formatted text and chart data URIs."""
     if variant not in VARIANTS:
         raise RenderError(f"Unknown variant {variant[:20]!r}.")
@@ -229,10 +232,10 @@ def profile_pdf_context(*, document: dict, variant: str = "full") -> dict[str, A
             themes.append({"theme": theme.get("theme", ""), "rows": rows})
     if variant == "short":
         budget, trimmed = SHORT_MAX_ROWS, []
-        for theme in themes:
+        for section in themes:
             if budget <= 0:
                 break
-            trimmed.append({**theme, "rows": theme["rows"][:budget]})
+            trimmed.append({**section, "rows": section["rows"][:budget]})
             budget -= len(trimmed[-1]["rows"])
         themes = trimmed
     context: dict[str, Any] = {
@@ -310,7 +313,7 @@ def _fewer_collections():
 
 
 def profile_pdf_render(
-    *, document: dict, variant: str = "full", language: str = "de"
+    *, document: ProfileDocument, variant: str = "full", language: str = "de"
 ) -> bytes:
     """The document as PDF bytes (full profile or two-page Kurzprofil)."""
     from weasyprint import HTML
@@ -334,7 +337,7 @@ def profile_pdf_render(
     return pdf
 
 
-def profile_pdf_filename(*, document: dict, variant: str = "full") -> str:
+def profile_pdf_filename(*, document: ProfileDocument, variant: str = "full") -> str:
     """'bezirksregionenprofil-011001.pdf' or 'kurzprofil-011001.pdf'."""
     region = (document.get("analysis") or {}).get("region") or {}
     prefix = "kurzprofil" if variant == "short" else "bezirksregionenprofil"
