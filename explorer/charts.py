@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from datapool.age_structure import (
+    AGE_BANDS,
+    RESIDENTS,
+    age_band_label,
+    age_band_width,
+)
 from datapool.models import Variable
 from datapool.selectors import (
     observation_values,
@@ -22,57 +28,12 @@ from datapool.selectors import (
 )
 from lor.models import BERLIN_CODE, LorUnit
 
-from .exports import (
-    CONTENT_TYPES,
-    ExportError,
-    _column_of,
-    _figure,
-    _filename,
-    _german,
-    _german_tick,
-    _save,
-    export_chart,
-    export_meta,
-)
+from . import graphics
+from .exports import ExportError, _column_of, _filename, export_chart, export_meta
 from .selection import SelectionResult
 
 FORMATS = ("svg", "png")
 MAX_SERIES_UNITS = 5
-AGE_BANDS = [
-    "E_E00_01",
-    "E_E01_02",
-    "E_E02_03",
-    "E_E03_05",
-    "E_E05_06",
-    "E_E06_07",
-    "E_E07_08",
-    "E_E08_10",
-    "E_E10_12",
-    "E_E12_14",
-    "E_E14_15",
-    "E_E15_18",
-    "E_E18_21",
-    "E_E21_25",
-    "E_E25_27",
-    "E_E27_30",
-    "E_E30_35",
-    "E_E35_40",
-    "E_E40_45",
-    "E_E45_50",
-    "E_E50_55",
-    "E_E55_60",
-    "E_E60_63",
-    "E_E63_65",
-    "E_E65_67",
-    "E_E67_70",
-    "E_E70_75",
-    "E_E75_80",
-    "E_E80_85",
-    "E_E85_90",
-    "E_E90_95",
-    "E_E95_110",
-]
-SERIES_COLORS = ("#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363")
 
 
 class ChartError(ExportError):
@@ -96,26 +57,31 @@ def _date_text(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "abgeleitet"
 
 
-def _source_line(figure, sources: str, licenses: str, y: float = 0.01) -> None:
-    figure.text(0.02, y, f"Quelle: {sources} · Lizenz: {licenses}", fontsize=5)
+def _source_line(figure, variable: Variable) -> None:
+    sources, licenses = variable.source or "PRISMA Berlin", variable.license or ""
+    graphics.source_line(figure, graphics.source_text(sources, licenses))
 
 
 def _label(column) -> str:
     return f"{column.label} [{column.unit}]" if column.unit else column.label
 
 
-def scatter_pairs(
-    result: SelectionResult, x: str, y: str
-) -> list[tuple[str, float, float]]:
-    """(code, x, y) of the units in view where both values exist (never suppressed)."""
+class ScatterPair(NamedTuple):
+    code: str
+    x: float
+    y: float
+
+
+def scatter_pairs(result: SelectionResult, x: str, y: str) -> list[ScatterPair]:
+    """The units in view where both values exist (never suppressed), in key order."""
     pairs = []
-    for code, _name in result.units:
-        a, b = result.cells[x].get(code), result.cells[y].get(code)
+    for unit in result.units:
+        a, b = result.cells[x].get(unit.code), result.cells[y].get(unit.code)
         if a is None or b is None or a.value is None or b.value is None:
             continue
         if "suppressed" in (a.status, b.status):
             continue
-        pairs.append((code, float(a.value), float(b.value)))
+        pairs.append(ScatterPair(unit.code, float(a.value), float(b.value)))
     return pairs
 
 
@@ -131,19 +97,17 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 
 def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart:
     """Scatter plot of two columns with Pearson's r and n in the title."""
-    from matplotlib.ticker import FuncFormatter
-
     _check_format(fmt)
     col_x, col_y = _column_of(result, x), _column_of(result, y)
     pairs = scatter_pairs(result, col_x.key, col_y.key)
-    xs, ys = [p[1] for p in pairs], [p[2] for p in pairs]
+    xs, ys = [p.x for p in pairs], [p.y for p in pairs]
     r = pearson(xs, ys)
     meta = export_meta(result=result, title="")
-    figure = _figure(1600, 1200)
+    figure = graphics.figure_px(1600, 1200)
     ax = figure.add_axes((0.12, 0.14, 0.84, 0.72))
-    ax.scatter(xs, ys, s=6, color="#3182bd", alpha=0.7, linewidths=0)
+    ax.scatter(xs, ys, s=6, color=graphics.BAR_COLOR, alpha=0.7, linewidths=0)
     ax.tick_params(labelsize=5)
-    formatter = FuncFormatter(lambda v, _pos: _german_tick(v))
+    formatter = graphics.german_formatter()
     ax.xaxis.set_major_formatter(formatter)
     ax.yaxis.set_major_formatter(formatter)
     ax.set_xlabel(f"{_label(col_x)}, {_date_text(col_x.date)}", fontsize=6)
@@ -155,10 +119,12 @@ def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart
         x=0.02,
         ha="left",
     )
-    _source_line(figure, meta.source_text, meta.license_text)
+    graphics.source_line(
+        figure, graphics.source_text(meta.source_text, meta.license_text)
+    )
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"streudiagramm-{col_x.key}-{col_y.key}", fmt),
         {"r": r, "n": len(pairs)},
     )
@@ -181,8 +147,6 @@ def chart_timeseries(
 
     Values are those ``viewer`` may see (``None``: the protected view).
     """
-    from matplotlib.ticker import FuncFormatter
-
     _check_format(fmt)
     if not units:
         raise ChartError("Bitte mindestens einen Raum (Schlüssel) angeben.")
@@ -207,9 +171,11 @@ def chart_timeseries(
             names[code] = row.name
             ok = row.value is not None and row.status != "suppressed"
             series[code].append(float(row.value) if ok else None)
-    figure = _figure(1600, 1000)
+    figure = graphics.figure_px(1600, 1000)
     ax = figure.add_axes((0.1, 0.16, 0.62, 0.7))
-    for color, (code, values) in zip(SERIES_COLORS, series.items(), strict=False):
+    for color, (code, values) in zip(
+        graphics.SERIES_COLORS, series.items(), strict=False
+    ):
         points = [(d, v) for d, v in zip(dates, values, strict=True) if v is not None]
         ax.plot(
             [d for d, _v in points],
@@ -221,7 +187,7 @@ def chart_timeseries(
             label=f"{names[code]} ({code})",
         )
     ax.tick_params(labelsize=5)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _german_tick(v)))
+    ax.yaxis.set_major_formatter(graphics.german_formatter())
     unit = f" [{variable.unit}]" if variable.unit else ""
     ax.set_ylabel(f"{variable.name}{unit}", fontsize=6)
     ax.legend(fontsize=5, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
@@ -231,27 +197,20 @@ def chart_timeseries(
     figure.suptitle(
         f"Zeitreihe: {variable.name} ({period})", fontsize=8, x=0.02, ha="left"
     )
-    _source_line(figure, variable.source or "PRISMA Berlin", variable.license or "")
+    _source_line(figure, variable)
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"zeitreihe-{variable.key}", fmt),
         {"dates": len(dates)},
     )
 
 
-def age_band_label(key: str) -> str:
-    """'E_E03_05' → '3–4', 'E_E00_01' → '0', 'E_E95_110' → '95+' (years)."""
-    low, high = (int(part) for part in key[3:].split("_"))
-    if high >= 110:
-        return f"{low}+"
-    return str(low) if high - low == 1 else f"{low}–{high - 1}"
-
-
 def _age_values(level: str, code: str, viewer: Any) -> dict[str, float | None]:
     """E_E and its age bands of one unit at their latest dates; suppressed → None."""
-    variables = {v.key: v for v in Variable.objects.filter(key__in=["E_E", *AGE_BANDS])}
-    out: dict[str, float | None] = dict.fromkeys(["E_E", *AGE_BANDS])
+    keys = [RESIDENTS, *AGE_BANDS]
+    variables = {v.key: v for v in Variable.objects.filter(key__in=keys)}
+    out: dict[str, float | None] = dict.fromkeys(keys)
     for key, variable in variables.items():
         ref_date = variable_latest_date(variable=variable, level=level)
         if ref_date is None:
@@ -280,23 +239,23 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     if not Variable.objects.filter(key="E_E00_01").exists():
         raise ChartError("Die Altersgruppen der Einwohnerstatistik fehlen.")
     values = _age_values(unit.level, unit.code, viewer)
-    total = values["E_E"]
+    total = values[RESIDENTS]
     if total is None or any(values[k] is None for k in AGE_BANDS):
         raise ChartError(
             f"Für {unit.name} sind die Altersgruppen gesperrt oder nicht vorhanden."
         )
     berlin = _age_values("berlin", BERLIN_CODE, viewer)
-    berlin_total = berlin["E_E"] or 0
+    berlin_total = berlin[RESIDENTS] or 0
     berlin_bands = [berlin[k] or 0.0 for k in AGE_BANDS]
     scale = total / berlin_total if berlin_total else 0.0
     bands = [values[k] or 0.0 for k in AGE_BANDS]
     # Bands have different widths (1 to 15 years): show persons per year of age
     # so that wide bands do not look like a bulge.
-    widths = [_band_width(k) for k in AGE_BANDS]
+    widths = [age_band_width(k) for k in AGE_BANDS]
     per_year = [v / w for v, w in zip(bands, widths, strict=True)]
     berlin_per_year = [v * scale / w for v, w in zip(berlin_bands, widths, strict=True)]
     labels = [age_band_label(k) for k in AGE_BANDS]
-    figure = _figure(1400, 1600)
+    figure = graphics.figure_px(1400, 1600)
     ax = figure.add_axes((0.12, 0.1, 0.82, 0.78))
     positions = np.arange(len(AGE_BANDS))
     ax.barh(positions, per_year, height=0.85, color="#74a9cf", label=unit.name)
@@ -314,8 +273,9 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ax.set_xlabel("Einwohner je Altersjahr (Mittel der Altersgruppe)", fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
     ref_date = _latest_date()
+    residents = graphics.german_label(total).removesuffix(",0")
     figure.suptitle(
-        f"Altersaufbau: {unit.name} ({unit.code}), {_german(total).removesuffix(',0')}"
+        f"Altersaufbau: {unit.name} ({unit.code}), {residents}"
         f" Einwohner, Stichtag {_date_text(ref_date)}",
         fontsize=8,
         x=0.02,
@@ -327,23 +287,17 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         "Männer und Frauen getrennt nach Alter sind in der Matrix nicht enthalten.",
         fontsize=5,
     )
-    variable = Variable.objects.get(key="E_E")
-    _source_line(figure, variable.source or "PRISMA Berlin", variable.license or "")
+    _source_line(figure, Variable.objects.get(key=RESIDENTS))
     return Chart(
-        _save(figure, fmt),
-        CONTENT_TYPES[fmt],
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
         _filename(f"altersaufbau-{unit.code}", fmt),
         {"total": total, "bands_sum": float(sum(bands))},
     )
 
 
-def _band_width(key: str) -> int:
-    low, high = (int(part) for part in key[3:].split("_"))
-    return min(high, 100) - low
-
-
 def _latest_date() -> date | None:
-    variable = Variable.objects.filter(key="E_E").first()
+    variable = Variable.objects.filter(key=RESIDENTS).first()
     if variable is None:
         return None
     dates = variable_dates(variable=variable)

@@ -15,10 +15,13 @@ PARENT_LEVEL = {
 }
 
 
-def _ranks(values: dict[str, float | None]) -> dict[str, int]:
-    """1 = highest value; ties share a rank; units without a value get none."""
-    ordered = sorted((v, c) for c, v in values.items() if v is not None)
-    ordered.reverse()
+def unit_ranks(values: dict[str, float | None]) -> dict[str, int]:
+    """Code → rank: 1 = highest value; ties share a rank; no value, no rank.
+
+    The one ranking of units: the explorer's table and the profiles' indicator
+    rows (rank among the district's Bezirksregionen) both use it.
+    """
+    ordered = sorted(((v, c) for c, v in values.items() if v is not None), reverse=True)
     ranks: dict[str, int] = {}
     previous, rank = None, 0
     for position, (value, code) in enumerate(ordered, start=1):
@@ -43,15 +46,15 @@ def selection_context(*, result: SelectionResult) -> dict:
     context: dict = {"columns": {}}
     for column in result.columns:
         values = {code: cell.value for code, cell in result.cells[column.key].items()}
-        in_view = {code: values.get(code) for code, _n in result.units}
+        in_view = {unit.code: values.get(unit.code) for unit in result.units}
         by_bezirk: dict[str, dict[str, float | None]] = {}
         for code, value in in_view.items():
             by_bezirk.setdefault(code[:2], {})[code] = value
         district_ranks: dict[str, int] = {}
         for group in by_bezirk.values():
-            district_ranks.update(_ranks(group))
+            district_ranks.update(unit_ranks(group))
         entry = {
-            "rank_berlin": _ranks(in_view),
+            "rank_berlin": unit_ranks(in_view),
             "rank_bezirk": district_ranks
             if level not in ("bezirk", "berlin", "custom")
             else {},
@@ -76,7 +79,7 @@ def selection_context(*, result: SelectionResult) -> dict:
                 }
                 cut = KEY_LENGTH[parent_level]
                 entry["parent"] = {
-                    code: parents.get(code[:cut]) for code, _n in result.units
+                    unit.code: parents.get(unit.code[:cut]) for unit in result.units
                 }
         context["columns"][column.key] = entry
     context["berlin_code"] = BERLIN_CODE

@@ -37,7 +37,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.utils import timezone
@@ -46,6 +46,7 @@ from django.utils.text import slugify
 from datapool.models import Variable
 from lor.selectors import lor_unit_geometries
 
+from . import graphics
 from .selection import Cell, SelectionResult
 
 PRISMA_SOURCE = "PRISMA Berlin"
@@ -58,9 +59,6 @@ STATUS_LABELS = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CLASS_METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
 MAP_SIZE_PX = (1600, 1200)
-MAP_DPI = 200
-SUPPRESSED_COLOR = "#bdbdbd"
-MISSING_COLOR = "#f0f0f0"
 
 Export = tuple[bytes, str, str]
 
@@ -417,16 +415,6 @@ def export_shapefile(*, result: SelectionResult, title: str) -> Export:
 # --- map and chart -------------------------------------------------------------
 
 
-def _german(value: float) -> str:
-    text = f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
-def _german_tick(value: float) -> str:
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
 def class_breaks(
     values: np.ndarray,
     *,
@@ -476,25 +464,6 @@ def _column_of(result: SelectionResult, column: str | None):
     raise ExportError(f"Spalte „{key}“ ist nicht in der Auswahl.")
 
 
-def _figure(width_px: int, height_px: int):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width_px / MAP_DPI, height_px / MAP_DPI), dpi=MAP_DPI)
-
-
-def _save(figure, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=MAP_DPI)
-    return buffer.getvalue()
-
-
-CONTENT_TYPES = {
-    "png": "image/png",
-    "svg": "image/svg+xml",
-    "pdf": "application/pdf",
-}
-
-
 def export_map(
     *,
     result: SelectionResult,
@@ -507,13 +476,10 @@ def export_map(
     breaks: list[float] | None = None,
 ) -> Export:
     """Choropleth of one column with legend, scale bar, north arrow and source."""
-    import matplotlib
-    from matplotlib.patches import Patch
-
-    if fmt not in CONTENT_TYPES:
+    if fmt not in graphics.CONTENT_TYPES:
         raise ExportError(f"Unbekanntes Bildformat „{fmt}“.")
     try:
-        cmap = matplotlib.colormaps[palette]
+        cmap = graphics.colormap(palette)
     except KeyError as exc:
         raise ExportError(f"Unbekannte Farbpalette „{palette}“.") from exc
     meta = export_meta(result=result, title=title)
@@ -524,7 +490,7 @@ def export_map(
     has_value = values.notna()
     suppressed = status.str.startswith(STATUS_LABELS["suppressed"])
     handles = []
-    figure = _figure(*MAP_SIZE_PX)
+    figure = graphics.figure_px(*MAP_SIZE_PX)
     ax = figure.add_axes((0.02, 0.08, 0.66, 0.8))
     ax.set_axis_off()
     if has_value.any():
@@ -533,93 +499,84 @@ def export_map(
         )
         classes = np.searchsorted(bounds, values[has_value].to_numpy(), side="left")
         classes = np.minimum(classes, len(bounds) - 1)
-        colors = [cmap(i / max(len(bounds) - 1, 1)) for i in range(len(bounds))]
-        frame.loc[has_value].plot(
-            ax=ax,
-            color=[colors[c] for c in classes],
-            edgecolor="white",
-            linewidth=0.3,
+        colors = graphics.ramp_colors(cmap, len(bounds))
+        graphics.draw_units(
+            ax,
+            frame.geometry[has_value],
+            facecolors=[colors[c] for c in classes],
+            edgecolors="white",
+            linewidths=0.3,
         )
         lower = float(values[has_value].min())
         for i, upper in enumerate(bounds):
             count = int((classes == i).sum())
             lower = min(lower, upper)
-            label = f"{_german(lower)} – {_german(upper)} ({count})"
-            handles.append(Patch(facecolor=colors[i], edgecolor="grey", label=label))
+            label = (
+                f"{graphics.german_label(lower)} – {graphics.german_label(upper)}"
+                f" ({count})"
+            )
+            handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
     if suppressed.any():
-        frame.loc[suppressed].plot(
-            ax=ax,
-            facecolor=SUPPRESSED_COLOR,
-            edgecolor="grey",
+        graphics.draw_units(
+            ax,
+            frame.geometry[suppressed],
+            facecolors=graphics.SUPPRESSED_COLOR,
+            edgecolors="grey",
+            linewidths=0.3,
             hatch="///",
-            linewidth=0.3,
         )
         handles.append(
-            Patch(
-                facecolor=SUPPRESSED_COLOR,
-                edgecolor="grey",
+            graphics.legend_patch(
+                graphics.SUPPRESSED_COLOR,
+                f"gesperrt ({int(suppressed.sum())})",
                 hatch="///",
-                label=f"gesperrt ({int(suppressed.sum())})",
             )
         )
     missing = ~has_value & ~suppressed
     if missing.any():
-        frame.loc[missing].plot(
-            ax=ax, facecolor=MISSING_COLOR, edgecolor="grey", linewidth=0.3
+        graphics.draw_units(
+            ax,
+            frame.geometry[missing],
+            facecolors=graphics.MISSING_COLOR,
+            edgecolors="grey",
+            linewidths=0.3,
         )
         handles.append(
-            Patch(
-                facecolor=MISSING_COLOR,
-                edgecolor="grey",
-                label=f"keine Daten ({int(missing.sum())})",
+            graphics.legend_patch(
+                graphics.MISSING_COLOR, f"keine Daten ({int(missing.sum())})"
             )
         )
+    ax.autoscale_view()
     ax.set_aspect("equal")
-    _scale_bar_and_north_arrow(ax, frame.total_bounds)
+    graphics.scale_bar(ax, frame.total_bounds, style=graphics.EXPORT_MAP)
+    graphics.north_arrow(ax, style=graphics.EXPORT_MAP)
     unit = f" [{col.unit}]" if col.unit else ""
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
-    figure.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.69, 0.86),
+    graphics.figure_legend(
+        figure,
+        handles,
+        anchor=(0.69, 0.86),
         title=f"{col.label}{unit}{date_text}",
-        title_fontsize=6,
         fontsize=6,
-        frameon=False,
     )
     figure.suptitle(title, fontsize=10, x=0.02, ha="left")
-    figure.text(
-        0.02,
-        0.02,
-        f"Quelle: {meta.source_text} · Lizenz: {meta.license_text}",
-        fontsize=5,
+    graphics.source_line(
+        figure,
+        graphics.source_text(meta.source_text, meta.license_text),
+        y=0.02,
         wrap=True,
     )
-    return _save(figure, fmt), CONTENT_TYPES[fmt], _filename(title, fmt)
-
-
-def _scale_bar_and_north_arrow(ax, bounds) -> None:
-    minx, miny, maxx, maxy = bounds
-    width = maxx - minx
-    # A round length of about a fifth of the map width, in metres (EPSG:25833).
-    raw = width / 5
-    magnitude = 10 ** int(np.floor(np.log10(raw)))
-    length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= raw)
-    x0, y0 = minx, miny - (maxy - miny) * 0.04
-    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=6)
-    ax.annotate(
-        "N",
-        xy=(0.95, 0.97),
-        xytext=(0.95, 0.85),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=8,
-        arrowprops={"facecolor": "black", "width": 2, "headwidth": 7},
+    return (
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
+        _filename(title, fmt),
     )
+
+
+class _Bar(NamedTuple):
+    name: str
+    value: float
 
 
 def export_chart(
@@ -631,41 +588,40 @@ def export_chart(
     limit: int = 30,
 ) -> Export:
     """Horizontal bar chart ranking the units by one column (largest first)."""
-    from matplotlib.ticker import FuncFormatter
-
     if fmt not in ("png", "svg"):
         raise ExportError(f"Unbekanntes Diagrammformat „{fmt}“.")
     meta = export_meta(result=result, title=title)
     col = _column_of(result, column)
+    cells = result.cells[col.key]
     pairs = [
-        (name, result.cells[col.key][code].value)
-        for code, name in result.units
-        if code in result.cells[col.key]
-        and result.cells[col.key][code].value is not None
+        _Bar(unit.name, cells[unit.code].value)
+        for unit in result.units
+        if unit.code in cells and cells[unit.code].value is not None
     ]
-    pairs.sort(key=lambda pair: pair[1], reverse=True)
+    pairs.sort(key=lambda bar: bar.value, reverse=True)
     shown = pairs[:limit]
     height = 300 + 36 * max(len(shown), 1)
-    figure = _figure(1600, height)
+    figure = graphics.figure_px(1600, height)
     # Fixed margins in pixels so that tick labels and the source line never overlap.
     bottom, top = 170 / height, 80 / height
     ax = figure.add_axes((0.3, bottom, 0.65, 1 - bottom - top))
     ax.barh(
-        [name for name, _v in shown][::-1],
-        [value for _n, value in shown][::-1],
-        color="#3182bd",
+        [bar.name for bar in shown][::-1],
+        [bar.value for bar in shown][::-1],
+        color=graphics.BAR_COLOR,
     )
     ax.tick_params(labelsize=5)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _german_tick(x)))
+    ax.xaxis.set_major_formatter(graphics.german_formatter())
     unit = f" [{col.unit}]" if col.unit else ""
     more = f" (die {limit} höchsten von {len(pairs)})" if len(pairs) > limit else ""
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
     ax.set_xlabel(f"{col.label}{unit}{date_text}{more}", fontsize=6)
     figure.suptitle(title, fontsize=9, x=0.02, ha="left")
-    figure.text(
-        0.02,
-        0.01,
-        f"Quelle: {meta.source_text} · Lizenz: {meta.license_text}",
-        fontsize=5,
+    graphics.source_line(
+        figure, graphics.source_text(meta.source_text, meta.license_text)
     )
-    return _save(figure, fmt), CONTENT_TYPES[fmt], _filename(f"{title}-diagramm", fmt)
+    return (
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
+        _filename(f"{title}-diagramm", fmt),
+    )

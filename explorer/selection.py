@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from datapool.formula import FormulaError, formula_evaluate, formula_variables
 from datapool.models import Variable
@@ -99,6 +99,13 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+class SelectionUnit(NamedTuple):
+    """One unit (row) of a selection: its LOR key and name."""
+
+    code: str
+    name: str
+
+
 @dataclass
 class Cell:
     value: float | None
@@ -120,7 +127,7 @@ class Column:
 class SelectionResult:
     selection: Selection
     columns: list[Column]
-    units: list[tuple[str, str]]  # (code, name) in key order
+    units: list[SelectionUnit]  # in key order
     cells: dict[str, dict[str, Cell]]  # column key → unit code → cell
     matches: list[str]  # unit codes meeting every condition
     # Whom the values were read for; context values are read for the same viewer.
@@ -158,7 +165,7 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     level, _set = level_parse(selection.level)
     columns: list[Column] = []
     cells: dict[str, dict[str, Cell]] = {}
-    units: list[tuple[str, str]] = []
+    units: list[SelectionUnit] = []
     for key in selection.columns:
         variable = variables[key]
         ref_date = selection.date or variable_latest_date(
@@ -175,7 +182,7 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
             else []
         )
         if not units and rows:
-            units = [(r.code, r.name) for r in rows]
+            units = [SelectionUnit(r.code, r.name) for r in rows]
         cells[key] = {
             r.code: Cell(r.value, r.status, r.incomplete, r.contains_suppressed)
             for r in rows
@@ -184,7 +191,7 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     if not units:
         units = _units_of_level(selection.level)
     if selection.within:
-        units = [(c, n) for c, n in units if c.startswith(selection.within)]
+        units = [u for u in units if u.code.startswith(selection.within)]
     for derived in selection.derived:
         _add_derived(derived, columns, cells, units)
     known = {c.key for c in columns}
@@ -194,14 +201,14 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
         if condition.op not in OPERATORS:
             raise SelectionError(f"Unbekannter Vergleich „{condition.op}“.")
     matches = [
-        code
-        for code, _name in units
-        if all(_holds(cells[c.column].get(code), c) for c in selection.conditions)
+        unit.code
+        for unit in units
+        if all(_holds(cells[c.column].get(unit.code), c) for c in selection.conditions)
     ]
     return SelectionResult(selection, columns, units, cells, matches, viewer)
 
 
-def _units_of_level(level: str) -> list[tuple[str, str]]:
+def _units_of_level(level: str) -> list[SelectionUnit]:
     from lor.models import LorUnit
 
     base, area_set = level_parse(level)
@@ -210,7 +217,10 @@ def _units_of_level(level: str) -> list[tuple[str, str]]:
         qs = qs.filter(area_set_id=area_set)
     else:
         qs = qs.filter(scheme=LorUnit.Scheme.LOR_2021)
-    return list(qs.order_by("code").values_list("code", "name"))
+    return [
+        SelectionUnit(code, name)
+        for code, name in qs.order_by("code").values_list("code", "name")
+    ]
 
 
 def _add_derived(derived, columns, cells, units) -> None:
@@ -225,15 +235,15 @@ def _add_derived(derived, columns, cells, units) -> None:
             "Variable(n) zuerst als Spalte hinzufügen."
         )
     column_cells: dict[str, Cell] = {}
-    for code, _name in units:
-        parts = [cells[k].get(code) or Cell(None, "missing") for k in inputs]
+    for unit in units:
+        parts = [cells[k].get(unit.code) or Cell(None, "missing") for k in inputs]
         if any(p.status == "suppressed" for p in parts):
-            column_cells[code] = Cell(None, "suppressed")
+            column_cells[unit.code] = Cell(None, "suppressed")
             continue
         value = formula_evaluate(
             derived.formula, {k: p.value for k, p in zip(inputs, parts, strict=True)}
         )
-        column_cells[code] = Cell(
+        column_cells[unit.code] = Cell(
             value,
             "ok" if value is not None else "missing",
             any(p.incomplete for p in parts),

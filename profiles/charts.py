@@ -1,6 +1,6 @@
 """Static maps and charts of a Bezirksregion profile, drawn with matplotlib as PNG.
 
-Everything here works on the plain profile document (see ``profiles.selectors``)
+Everything here works on the plain profile analysis (``profiles.analysis_types``)
 plus the LOR geometry. The Planungsraum polygons are read from PostGIS once per
 process and simplified for print (a few metres are invisible at 1:25,000), so a
 batch of 143 PDFs reads them once per worker. Suppressed values never get a
@@ -9,7 +9,6 @@ colour of the value scale: they are hatched grey and named as such.
 
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass
 
@@ -18,24 +17,14 @@ import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from explorer.exports import _german_tick
+from explorer import graphics
 from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
 
-# Print resolution: enough for 9 pt text on paper, cheap to encode and embed.
-DPI = 110
+from .analysis_types import AgeBand, IndicatorMap, Series
+
 # Metres: well below what a 17 cm wide map of one Bezirksregion can show.
 PRINT_TOLERANCE_M = 6.0
-SUPPRESSED_COLOR = "#bdbdbd"
-MISSING_COLOR = "#f4f4f4"
-NEIGHBOUR_COLOR = "#ececec"
-# ColorBrewer YlGnBu (colour-blind safe), by class count.
-RAMPS = {
-    1: ["#41b6c4"],
-    2: ["#a1dab4", "#225ea8"],
-    3: ["#edf8b1", "#7fcdbb", "#2c7fb8"],
-    4: ["#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"],
-}
 LINE_COLORS = {"region": "#225ea8", "district": "#e6550d", "berlin": "#636363"}
 
 
@@ -82,51 +71,6 @@ def plr_geometries() -> dict[str, shapely.Geometry]:
         return plr
 
 
-def german(value: float | None, decimals: int = 1) -> str:
-    """1234.5 → '1.234,5'; None → '–'."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
-def _figure(width_in: float, height_in: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width_in, height_in), dpi=DPI, facecolor="white")
-
-
-def _png(figure) -> bytes:
-    """Opaque RGB PNG: no alpha channel for the PDF to carry as a soft mask, and
-    light compression, which is several times faster than the default."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba())
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", compress_level=2)
-    return buffer.getvalue()
-
-
-def _paths(geom: shapely.Geometry):
-    """A matplotlib Path of a (multi)polygon with holes (even-odd)."""
-    from matplotlib.path import Path
-
-    vertices, codes = [], []
-    for polygon in getattr(geom, "geoms", [geom]):
-        for ring in [polygon.exterior, *polygon.interiors]:
-            coords = np.asarray(ring.coords)
-            vertices.append(coords)
-            ring_codes = np.full(len(coords), Path.LINETO, dtype=np.uint8)
-            ring_codes[0] = Path.MOVETO
-            ring_codes[-1] = Path.CLOSEPOLY
-            codes.append(ring_codes)
-    return Path(np.concatenate(vertices), np.concatenate(codes))
-
-
 def _classes(values: list[float]) -> list[float]:
     """Upper bounds of up to four equal-interval classes over the region's values."""
     distinct = sorted(set(values))
@@ -136,59 +80,34 @@ def _classes(values: list[float]) -> list[float]:
     return [float(b) for b in np.linspace(low, high, 5)[1:]]
 
 
-def _scale_bar(ax, bounds) -> None:
-    minx, miny, maxx, maxy = bounds
-    raw = (maxx - minx) / 4
-    magnitude = 10 ** int(np.floor(np.log10(raw)))
-    length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= raw)
-    x0, y0 = minx, miny - (maxy - miny) * 0.05
-    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2.5)
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=7)
-    ax.annotate(
-        "N",
-        xy=(0.97, 0.99),
-        xytext=(0.97, 0.86),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=8,
-        arrowprops={"facecolor": "black", "width": 1.5, "headwidth": 6},
-    )
-
-
 def choropleth_png(
     *,
-    map_data: dict,
+    map_data: IndicatorMap,
     region_code: str,
     source_line: str,
     labels: dict[str, str] | None = None,
     size: tuple[float, float] = (6.7, 3.9),
 ) -> bytes:
     """The region's Planungsräume coloured by one indicator, with legend and scale."""
-    from matplotlib.collections import PathCollection
-    from matplotlib.patches import Patch
-
     geoms = plr_geometries()
     codes = sorted(c for c in geoms if c.startswith(region_code))
-    figure = _figure(*size)
+    figure = graphics.figure_in(*size)
     ax = figure.add_axes((0.01, 0.07, 0.6, 0.9))
     ax.set_axis_off()
     if not codes:
         ax.text(0.5, 0.5, "–", ha="center", transform=ax.transAxes)
-        return _png(figure)
+        return graphics.figure_png_opaque(figure)
     region = shapely.union_all([geoms[c] for c in codes])
     minx, miny, maxx, maxy = region.bounds
     pad = max(maxx - minx, maxy - miny) * 0.06
     view = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
     neighbours = [g for c, g in geoms.items() if c not in codes and g.intersects(view)]
-    ax.add_collection(
-        PathCollection(
-            [_paths(g) for g in neighbours],
-            facecolors=NEIGHBOUR_COLOR,
-            edgecolors="white",
-            linewidths=0.6,
-        )
+    graphics.draw_units(
+        ax,
+        neighbours,
+        facecolors=graphics.NEIGHBOUR_COLOR,
+        edgecolors="white",
+        linewidths=0.6,
     )
     values = map_data.get("values") or {}
     ok = {}
@@ -197,7 +116,7 @@ def choropleth_png(
         if cell.get("status", "ok") == "ok" and cell.get("value") is not None:
             ok[code] = float(cell["value"])
     bounds = _classes(list(ok.values())) if ok else []
-    colors = RAMPS[max(len(bounds), 1)] if bounds else []
+    colors = graphics.YLGNBU[max(len(bounds), 1)] if bounds else []
     faces, hatches, handles = [], [], []
     counts = [0] * len(bounds)
     n_suppressed = n_missing = 0
@@ -212,26 +131,23 @@ def choropleth_png(
             hatches.append("")
         elif status in ("suppressed", "below_min"):
             n_suppressed += 1
-            faces.append(SUPPRESSED_COLOR)
+            faces.append(graphics.SUPPRESSED_COLOR)
             hatches.append("////")
         else:
             n_missing += 1
-            faces.append(MISSING_COLOR)
+            faces.append(graphics.PRINT_MISSING_COLOR)
             hatches.append("")
     for code, face, hatch in zip(codes, faces, hatches, strict=True):
-        ax.add_collection(
-            PathCollection(
-                [_paths(geoms[code])],
-                facecolors=face,
-                edgecolors="white" if not hatch else "#777777",
-                linewidths=0.8,
-                hatch=hatch or None,
-            )
+        graphics.draw_units(
+            ax,
+            [geoms[code]],
+            facecolors=face,
+            edgecolors="white" if not hatch else "#777777",
+            linewidths=0.8,
+            hatch=hatch or None,
         )
-    ax.add_collection(
-        PathCollection(
-            [_paths(region)], facecolors="none", edgecolors="#222222", linewidths=1.4
-        )
+    graphics.draw_units(
+        ax, [region], facecolors="none", edgecolors="#222222", linewidths=1.4
     )
     for code in codes:
         point = geoms[code].representative_point()
@@ -254,70 +170,70 @@ def choropleth_png(
     ax.set_xlim(view.bounds[0], view.bounds[2])
     ax.set_ylim(view.bounds[1], view.bounds[3])
     ax.set_aspect("equal")
-    _scale_bar(ax, region.bounds)
+    graphics.scale_bar(ax, region.bounds, style=graphics.PRINT_MAP)
+    graphics.north_arrow(ax, style=graphics.PRINT_MAP)
     lower = min(ok.values()) if ok else 0.0
     decimals = 0 if all(float(v).is_integer() for v in ok.values()) else 1
     for i, upper in enumerate(bounds):
         if len(set(ok.values())) <= 4:
-            label = german(upper, decimals)
+            label = graphics.german(upper, decimals)
         else:
-            label = f"{german(lower, decimals)} – {german(upper, decimals)}"
-        handles.append(
-            Patch(facecolor=colors[i], edgecolor="grey", label=f"{label} ({counts[i]})")
-        )
+            label = (
+                f"{graphics.german(lower, decimals)} – "
+                f"{graphics.german(upper, decimals)}"
+            )
+        handles.append(graphics.legend_patch(colors[i], f"{label} ({counts[i]})"))
         lower = upper
     if n_suppressed:
         handles.append(
-            Patch(
-                facecolor=SUPPRESSED_COLOR,
+            graphics.legend_patch(
+                graphics.SUPPRESSED_COLOR,
+                f"{_('suppressed or below minimum count')} ({n_suppressed})",
                 edgecolor="#777777",
                 hatch="////",
-                label=f"{_('suppressed or below minimum count')} ({n_suppressed})",
             )
         )
     if n_missing:
         handles.append(
-            Patch(
-                facecolor=MISSING_COLOR,
-                edgecolor="grey",
-                label=f"{_('no data')} ({n_missing})",
+            graphics.legend_patch(
+                graphics.PRINT_MISSING_COLOR, f"{_('no data')} ({n_missing})"
             )
         )
     unit = f" [{map_data['unit']}]" if map_data.get("unit") else ""
-    figure.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.63, 0.95),
-        title=_wrap(f"{map_data.get('name', '')}{unit}", 34),
-        title_fontsize=7,
+    graphics.figure_legend(
+        figure,
+        handles,
+        anchor=(0.63, 0.95),
+        title=graphics.wrap(f"{map_data.get('name', '')}{unit}", 34),
         fontsize=7,
-        frameon=False,
         alignment="left",
     )
     figure.text(
-        0.63, 0.14, _wrap(_("Labels: number of the Planungsraum"), 40), fontsize=6
+        0.63,
+        0.14,
+        graphics.wrap(_("Labels: number of the Planungsraum"), 40),
+        fontsize=6,
     )
     if source_line:
-        figure.text(0.01, 0.015, _wrap(source_line, 150), fontsize=5.5, color="#444")
-    return _png(figure)
+        graphics.source_line(
+            figure,
+            graphics.wrap(source_line, 150),
+            x=0.01,
+            y=0.015,
+            fontsize=5.5,
+            color="#444",
+        )
+    return graphics.figure_png_opaque(figure)
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width)) or text
-
-
-def age_structure_png(*, bands: list[dict], size=(6.7, 3.0)) -> bytes | None:
+def age_structure_png(*, bands: list[AgeBand], size=(6.7, 3.0)) -> bytes | None:
     """Residents per age band as bars; None when every band is suppressed."""
     shown = [
         b for b in bands if b.get("status", "ok") == "ok" and b.get("value") is not None
     ]
     if not shown:
         return None
-    from matplotlib.ticker import FuncFormatter
-
-    figure = _figure(*size)
+    figure = graphics.figure_in(*size)
     ax = figure.add_axes((0.09, 0.15, 0.89, 0.8))
     positions = np.arange(len(bands))
     heights = [float(b["value"]) if b in shown else 0.0 for b in bands]
@@ -328,23 +244,21 @@ def age_structure_png(*, bands: list[dict], size=(6.7, 3.0)) -> bytes | None:
     # Every second band is labelled: 32 labels would overlap at print width.
     ax.set_xticks(positions[::2], [b["band"] for b in bands][::2], fontsize=6)
     ax.tick_params(axis="y", labelsize=6)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _german_tick(v)))
+    ax.yaxis.set_major_formatter(graphics.german_formatter())
     ax.set_xlabel(_("Age group (years)"), fontsize=7)
     ax.set_ylabel(_("Residents"), fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(figure)
+    return graphics.figure_png_opaque(figure)
 
 
-def series_png(*, series: dict, size=(6.7, 2.4)) -> bytes | None:
+def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:
     """Region, district and Berlin over the reference dates; None without points."""
     points = series.get("points") or []
     if len(points) < 2:
         return None
     from datetime import date
 
-    from matplotlib.ticker import FuncFormatter
-
-    figure = _figure(*size)
+    figure = graphics.figure_in(*size)
     ax = figure.add_axes((0.09, 0.12, 0.6, 0.76))
     labels = {
         "region": _("Bezirksregion"),
@@ -382,7 +296,7 @@ def series_png(*, series: dict, size=(6.7, 2.4)) -> bytes | None:
     import matplotlib.dates as mdates
 
     ax.tick_params(labelsize=6)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _german_tick(v)))
+    ax.yaxis.set_major_formatter(graphics.german_formatter())
     ticks = sorted(all_dates)
     if len(ticks) <= 8:
         ax.set_xticks(ticks)
@@ -392,6 +306,6 @@ def series_png(*, series: dict, size=(6.7, 2.4)) -> bytes | None:
     title = f"{series.get('name', '')}{unit}"
     if as_index:
         title = f"{series.get('name', '')}: {_('index, first reference date = 100')}"
-    ax.set_title(_wrap(title, 70), fontsize=8, loc="left")
+    ax.set_title(graphics.wrap(title, 70), fontsize=8, loc="left")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
-    return _png(figure)
+    return graphics.figure_png_opaque(figure)

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from datapool.models import Indicator
 from lor.models import LorUnit
 
+from .analysis import profile_ref_dates
 from .models import Goal, Measure, Priority, ProfileEdition, Theme
-from .selectors import profile_ref_dates
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -23,7 +23,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from explorer.graphics import german
+
 from . import charts
+from .analysis_types import IndicatorMap, IndicatorRow, ProfileAnalysis, ProfileDocument
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def _decimals(unit: str | None, value: float) -> int:
 def _number(value: float | None, unit: str | None) -> str:
     if value is None:
         return "–"
-    return charts.german(float(value), _decimals(unit, value))
+    return german(float(value), _decimals(unit, value))
 
 
 def _change(value: float | None, unit: str | None) -> str:
@@ -109,7 +112,7 @@ def _change(value: float | None, unit: str | None) -> str:
         return "–"
     shown = round(float(value), 1)
     sign = "+" if shown > 0 else ("±" if shown == 0 else "−")
-    return sign + charts.german(abs(shown), 1)
+    return sign + german(abs(shown), 1)
 
 
 def _arrow(change: float | None) -> str:
@@ -120,7 +123,7 @@ def _arrow(change: float | None) -> str:
     return "↑" if shown > 0 else ("↓" if shown < 0 else "→")
 
 
-def _indicator_row(indicator: dict) -> dict:
+def _indicator_row(indicator: IndicatorRow) -> dict:
     unit = indicator.get("unit") or ""
     status = indicator.get("status") or "missing"
     shown = status == "ok" and indicator.get("value") is not None
@@ -142,33 +145,33 @@ def _indicator_row(indicator: dict) -> dict:
     }
 
 
-def _source_line(analysis: dict) -> str:
+def _source_line(analysis: ProfileAnalysis) -> str:
     sources = "; ".join(analysis.get("sources") or []) or "PRISMA Berlin"
     licenses = "; ".join(analysis.get("licenses") or [])
     line = f"{_('Source')}: {sources}; {GEODATA_LINE}"
     return f"{line} · {_('License')}: {licenses}" if licenses else line
 
 
-def _facts(analysis: dict) -> dict:
+def _facts(analysis: ProfileAnalysis) -> dict:
     facts = analysis.get("facts") or {}
     residents = facts.get("residents")
     residents_ok = residents is not None and facts.get("residents_status", "ok") == "ok"
     return {
-        "residents": charts.german(residents, 0) if residents_ok else None,
+        "residents": german(residents, 0) if residents_ok else None,
         "residents_label": None
         if residents_ok
         else status_label(facts.get("residents_status")),
-        "area_km2": charts.german(facts.get("area_km2"), 2)
+        "area_km2": german(facts.get("area_km2"), 2)
         if facts.get("area_km2") is not None
         else "–",
-        "density": charts.german(facts.get("density"), 0)
+        "density": german(facts.get("density"), 0)
         if residents_ok and facts.get("density") is not None
         else "–",
         "planungsraeume": facts.get("planungsraeume") or [],
     }
 
 
-def _maps(analysis: dict, limit: int, source: str, size) -> list[dict]:
+def _maps(analysis: ProfileAnalysis, limit: int, source: str, size) -> list[dict]:
     region = analysis["region"]
     labels = {
         p["code"]: p["code"][-2:]
@@ -195,7 +198,7 @@ def _maps(analysis: dict, limit: int, source: str, size) -> list[dict]:
     return out
 
 
-def _maps_with_data(analysis: dict) -> list[dict]:
+def _maps_with_data(analysis: ProfileAnalysis) -> list[IndicatorMap]:
     """Maps with a value or a suppressed cell: an all-empty map says nothing."""
     return [
         m
@@ -207,7 +210,9 @@ def _maps_with_data(analysis: dict) -> list[dict]:
     ]
 
 
-def profile_pdf_context(*, document: dict, variant: str = "full") -> dict[str, Any]:
+def profile_pdf_context(
+    *, document: ProfileDocument, variant: str = "full"
+) -> dict[str, Any]:
     """The template context of a document: formatted text and chart data URIs."""
     if variant not in VARIANTS:
         raise RenderError(f"Unknown variant {variant[:20]!r}.")
@@ -227,10 +232,10 @@ def profile_pdf_context(*, document: dict, variant: str = "full") -> dict[str, A
             themes.append({"theme": theme.get("theme", ""), "rows": rows})
     if variant == "short":
         budget, trimmed = SHORT_MAX_ROWS, []
-        for theme in themes:
+        for section in themes:
             if budget <= 0:
                 break
-            trimmed.append({**theme, "rows": theme["rows"][:budget]})
+            trimmed.append({**section, "rows": section["rows"][:budget]})
             budget -= len(trimmed[-1]["rows"])
         themes = trimmed
     context: dict[str, Any] = {
@@ -308,7 +313,7 @@ def _fewer_collections():
 
 
 def profile_pdf_render(
-    *, document: dict, variant: str = "full", language: str = "de"
+    *, document: ProfileDocument, variant: str = "full", language: str = "de"
 ) -> bytes:
     """The document as PDF bytes (full profile or two-page Kurzprofil)."""
     from weasyprint import HTML
@@ -332,7 +337,7 @@ def profile_pdf_render(
     return pdf
 
 
-def profile_pdf_filename(*, document: dict, variant: str = "full") -> str:
+def profile_pdf_filename(*, document: ProfileDocument, variant: str = "full") -> str:
     """'bezirksregionenprofil-011001.pdf' or 'kurzprofil-011001.pdf'."""
     region = (document.get("analysis") or {}).get("region") or {}
     prefix = "kurzprofil" if variant == "short" else "bezirksregionenprofil"

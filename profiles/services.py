@@ -21,8 +21,8 @@ from core.audit import audit_record
 from core.models import AuditEvent
 from lor.models import LorUnit
 
+from .analysis import profile_analysis_build, profile_ref_dates
 from .models import Assessment, Goal, Measure, Profile, ProfileEdition
-from .selectors import profile_analysis_build, profile_ref_dates
 
 
 class ProfileError(ValidationError):

@@ -23,6 +23,7 @@ from core.access import district_edit_allowed
 from lor.models import LorUnit
 
 from . import services
+from .analysis import profile_analysis_build
 from .forms import (
     AssessmentForm,
     EditionForm,
@@ -33,7 +34,6 @@ from .forms import (
 )
 from .models import Assessment, Goal, Measure, ProfileEdition
 from .selectors import (
-    profile_analysis_build,
     profile_document,
     profile_edition_compare,
     profile_edition_get,

@@ -62,7 +62,7 @@ def saved_query_get(*, pk: int, user) -> SavedQuery:
 
 def selection_import_runs(*, result: SelectionResult) -> list[dict[str, Any]]:
     """The import runs whose observations the result's data columns were read from."""
-    codes = [code for code, _name in result.units]
+    codes = [unit.code for unit in result.units]
     base, area_set = level_parse(result.selection.level)
     run_ids: set[int] = set()
     for column in result.columns:

@@ -10,12 +10,8 @@ import pytest
 from datapool.models import ImportRun
 from datapool.services.imports import import_run_create, import_run_execute
 from lor.models import LorUnit
-from profiles.selectors import (
-    profile_analysis_build,
-    profile_document_for_region,
-    profile_facility_counts,
-    profile_region_get,
-)
+from profiles.analysis import profile_analysis_build, profile_facility_counts
+from profiles.selectors import profile_document_for_region, profile_region_get
 from tests.profiles.conftest import (
     REGION,
     ewr_import,
