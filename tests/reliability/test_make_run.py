@@ -22,13 +22,8 @@ from django.conf import settings
 
 from prisma.celery import app as celery_app
 from prisma.celery import queue_names
-from tests.reliability.conftest import (
-    BIN,
-    child_environment,
-    database_url,
-    free_port,
-    wait_for,
-)
+from tests.support.ports import free_port, wait_for
+from tests.support.processes import BIN, child_environment, database_url
 
 ROOT = Path(settings.BASE_DIR)
 

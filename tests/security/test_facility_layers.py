@@ -24,7 +24,8 @@ from datapool.selectors import facility_layer_list, facility_list
 from datapool.services.catalogue import facility_layer_location_set, variable_release
 from datapool.services.imports import import_run_create, import_run_execute
 from lor.models import LorUnit
-from profiles.selectors import profile_facility_counts, profile_region_get
+from profiles.analysis import profile_facility_counts
+from profiles.selectors import profile_region_get
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -170,12 +170,15 @@ class Workers:
     env: dict[str, str]
     started: list[Worker] = field(default_factory=list)
 
-    def start(self) -> Worker:
+    def start(self, *, pool: str = "solo", **env: str) -> Worker:
+        """The next worker; ``pool="prefork"`` enforces the tasks' time limits
+        (one child), ``env`` adds to the environment."""
         number = len(self.started) + 1
         worker = start_celery_worker(
             name=f"{self.name}-{number}",
             log=self.directory / f"worker-{number}.log",
-            env=self.env,
+            env={**self.env, **env},
+            pool=pool,
         )
         self.started.append(worker)
         return worker
