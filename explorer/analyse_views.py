@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from datapool.access import variables_require_visible
 from datapool.models import Variable
+from lor import hierarchy
 from lor.models import LorUnit
 
 from . import charts
@@ -39,12 +40,7 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
             },
             "levels": [
                 {"value": lvl.value, "label": str(lvl.label)}
-                for lvl in (
-                    LorUnit.Level.BEZIRK,
-                    LorUnit.Level.PROGNOSERAUM,
-                    LorUnit.Level.BEZIRKSREGION,
-                    LorUnit.Level.PLANUNGSRAUM,
-                )
+                for lvl in map(LorUnit.Level, hierarchy.LEVELS_BELOW_BERLIN)
             ],
             "bezirke": list(
                 LorUnit.objects.filter(

@@ -40,6 +40,8 @@ LEVELS: Final[tuple[str, ...]] = (
     BEZIRKSREGION,
     PLANUNGSRAUM,
 )
+# The levels Berlin is divided into, which maps and pickers offer.
+LEVELS_BELOW_BERLIN: Final[tuple[str, ...]] = LEVELS[1:]
 
 
 @dataclass(frozen=True)

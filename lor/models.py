@@ -4,8 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import hierarchy
 
-# The hierarchy's facts under the names older callers import (lor.hierarchy owns them).
-KEY_LENGTH = hierarchy.KEY_LENGTH
+# Berlin's key under the name callers import from here (lor.hierarchy owns it).
 BERLIN_CODE = hierarchy.BERLIN_KEY
 
 

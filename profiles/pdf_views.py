@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from lor.hierarchy import BEZIRKSREGION, level_of_key
 from lor.models import LorUnit
 
 from .batch import (
@@ -42,7 +43,7 @@ class RegionPdfView(LoginRequiredMixin, View):
     def get(self, request, code: str):
         from .selectors import profile_document_for_region, profile_region_get
 
-        if not (len(code) == 6 and code.isdigit()):
+        if level_of_key(code) != BEZIRKSREGION:
             raise Http404
         try:
             region = profile_region_get(code=code)

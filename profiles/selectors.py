@@ -19,6 +19,7 @@ from django.utils import translation
 
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import datapool_version, observation_values, variable_dates
+from lor.hierarchy import BEZIRK, BEZIRKSREGION, key_prefix, level_of_key
 from lor.models import BERLIN_CODE, LorUnit
 
 from .models import Goal, Profile, ProfileEdition
@@ -163,7 +164,7 @@ def profile_ref_dates() -> list[date]:
 
 def profile_region_get(*, code: str) -> LorUnit:
     """The Bezirksregion (LOR 2021) with this 6-digit key, or ``DoesNotExist``."""
-    if len(code) != 6 or not code.isdigit():
+    if level_of_key(code) != BEZIRKSREGION:
         raise LorUnit.DoesNotExist(code[:20])
     return LorUnit.objects.select_related("parent__parent").get(
         scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRKSREGION, code=code
@@ -220,7 +221,9 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
     from explorer.charts import AGE_BANDS, age_band_label
 
     bezirk = LorUnit.objects.get(
-        scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=region.code[:2]
+        scheme=LorUnit.Scheme.LOR_2021,
+        level=LorUnit.Level.BEZIRK,
+        code=key_prefix(region.code, BEZIRK),
     )
     dates = profile_ref_dates()
     if ref_date is None:
@@ -555,7 +558,9 @@ def profile_edition_list(
         goal_count=Count("goals", distinct=True)
     )
     if bezirk_code:
-        qs = qs.filter(profile__region__code__startswith=bezirk_code[:2])
+        qs = qs.filter(
+            profile__region__code__startswith=key_prefix(bezirk_code, BEZIRK)
+        )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("profile__region__code", "-number")

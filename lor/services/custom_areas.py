@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
+from ..hierarchy import KEY_LENGTH
 from ..models import CustomAreaMember, CustomAreaSet, LorUnit
 
 # A Planungsraum belongs to an uploaded polygon when at least this share of its
@@ -34,7 +35,7 @@ def _planungsraeume_for_keys(name: str, keys: list[str]) -> dict[int, float]:
         key = key.strip()
         if not key:
             continue
-        if not key.isdigit() or len(key) not in (2, 4, 6, 8):
+        if not key.isdigit() or len(key) not in KEY_LENGTH.values():
             raise CustomAreaError(
                 f"Gebiet „{name}“: „{key}“ ist kein LOR-Schlüssel "
                 "(2, 4, 6 oder 8 Ziffern)."

@@ -26,7 +26,8 @@ from datapool.confidentiality import pattern_compute
 from datapool.models import Confidentiality, Indicator, Observation, Variable
 from datapool.selectors import observation_values
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
-from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
+from lor.hierarchy import KEY_LENGTH
+from lor.models import BERLIN_CODE, CustomAreaMember, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
 from tests.conftest import make_user
 
