@@ -15,8 +15,7 @@ from lor import hierarchy
 from lor.models import LorUnit
 
 from . import charts
-from .export_views import _selection
-from .selection import SelectionError, selection_evaluate
+from .selection import Selection, SelectionError, selection_evaluate
 
 KINDS = ("scatter", "ranking", "timeseries", "agestructure")
 
@@ -93,7 +92,7 @@ class ChartView(LoginRequiredMixin, View):
             return charts.chart_age_structure(
                 unit_code=params.get("unit", "").strip(), fmt=fmt, viewer=viewer
             )
-        selection = _selection(params.get("selection", ""))
+        selection = Selection.parse(params.get("selection", ""))
         variables_require_visible(
             user=self.request.user, keys=[*selection.columns, params.get("column")]
         )
