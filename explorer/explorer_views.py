@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from datapool.models import Theme
+from datapool.themes import Theme
 from explorer.maps.classify import METHOD_LABELS, PALETTES
 from lor import hierarchy
 from lor.models import LorUnit

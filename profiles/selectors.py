@@ -19,6 +19,7 @@ from django.utils import translation
 
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import datapool_version, observation_values, variable_dates
+from datapool.themes import ProfileTheme
 from lor.hierarchy import BEZIRK, BEZIRKSREGION, key_prefix, level_of_key
 from lor.models import BERLIN_CODE, LorUnit
 
@@ -181,7 +182,7 @@ def profile_analysis_build(*, region: LorUnit, ref_date: date | None = None) -> 
          "facts": {"residents": int|None, "residents_status": "ok"|"suppressed"|
                    "missing", "area_km2": float, "density": float|None  (per km²),
                    "planungsraeume": [{"code", "name"}]},
-         "themes": [{"theme": <theme label>, "theme_key": <Indicator.Theme value>,
+         "themes": [{"theme": <theme label>, "theme_key": <ProfileTheme value>,
                      "indicators": [{
              "key", "name", "unit", "code" (Handbuch code),
              "direction": "higher_better"|"lower_better"|"neutral",
@@ -401,7 +402,7 @@ def _cell(row) -> dict:
 
 
 def _themes(*, region, bezirk, ref_date, values: _Values, cite) -> list[dict]:
-    theme_order = {t: n for n, t in enumerate(Indicator.Theme.values)}
+    theme_order = {t: n for n, t in enumerate(ProfileTheme.values)}
     indicators = sorted(
         Indicator.objects.filter(is_core=True).select_related(
             "variable", "denominator"
@@ -462,7 +463,7 @@ def _themes(*, region, bezirk, ref_date, values: _Values, cite) -> list[dict]:
         }
         # Frozen editions keep their labels: always the German administrative ones.
         with translation.override(settings.LANGUAGE_CODE):
-            label = str(Indicator.Theme(ind.theme).label)
+            label = str(ProfileTheme(ind.theme).label)
         if not themes or themes[-1]["theme_key"] != ind.theme:
             themes.append({"theme": label, "theme_key": ind.theme, "indicators": []})
         themes[-1]["indicators"].append(entry)

@@ -26,6 +26,7 @@ from datapool.confidentiality import pattern_compute
 from datapool.models import Confidentiality, Indicator, Observation, Variable
 from datapool.selectors import observation_values
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
+from datapool.themes import ProfileTheme
 from lor.hierarchy import KEY_LENGTH
 from lor.models import BERLIN_CODE, CustomAreaMember, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
@@ -75,7 +76,7 @@ def computed(confidential):
     )
     Indicator.objects.create(
         variable=share,
-        theme=Indicator.Theme.BEVOELKERUNG,
+        theme=ProfileTheme.BEVOELKERUNG,
         formula=f"{KEY} / E_E * 100",
         denominator=Variable.objects.get(key="E_E"),
         min_denominator=0,
