@@ -7,12 +7,21 @@ a staff member is ``StaffProfile.bezirk``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from lor.hierarchy import BEZIRK, key_prefix
+
+if TYPE_CHECKING:
+    from django.views import View
+
+    _ViewBase = View
+else:
+    _ViewBase = object
 
 
 class Role(models.TextChoices):
@@ -171,7 +180,7 @@ def require_role(user, *roles: Role) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
-class RoleRequiredMixin:
+class RoleRequiredMixin(_ViewBase):
     """A login-required class-based view limited to ``allowed_roles``.
 
     Anonymous users are sent to the login page; signed-in users with another

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
@@ -63,7 +64,7 @@ def _planungsraeume_for_polygon(name: str, polygon: GEOSGeometry) -> dict[int, f
             WHERE scheme = %s AND level = 'planungsraum'
               AND ST_Intersects(geom, ST_GeomFromEWKB(%s))
             """,
-            [polygon.ewkb, LorUnit.Scheme.LOR_2021, polygon.ewkb],
+            [bytes(polygon.ewkb), LorUnit.Scheme.LOR_2021, bytes(polygon.ewkb)],
         )
         shares = {pk: share for pk, share in cursor.fetchall() if share >= MIN_SHARE}
     if not shares:
@@ -120,7 +121,8 @@ def _union(unit_ids: list[int]) -> MultiPolygon:
             "WHERE id = ANY(%s)",
             [unit_ids],
         )
-        return GEOSGeometry(memoryview(cursor.fetchone()[0]))
+        # ST_Multi makes it a MultiPolygon, and GEOSGeometry is of the WKB's type.
+        return cast(MultiPolygon, GEOSGeometry(memoryview(cursor.fetchone()[0])))
 
 
 @transaction.atomic

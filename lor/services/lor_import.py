@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pyogrio
@@ -332,7 +334,14 @@ def _write_units(
     }
     _check_unique_names(keys)
 
-    levels = [
+    # (name, official area, valid from) per key, and how a key finds its parent.
+    levels: list[
+        tuple[
+            LorUnit.Level,
+            Mapping[str, tuple[str, float | None, date | None]],
+            Callable[[str], str | None],
+        ]
+    ] = [
         (LorUnit.Level.BERLIN, berlin, lambda code: None),
         (LorUnit.Level.BEZIRK, bezirke, lambda code: None),
         (LorUnit.Level.PROGNOSERAUM, prognoseraeume, hierarchy.parent_key),
@@ -350,7 +359,8 @@ def _write_units(
         "valid_from",
     ]
     for level, units, parent_code in levels:
-        to_create, to_update = [], []
+        to_create: list[LorUnit] = []
+        to_update: list[LorUnit] = []
         for code, (name, official_area, valid_from) in sorted(units.items()):
             if level == LorUnit.Level.PLANUNGSRAUM:
                 geom = GEOSGeometry(memoryview(plr_geoms[code].wkb), srid=25833)
@@ -361,7 +371,8 @@ def _write_units(
             unit.level = level
             unit.name = name
             unit.parent = parent
-            unit.geom = geom
+            # GEOSGeometry is of the WKB's type; both sources are MultiPolygons.
+            unit.geom = cast(MultiPolygon, geom)
             unit.area_m2 = geom.area
             unit.official_area_m2 = official_area
             unit.valid_from = valid_from or scheme_start
