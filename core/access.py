@@ -7,10 +7,21 @@ a staff member is ``StaffProfile.bezirk``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from lor.hierarchy import BEZIRK, key_prefix
+
+if TYPE_CHECKING:
+    from django.views import View
+
+    _ViewBase = View
+else:
+    _ViewBase = object
 
 
 class Role(models.TextChoices):
@@ -76,7 +87,7 @@ def district_edit_allowed(*, user, bezirk_code: str) -> bool:
     if role == Role.ADMIN:
         return True
     if role in (Role.PLANNER, Role.COORDINATOR):
-        return user_bezirk_code(user) == bezirk_code[:2]
+        return user_bezirk_code(user) == key_prefix(bezirk_code, BEZIRK)
     return False
 
 
@@ -103,7 +114,7 @@ def user_assign(*, user, role: Role, bezirk_code: str | None = None) -> None:
         bezirk = LorUnit.objects.get(
             scheme=LorUnit.Scheme.LOR_2021,
             level=LorUnit.Level.BEZIRK,
-            code=bezirk_code[:2],
+            code=key_prefix(bezirk_code, BEZIRK),
         )
     StaffProfile.objects.update_or_create(user=user, defaults={"bezirk": bezirk})
     # Administrators manage users and the catalogue in the Django admin.
@@ -143,7 +154,7 @@ def data_edit_allowed(*, user, bezirk_code: str | None) -> bool:
         return True
     if role == Role.COORDINATOR and bezirk_code:
         own = user_bezirk_code(user)
-        return own is not None and own == bezirk_code[:2]
+        return own is not None and own == key_prefix(bezirk_code, BEZIRK)
     return False
 
 
@@ -216,7 +227,7 @@ def require_role(user, *roles: Role) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
-class RoleRequiredMixin:
+class RoleRequiredMixin(_ViewBase):
     """A login-required class-based view limited to ``allowed_roles``.
 
     Anonymous users are sent to the login page; signed-in users with another

@@ -1,10 +1,17 @@
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 
 from .audit import audit_record
 from .models import AuditEvent, StaffProfile
 
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
-class AuditedAdminMixin:
+
+class AuditedAdminMixin(_AdminBase):
     """Changes made in the admin go to the audit log like those of the services."""
 
     def log_addition(self, request, obj, message):

@@ -49,7 +49,8 @@ from django.db import connection
 from django.db.models import Max, Q
 from django.utils.translation import gettext
 
-from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
+from lor import hierarchy
+from lor.models import CustomAreaMember, LorUnit
 
 from .formula import FormulaError, formula_variables
 from .models import (
@@ -62,14 +63,6 @@ from .models import (
 )
 from .suppression_audit import TOLERANCE, Equation, complements_add
 
-# Top-down: the parent level of each level, Berlin at the top.
-PARENT_LEVEL = {
-    "bezirk": "berlin",
-    "prognoseraum": "bezirk",
-    "bezirksregion": "prognoseraum",
-    "planungsraum": "bezirksregion",
-}
-LEVEL_ORDER = ["berlin", "bezirk", "prognoseraum", "bezirksregion", "planungsraum"]
 SHOWN = ("ok", "estimated")
 
 ACCESS_FULL = "full"
@@ -133,8 +126,14 @@ class Pattern:
 
 
 def _parent_code(code: str, level: str) -> str:
-    parent = PARENT_LEVEL[level]
-    return BERLIN_CODE if parent == "berlin" else code[: KEY_LENGTH[parent]]
+    return hierarchy.ancestor_key(code, _parent_level(level))
+
+
+def _parent_level(level: str) -> str:
+    parent = hierarchy.parent_level(level)
+    if parent is None:
+        raise ValueError("Berlin has no parent")
+    return parent
 
 
 def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
@@ -278,7 +277,7 @@ def pattern_compute(
         parent = _parent_code(code, level)
         if parent in cells:
             children.setdefault(parent, []).append(code)
-    parents = sorted(children, key=lambda c: (LEVEL_ORDER.index(cells[c][0]), c))
+    parents = sorted(children, key=lambda c: (hierarchy.level_index(cells[c][0]), c))
 
     def complement(candidates: list[str]) -> str | None:
         # The smallest non-zero value; a zero only when nothing else is left.
@@ -321,14 +320,14 @@ def pattern_compute(
             known=known,
             equations=[*hierarchy_equations(cells=cells), *published_sums],
             threshold=threshold,
-            rank=lambda level: -LEVEL_ORDER.index(level),
-            last_resort=BERLIN_CODE if BERLIN_CODE in cells else None,
+            rank=lambda level: -hierarchy.level_index(level),
+            last_resort=hierarchy.BERLIN_KEY if hierarchy.BERLIN_KEY in cells else None,
         )
     pattern.hidden = hidden
     for code in hidden:
         level = cells[code][0]
         while level != "berlin":
-            code, level = _parent_code(code, level), PARENT_LEVEL[level]
+            code, level = _parent_code(code, level), _parent_level(level)
             if code not in hidden:
                 pattern.flagged.add(code)
     return pattern
@@ -433,7 +432,9 @@ def values_protect(
             hidden |= _custom_hidden(
                 area_set=area_set,
                 planungsraeume={
-                    c for c in pattern.hidden if len(c) == KEY_LENGTH["planungsraum"]
+                    c
+                    for c in pattern.hidden
+                    if hierarchy.level_of_key(c) == hierarchy.PLANUNGSRAUM
                 },
             )
         else:

@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lor.models import LorUnit
 
-from .models import ImportRun, Theme, Variable
+from .models import ImportRun, Variable
 from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
+from .themes import Theme
 
 ALLOWED_EXTENSIONS = {
     ".csv",

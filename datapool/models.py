@@ -8,19 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from lor.models import LorUnit
 
 from .formula import FormulaError, formula_parse
-
-
-class Theme(models.TextChoices):
-    BEVOELKERUNG = "bevoelkerung", _("Bevölkerung")
-    SOZIALES = "soziales", _("Soziales")
-    ARBEIT = "arbeit", _("Arbeit")
-    SCHULE = "schule", _("Schule")
-    JUGEND = "jugend", _("Jugend")
-    GESUNDHEIT = "gesundheit", _("Gesundheit")
-    WOHNEN = "wohnen", _("Wohnen")
-    GRUEN = "gruen", _("Grün")
-    INFRASTRUKTUR = "infrastruktur", _("Infrastruktur")
-    SONSTIGES = "sonstiges", _("Sonstiges")
+from .themes import ProfileTheme, Theme
 
 
 class Supplier(models.Model):
@@ -528,14 +516,6 @@ class Facility(models.Model):
 class Indicator(models.Model):
     """A Kernindikator or other indicator: a formula over Datenpool variables."""
 
-    class Theme(models.TextChoices):
-        BEVOELKERUNG = "bevoelkerung", _("Population structure")
-        STABILITAET = "stabilitaet", _("Stability of the population")
-        ARBEIT_SOZIALES = "arbeit_soziales", _("Work and social situation")
-        GESUNDHEIT = "gesundheit", _("Health")
-        BILDUNG_JUGEND = "bildung_jugend", _("School and youth")
-        WOHNEN_GRUEN = "wohnen_gruen", _("Housing and green space")
-
     class Direction(models.TextChoices):
         HIGHER_BETTER = "higher_better", _("higher is better")
         HIGHER_WORSE = "higher_worse", _("higher is worse")
@@ -556,7 +536,7 @@ class Indicator(models.Model):
     code = models.CharField(
         _("Handbuch code"), max_length=10, blank=True, help_text=_("E.g. A1, B2.")
     )
-    theme = models.CharField(_("theme"), max_length=20, choices=Theme.choices)
+    theme = models.CharField(_("theme"), max_length=20, choices=ProfileTheme.choices)
     formula = models.CharField(
         _("formula"),
         max_length=500,

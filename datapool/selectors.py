@@ -40,6 +40,7 @@ from .models import (
     Observation,
     Variable,
 )
+from .themes import ProfileTheme
 
 
 def variable_list(
@@ -210,7 +211,7 @@ def import_run_variables(*, import_run: ImportRun) -> QuerySet[Variable]:
 
 def indicator_list() -> list:
     """Indicators with their coverage and latest Berlin value, ordered by theme."""
-    theme_order = {theme: n for n, theme in enumerate(Indicator.Theme.values)}
+    theme_order = {theme: n for n, theme in enumerate(ProfileTheme.values)}
     indicators = sorted(
         Indicator.objects.select_related("variable", "denominator"),
         key=lambda i: (theme_order.get(i.theme, 99), i.sort_order, i.variable.key),

@@ -11,11 +11,11 @@ from django.views.generic import TemplateView
 
 from datapool.access import variables_require_visible
 from datapool.models import Variable
+from lor import hierarchy
 from lor.models import LorUnit
 
 from . import charts
-from .export_views import _selection
-from .selection import SelectionError, selection_evaluate
+from .selection import Selection, SelectionError, selection_evaluate
 
 KINDS = ("scatter", "ranking", "timeseries", "agestructure")
 
@@ -39,12 +39,7 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
             },
             "levels": [
                 {"value": lvl.value, "label": str(lvl.label)}
-                for lvl in (
-                    LorUnit.Level.BEZIRK,
-                    LorUnit.Level.PROGNOSERAUM,
-                    LorUnit.Level.BEZIRKSREGION,
-                    LorUnit.Level.PLANUNGSRAUM,
-                )
+                for lvl in map(LorUnit.Level, hierarchy.LEVELS_BELOW_BERLIN)
             ],
             "bezirke": list(
                 LorUnit.objects.filter(
@@ -97,7 +92,7 @@ class ChartView(LoginRequiredMixin, View):
             return charts.chart_age_structure(
                 unit_code=params.get("unit", "").strip(), fmt=fmt, viewer=viewer
             )
-        selection = _selection(params.get("selection", ""))
+        selection = Selection.parse(params.get("selection", ""))
         variables_require_visible(
             user=self.request.user, keys=[*selection.columns, params.get("column")]
         )

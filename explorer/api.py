@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -15,18 +13,6 @@ from datapool.access import variables_require_visible
 
 from .context import selection_context
 from .selection import Selection, SelectionError, selection_evaluate
-
-
-def selection_from_request(raw: str | None) -> Selection:
-    """Parse the `selection` parameter (JSON of Selection.as_dict()) or say why not."""
-    if not raw:
-        raise ValidationError({"selection": "Parameter „selection“ fehlt."})
-    try:
-        return Selection.from_dict(json.loads(raw))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(
-            {"selection": f"Die Auswahl ist nicht lesbar ({exc})."}
-        ) from exc
 
 
 class SelectionTableApi(APIView):
@@ -47,7 +33,10 @@ class SelectionTableApi(APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 400: None},
     )
     def get(self, request: Request) -> Response:
-        selection = selection_from_request(request.query_params.get("selection"))
+        try:
+            selection = Selection.parse(request.query_params.get("selection"))
+        except SelectionError as exc:
+            raise ValidationError({"selection": str(exc)}) from exc
         variables_require_visible(user=request.user, keys=selection.columns)
         try:
             result = selection_evaluate(selection=selection, viewer=request.user)

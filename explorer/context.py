@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datapool.models import Variable
 from datapool.selectors import level_parse, observation_values
-from lor.models import BERLIN_CODE, KEY_LENGTH
+from lor import hierarchy
+from lor.hierarchy import BERLIN, BEZIRK
+from lor.models import BERLIN_CODE, LorUnit
 
 from .selection import SelectionResult
 
-PARENT_LEVEL = {
-    "prognoseraum": "bezirk",
-    "bezirksregion": "prognoseraum",
-    "planungsraum": "bezirksregion",
-}
+
+def _context_parent_level(level: str) -> str | None:
+    """The level whose values a table shows beside its units' own.
+
+    Berlin's value is shown for every level anyway, so Bezirke show no parent.
+    """
+    if level in (BERLIN, BEZIRK) or level not in hierarchy.LEVELS:
+        return None
+    return hierarchy.parent_level(level)
 
 
 def unit_ranks(values: dict[str, float | None]) -> dict[str, int]:
@@ -38,7 +44,7 @@ def selection_context(*, result: SelectionResult) -> dict:
     """
     viewer = result.viewer
     level, area_set = level_parse(result.selection.level)
-    parent_level = None if area_set else PARENT_LEVEL.get(level)
+    parent_level = None if area_set else _context_parent_level(level)
     variables = {
         v.key: v
         for v in Variable.objects.filter(key__in=[c.key for c in result.columns])
@@ -49,14 +55,15 @@ def selection_context(*, result: SelectionResult) -> dict:
         in_view = {unit.code: values.get(unit.code) for unit in result.units}
         by_bezirk: dict[str, dict[str, float | None]] = {}
         for code, value in in_view.items():
-            by_bezirk.setdefault(code[:2], {})[code] = value
+            bezirk = hierarchy.key_prefix(code, BEZIRK)
+            by_bezirk.setdefault(bezirk, {})[code] = value
         district_ranks: dict[str, int] = {}
         for group in by_bezirk.values():
             district_ranks.update(unit_ranks(group))
         entry = {
             "rank_berlin": unit_ranks(in_view),
             "rank_bezirk": district_ranks
-            if level not in ("bezirk", "berlin", "custom")
+            if level not in (BEZIRK, BERLIN, LorUnit.Level.CUSTOM)
             else {},
             "berlin": None,
             "parent": {},
@@ -64,7 +71,7 @@ def selection_context(*, result: SelectionResult) -> dict:
         variable = variables.get(column.key)
         if variable is not None and column.date is not None:
             berlin = observation_values(
-                variable=variable, level="berlin", ref_date=column.date, viewer=viewer
+                variable=variable, level=BERLIN, ref_date=column.date, viewer=viewer
             )
             entry["berlin"] = berlin[0].value if berlin else None
             if parent_level:
@@ -77,9 +84,11 @@ def selection_context(*, result: SelectionResult) -> dict:
                         viewer=viewer,
                     )
                 }
-                cut = KEY_LENGTH[parent_level]
                 entry["parent"] = {
-                    unit.code: parents.get(unit.code[:cut]) for unit in result.units
+                    unit.code: parents.get(
+                        hierarchy.key_prefix(unit.code, parent_level)
+                    )
+                    for unit in result.units
                 }
         context["columns"][column.key] = entry
     context["berlin_code"] = BERLIN_CODE

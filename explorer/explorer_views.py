@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from datapool.models import Theme
+from datapool.themes import Theme
 from explorer.maps.classify import METHOD_LABELS, PALETTES
+from lor import hierarchy
 from lor.models import LorUnit
 
 
@@ -37,12 +38,7 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
             },
             "levels": [
                 {"value": lvl.value, "label": str(lvl.label)}
-                for lvl in (
-                    LorUnit.Level.BEZIRK,
-                    LorUnit.Level.PROGNOSERAUM,
-                    LorUnit.Level.BEZIRKSREGION,
-                    LorUnit.Level.PLANUNGSRAUM,
-                )
+                for lvl in map(LorUnit.Level, hierarchy.LEVELS_BELOW_BERLIN)
             ],
             "themes": {t.value: str(t.label) for t in Theme},
             "methods": {k: str(v) for k, v in METHOD_LABELS.items()},

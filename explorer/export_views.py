@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.views import View
@@ -56,28 +54,6 @@ def _breaks(value: str) -> list[float] | None:
         ) from exc
 
 
-def _selection(raw: str) -> Selection:
-    try:
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise TypeError
-        selection = Selection.from_dict(data)
-        # The JSON comes from the URL: check the types evaluation relies on.
-        texts = [selection.level, selection.within, *selection.columns]
-        texts += [f for d in selection.derived for f in (d.key, d.label, d.formula)]
-        texts += [c.column for c in selection.conditions]
-        texts += [c.op for c in selection.conditions]
-        if not all(isinstance(t, str) for t in texts):
-            raise TypeError
-        for condition in selection.conditions:
-            if isinstance(condition.value, bool):
-                raise TypeError
-            condition.value = float(condition.value)
-        return selection
-    except (ValueError, TypeError, KeyError) as exc:
-        raise exports.ExportError("Die Auswahl ist ungültig.") from exc
-
-
 class SelectionExportView(LoginRequiredMixin, View):
     """GET ?format=…&selection=<JSON of Selection.as_dict()>&title=… → a file."""
 
@@ -88,7 +64,7 @@ class SelectionExportView(LoginRequiredMixin, View):
             return _bad_request(f"unbekanntes Format „{fmt[:20]}“.")
         title = (params.get("title") or DEFAULT_TITLE).strip()[:MAX_TITLE]
         try:
-            selection = _selection(params.get("selection", ""))
+            selection = Selection.parse(params.get("selection", ""))
             variables_require_visible(
                 user=request.user, keys=[*selection.columns, params.get("column")]
             )

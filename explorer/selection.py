@@ -9,10 +9,14 @@ suppressed value decide (a unit whose condition cannot be evaluated does not mat
 
 from __future__ import annotations
 
+import json
 import operator
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
+
+from django.utils.translation import gettext
 
 from datapool.formula import FormulaError, formula_evaluate, formula_variables
 from datapool.models import Variable
@@ -21,6 +25,7 @@ from datapool.selectors import (
     observation_values,
     variable_latest_date,
 )
+from lor.hierarchy import LEVELS
 
 OPERATORS = {
     "<": operator.lt,
@@ -31,6 +36,8 @@ OPERATORS = {
     "!=": operator.ne,
 }
 MAX_COLUMNS = 12
+# A LOR level or a custom area set ("custom:<id>", see datapool.selectors.level_parse).
+LEVEL_RE = re.compile(rf"(?:{'|'.join(LEVELS)}|custom:\d{{1,9}})")
 
 
 class SelectionError(ValueError):
@@ -64,6 +71,39 @@ class Selection:
         data = asdict(self)
         data["date"] = self.date.isoformat() if self.date else None
         return data
+
+    @classmethod
+    def parse(cls, raw: str | dict | Selection | None) -> Selection:
+        """A selection from a request: JSON text of ``as_dict()``, or that dict.
+
+        Raises ``SelectionError`` with a German message for anything else: no
+        selection, no JSON object, a missing key, a value of the wrong type or an
+        unknown level. Whether the selection can be evaluated is not checked.
+        """
+        if isinstance(raw, Selection):
+            raw = raw.as_dict()
+        if raw is None or raw == "":
+            raise SelectionError(gettext("The parameter „selection“ is missing."))
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError as exc:
+                raise SelectionError(gettext("The selection is not valid.")) from exc
+        if not isinstance(raw, dict):
+            raise SelectionError(gettext("The selection must be an object."))
+        try:
+            selection = cls.from_dict(raw)
+        except KeyError as exc:
+            raise SelectionError(
+                gettext("The selection lacks %(key)s.") % {"key": exc}
+            ) from exc
+        except (TypeError, ValueError) as exc:
+            raise SelectionError(gettext("The selection is not valid.")) from exc
+        if not LEVEL_RE.fullmatch(selection.level):
+            raise SelectionError(
+                gettext("Unknown level „%(level)s“.") % {"level": selection.level}
+            )
+        return selection
 
     @classmethod
     def from_dict(cls, data: dict) -> Selection:

@@ -16,7 +16,9 @@ LEVEL_CHOICES = [level.value for level in LorUnit.Level]
 
 class UnitListQuery(serializers.Serializer):
     level = serializers.ChoiceField(choices=LEVEL_CHOICES, required=False)
-    parent = serializers.RegexField(r"^\d{2,8}$", required=False)
+    # The serializer's metaclass moves declared fields out of the class, so this
+    # does not replace ``Serializer.parent``; the stubs cannot see that.
+    parent = serializers.RegexField(r"^\d{2,8}$", required=False)  # type: ignore[assignment]
 
 
 FEATURE_COLLECTION = OpenApiResponse(

@@ -2,32 +2,27 @@ from django.contrib.gis.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# The key of a LOR unit has a fixed length per level; a unit's key starts with
-# its parent's key, so the hierarchy can be read off the key alone.
-KEY_LENGTH = {
-    "bezirk": 2,
-    "prognoseraum": 4,
-    "bezirksregion": 6,
-    "planungsraum": 8,
-}
-# AfS publishes Berlin totals under the Amtlicher Gemeindeschlüssel.
-BERLIN_CODE = "11000000"
+from . import hierarchy
+
+# Berlin's key under the name callers import from here (lor.hierarchy owns it).
+BERLIN_CODE = hierarchy.BERLIN_KEY
 
 
 class LorUnit(models.Model):
     """One spatial unit of a LOR scheme (or Berlin as a whole)."""
 
     class Scheme(models.TextChoices):
-        LOR_2021 = "LOR 2021", "LOR 2021"
+        LOR_2021 = hierarchy.LOR_2021.name, "LOR 2021"
         LOR_2006 = "LOR 2006", "LOR 2006"
         CUSTOM = "custom", _("custom areas")
 
     class Level(models.TextChoices):
-        BERLIN = "berlin", _("Berlin")
-        BEZIRK = "bezirk", _("Bezirk")
-        PROGNOSERAUM = "prognoseraum", _("Prognoseraum")
-        BEZIRKSREGION = "bezirksregion", _("Bezirksregion")
-        PLANUNGSRAUM = "planungsraum", _("Planungsraum")
+        # The values are lor.hierarchy's levels, in its order.
+        BERLIN = hierarchy.BERLIN, _("Berlin")
+        BEZIRK = hierarchy.BEZIRK, _("Bezirk")
+        PROGNOSERAUM = hierarchy.PROGNOSERAUM, _("Prognoseraum")
+        BEZIRKSREGION = hierarchy.BEZIRKSREGION, _("Bezirksregion")
+        PLANUNGSRAUM = hierarchy.PLANUNGSRAUM, _("Planungsraum")
         CUSTOM = "custom", _("custom area")
 
     scheme = models.CharField(
@@ -77,7 +72,7 @@ class LorUnit(models.Model):
     @property
     def code_prefix(self) -> str:
         """The prefix every descendant's key starts with ('' for Berlin)."""
-        return "" if self.level == self.Level.BERLIN else self.code
+        return hierarchy.descendant_prefix(self.code, self.level)
 
     @property
     def area_km2(self) -> float:

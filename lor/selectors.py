@@ -8,15 +8,9 @@ from typing import Any
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import QuerySet
 
+from . import hierarchy
 from .models import BERLIN_CODE, LorUnit
 
-LEVEL_ORDER = [
-    LorUnit.Level.BERLIN,
-    LorUnit.Level.BEZIRK,
-    LorUnit.Level.PROGNOSERAUM,
-    LorUnit.Level.BEZIRKSREGION,
-    LorUnit.Level.PLANUNGSRAUM,
-]
 # Web maps need no millimetres: 6 decimals of a degree are about 10 cm.
 GEOJSON_PRECISION = 6
 
@@ -62,8 +56,8 @@ def lor_unit_ancestors(*, unit: LorUnit) -> list[LorUnit]:
 
 
 def lor_unit_child_level(*, level: str) -> str | None:
-    index = LEVEL_ORDER.index(level)
-    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+    """The level of a unit's children (None below Planungsraum)."""
+    return hierarchy.child_level(level)
 
 
 def lor_units_geojson(*, units: QuerySet[LorUnit]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from . import hierarchy
 from .models import LorUnit
 from .selectors import (
     lor_unit_ancestors,
@@ -13,12 +14,7 @@ from .selectors import (
     lor_unit_get,
 )
 
-MAP_LEVELS = [
-    LorUnit.Level.BEZIRK,
-    LorUnit.Level.PROGNOSERAUM,
-    LorUnit.Level.BEZIRKSREGION,
-    LorUnit.Level.PLANUNGSRAUM,
-]
+MAP_LEVELS = [LorUnit.Level(level) for level in hierarchy.LEVELS_BELOW_BERLIN]
 
 
 class LorMapView(LoginRequiredMixin, TemplateView):

@@ -28,7 +28,9 @@ from datapool.selectors import (
     observation_values,
     variable_dates,
 )
+from datapool.themes import ProfileTheme
 from explorer.context import unit_ranks
+from lor.hierarchy import BEZIRK, key_prefix
 from lor.models import BERLIN_CODE, LorUnit
 
 from .analysis_types import (
@@ -199,7 +201,9 @@ def profile_analysis_build(
     A JSON-serialisable dict whose shape ``ProfileAnalysis`` describes key by key.
     """
     bezirk = LorUnit.objects.get(
-        scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=region.code[:2]
+        scheme=LorUnit.Scheme.LOR_2021,
+        level=LorUnit.Level.BEZIRK,
+        code=key_prefix(region.code, BEZIRK),
     )
     dates = profile_ref_dates()
     if ref_date is None:
@@ -385,7 +389,7 @@ def _themes(
     values: _Values,
     cite: Callable[[Variable | None], None],
 ) -> list[ThemeSection]:
-    theme_order = {t: n for n, t in enumerate(Indicator.Theme.values)}
+    theme_order = {t: n for n, t in enumerate(ProfileTheme.values)}
     indicators = sorted(
         Indicator.objects.filter(is_core=True).select_related(
             "variable", "denominator"
@@ -444,7 +448,7 @@ def _themes(
         }
         # Frozen editions keep their labels: always the German administrative ones.
         with translation.override(settings.LANGUAGE_CODE):
-            label = str(Indicator.Theme(ind.theme).label)
+            label = str(ProfileTheme(ind.theme).label)
         if not themes or themes[-1]["theme_key"] != ind.theme:
             themes.append({"theme": label, "theme_key": ind.theme, "indicators": []})
         themes[-1]["indicators"].append(entry)

@@ -73,7 +73,7 @@ class IndicatorRow(TypedDict):
 
 class ThemeSection(TypedDict):
     theme: str  # German label of the theme, frozen with the edition
-    theme_key: str  # Indicator.Theme value
+    theme_key: str  # ProfileTheme value
     indicators: list[IndicatorRow]
 
 

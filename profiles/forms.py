@@ -8,10 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from datapool.models import Indicator
+from datapool.themes import ProfileTheme
 from lor.models import LorUnit
 
 from .analysis import profile_ref_dates
-from .models import Goal, Measure, Priority, ProfileEdition, Theme
+from .models import Goal, Measure, Priority, ProfileEdition
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -76,7 +77,7 @@ def _indicator_choices() -> list[tuple[str, str]]:
 
 
 class GoalForm(forms.Form):
-    theme = forms.ChoiceField(label=_("Theme"), choices=Theme.choices)
+    theme = forms.ChoiceField(label=_("Theme"), choices=ProfileTheme.choices)
     text = forms.CharField(
         label=_("Goal"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )

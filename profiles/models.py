@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from datapool.themes import ProfileTheme
 from lor.models import LorUnit
 
 
@@ -126,19 +127,6 @@ class Priority(models.TextChoices):
     LOW = "low", _("low")
 
 
-class Theme(models.TextChoices):
-    """Themes of goals: the indicator themes plus a general one."""
-
-    BEVOELKERUNG = "bevoelkerung", _("Population structure")
-    STABILITAET = "stabilitaet", _("Stability of the population")
-    ARBEIT_SOZIALES = "arbeit_soziales", _("Work and social situation")
-    GESUNDHEIT = "gesundheit", _("Health")
-    BILDUNG_JUGEND = "bildung_jugend", _("School and youth")
-    WOHNEN_GRUEN = "wohnen_gruen", _("Housing and green space")
-    INFRASTRUKTUR = "infrastruktur", _("Social infrastructure")
-    SONSTIGES = "sonstiges", _("Other")
-
-
 class Goal(models.Model):
     """A development goal of the conceptual part, for one theme."""
 
@@ -151,7 +139,7 @@ class Goal(models.Model):
     edition = models.ForeignKey(
         ProfileEdition, on_delete=models.CASCADE, related_name="goals"
     )
-    theme = models.CharField(_("theme"), max_length=20, choices=Theme.choices)
+    theme = models.CharField(_("theme"), max_length=20, choices=ProfileTheme.choices)
     text = models.TextField(_("goal"))
     department = models.CharField(_("responsible department"), max_length=120)
     priority = models.CharField(

@@ -16,6 +16,7 @@ from core.access import (
     require_profile_batch,
     user_bezirk_code,
 )
+from lor.hierarchy import BEZIRKSREGION, level_of_key
 from lor.models import LorUnit
 
 from .batch import (
@@ -48,7 +49,7 @@ class RegionPdfView(LoginRequiredMixin, View):
     def get(self, request, code: str):
         from .selectors import profile_document_for_region, profile_region_get
 
-        if not (len(code) == 6 and code.isdigit()):
+        if level_of_key(code) != BEZIRKSREGION:
             raise Http404
         try:
             region = profile_region_get(code=code)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from datapool.models import Observation
+from lor.hierarchy import BEZIRK, BEZIRKSREGION, key_prefix, level_of_key
 from lor.models import LorUnit
 
 from .analysis import profile_analysis_build
@@ -34,7 +35,7 @@ from .models import Goal, Profile, ProfileEdition
 
 def profile_region_get(*, code: str) -> LorUnit:
     """The Bezirksregion (LOR 2021) with this 6-digit key, or ``DoesNotExist``."""
-    if len(code) != 6 or not code.isdigit():
+    if level_of_key(code) != BEZIRKSREGION:
         raise LorUnit.DoesNotExist(code[:20])
     return LorUnit.objects.select_related("parent__parent").get(
         scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRKSREGION, code=code
@@ -59,7 +60,9 @@ def profile_edition_list(
         goal_count=Count("goals", distinct=True)
     )
     if bezirk_code:
-        qs = qs.filter(profile__region__code__startswith=bezirk_code[:2])
+        qs = qs.filter(
+            profile__region__code__startswith=key_prefix(bezirk_code, BEZIRK)
+        )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("profile__region__code", "-number")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.access import require_district_edit
 from core.audit import audit_record
 from core.models import AuditEvent
+from lor.hierarchy import BEZIRK, key_prefix
 from lor.models import LorUnit
 
 from .analysis import profile_analysis_build, profile_ref_dates
@@ -30,7 +31,9 @@ class ProfileError(ValidationError):
 
 
 def _require_edit(*, user, edition: ProfileEdition) -> None:
-    require_district_edit(user=user, bezirk_code=edition.region.code[:2])
+    require_district_edit(
+        user=user, bezirk_code=key_prefix(edition.region.code, BEZIRK)
+    )
 
 
 def _require_open(edition: ProfileEdition) -> None:
@@ -68,7 +71,7 @@ def profile_edition_create(
     ``profile_edition_continue``); an edition still being worked on is refused.
     """
     _check_region(region)
-    require_district_edit(user=user, bezirk_code=region.code[:2])
+    require_district_edit(user=user, bezirk_code=key_prefix(region.code, BEZIRK))
     profile, _created = Profile.objects.get_or_create(region=region)
     editions = ProfileEdition.objects.select_for_update().filter(profile=profile)
     if editions.exclude(status=ProfileEdition.Status.ADOPTED).exists():

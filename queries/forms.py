@@ -4,6 +4,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lor import hierarchy
 from lor.models import LorUnit
 from queries.models import SavedQuery
 
@@ -11,12 +12,9 @@ CONDITION_RE = re.compile(
     r"^\s*(?P<column>[A-Za-z0-9_]+)\s*(?P<op><=|>=|!=|<|>|=)\s*"
     r"(?P<value>[-+]?\d+(?:[.,]\d+)?)\s*$"
 )
+# Finest first: most queries are about Planungsräume.
 LEVELS = [
-    (LorUnit.Level.PLANUNGSRAUM, LorUnit.Level.PLANUNGSRAUM.label),
-    (LorUnit.Level.BEZIRKSREGION, LorUnit.Level.BEZIRKSREGION.label),
-    (LorUnit.Level.PROGNOSERAUM, LorUnit.Level.PROGNOSERAUM.label),
-    (LorUnit.Level.BEZIRK, LorUnit.Level.BEZIRK.label),
-    (LorUnit.Level.BERLIN, LorUnit.Level.BERLIN.label),
+    (level, level.label) for level in map(LorUnit.Level, reversed(hierarchy.LEVELS))
 ]
 
 

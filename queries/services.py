@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,31 +19,11 @@ from queries.models import SavedQuery
 
 from .selectors import saved_query_visible, selection_answer
 
-LEVEL_RE = re.compile(
-    r"^(berlin|bezirk|prognoseraum|bezirksregion|planungsraum|custom:\d{1,9})$"
-)
-
 
 def selection_clean(*, data: Any) -> Selection:
     """A valid, evaluable selection from its dict form; ``ValidationError`` if not."""
-    if isinstance(data, Selection):
-        data = data.as_dict()
-    if not isinstance(data, dict):
-        raise ValidationError({"selection": _("The selection must be an object.")})
     try:
-        selection = Selection.from_dict(data)
-        if not isinstance(selection.level, str) or not LEVEL_RE.match(selection.level):
-            raise SelectionError(
-                _("Unknown level „%(level)s“.") % {"level": data["level"]}
-            )
-        if not all(isinstance(c, str) for c in selection.columns):
-            raise SelectionError(_("Columns must be variable keys."))
-        if not isinstance(selection.within, str):
-            raise SelectionError(_("„within“ must be a key prefix."))
-        for condition in selection.conditions:
-            if isinstance(condition.value, bool):
-                raise SelectionError(_("A condition needs a numeric value."))
-            condition.value = float(condition.value)
+        selection = Selection.parse(data)
         selection_evaluate(selection=selection)
     except KeyError as exc:
         raise ValidationError(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
+from ..hierarchy import KEY_LENGTH
 from ..models import CustomAreaMember, CustomAreaSet, LorUnit
 
 # A Planungsraum belongs to an uploaded polygon when at least this share of its
@@ -34,7 +36,7 @@ def _planungsraeume_for_keys(name: str, keys: list[str]) -> dict[int, float]:
         key = key.strip()
         if not key:
             continue
-        if not key.isdigit() or len(key) not in (2, 4, 6, 8):
+        if not key.isdigit() or len(key) not in KEY_LENGTH.values():
             raise CustomAreaError(
                 f"Gebiet „{name}“: „{key}“ ist kein LOR-Schlüssel "
                 "(2, 4, 6 oder 8 Ziffern)."
@@ -62,7 +64,7 @@ def _planungsraeume_for_polygon(name: str, polygon: GEOSGeometry) -> dict[int, f
             WHERE scheme = %s AND level = 'planungsraum'
               AND ST_Intersects(geom, ST_GeomFromEWKB(%s))
             """,
-            [polygon.ewkb, LorUnit.Scheme.LOR_2021, polygon.ewkb],
+            [bytes(polygon.ewkb), LorUnit.Scheme.LOR_2021, bytes(polygon.ewkb)],
         )
         shares = {pk: share for pk, share in cursor.fetchall() if share >= MIN_SHARE}
     if not shares:
@@ -119,7 +121,8 @@ def _union(unit_ids: list[int]) -> MultiPolygon:
             "WHERE id = ANY(%s)",
             [unit_ids],
         )
-        return GEOSGeometry(memoryview(cursor.fetchone()[0]))
+        # ST_Multi makes it a MultiPolygon, and GEOSGeometry is of the WKB's type.
+        return cast(MultiPolygon, GEOSGeometry(memoryview(cursor.fetchone()[0])))
 
 
 @transaction.atomic

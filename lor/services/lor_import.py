@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pyogrio
@@ -16,6 +18,8 @@ from shapely import wkb as shapely_wkb
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon
 from shapely.validation import explain_validity
 
+from .. import hierarchy
+from ..hierarchy import BEZIRK, BEZIRKSREGION, KEY_LENGTH, PLANUNGSRAUM, PROGNOSERAUM
 from ..models import BERLIN_CODE, LorUnit
 
 # Berlin's extent in EPSG:25833 with a margin: coordinates outside it mean the
@@ -159,12 +163,17 @@ def _parse_key_row(path: Path, line_no: int, raw: dict[str, str]) -> KeyRow:
         )
 
     plr, bzr, pgr = cell("plr"), cell("bzr"), cell("pgr")
-    for key, value, length in (("plr", plr, 8), ("bzr", bzr, 6), ("pgr", pgr, 4)):
+    for key, value, level in (
+        ("plr", plr, PLANUNGSRAUM),
+        ("bzr", bzr, BEZIRKSREGION),
+        ("pgr", pgr, PROGNOSERAUM),
+    ):
+        length = KEY_LENGTH[level]
         if not re.fullmatch(rf"\d{{{length}}}", value):
             raise fail(key, f"„{value}“ ist kein {length}-stelliger Schlüssel")
-    if bzr != plr[:6]:
+    if bzr != hierarchy.key_prefix(plr, BEZIRKSREGION):
         raise fail("bzr", f"{bzr} ist nicht der Anfang von {plr}")
-    if pgr != plr[:4]:
+    if pgr != hierarchy.key_prefix(plr, PROGNOSERAUM):
         raise fail("pgr", f"{pgr} ist nicht der Anfang von {plr}")
     for key in ("plr_name", "bzr_name", "pgr_name", "bez_name"):
         if not cell(key):
@@ -280,12 +289,16 @@ def _dissolve_in_postgis(
         cursor.execute(
             """
             SELECT left(code, n), ST_AsEWKB(ST_Multi(ST_Union(geom)))
-            FROM lor_import_plr, (VALUES (2), (4), (6)) AS lengths(n)
+            FROM lor_import_plr, unnest(%s::int[]) AS lengths(n)
             GROUP BY n, left(code, n)
             UNION ALL
             SELECT %s, ST_AsEWKB(ST_Multi(ST_Union(geom))) FROM lor_import_plr
             """,
-            [BERLIN_CODE],
+            # Bezirk, Prognoseraum and Bezirksregion: the key prefixes of a PLR.
+            [
+                [KEY_LENGTH[level] for level in (BEZIRK, PROGNOSERAUM, BEZIRKSREGION)],
+                BERLIN_CODE,
+            ],
         )
         derived = {
             code: GEOSGeometry(memoryview(ewkb)) for code, ewkb in cursor.fetchall()
@@ -309,7 +322,10 @@ def _write_units(
     scheme_start = date(2021, 1, 1)
 
     berlin = {BERLIN_CODE: ("Berlin", None, None)}
-    bezirke = {row.plr[:2]: (row.bez_name, None, None) for row in keys.values()}
+    bezirke = {
+        hierarchy.key_prefix(row.plr, BEZIRK): (row.bez_name, None, None)
+        for row in keys.values()
+    }
     prognoseraeume = {row.pgr: (row.pgr_name, None, None) for row in keys.values()}
     regionen = {row.bzr: (row.bzr_name, None, None) for row in keys.values()}
     planungsraeume = {
@@ -318,12 +334,19 @@ def _write_units(
     }
     _check_unique_names(keys)
 
-    levels = [
+    # (name, official area, valid from) per key, and how a key finds its parent.
+    levels: list[
+        tuple[
+            LorUnit.Level,
+            Mapping[str, tuple[str, float | None, date | None]],
+            Callable[[str], str | None],
+        ]
+    ] = [
         (LorUnit.Level.BERLIN, berlin, lambda code: None),
         (LorUnit.Level.BEZIRK, bezirke, lambda code: None),
-        (LorUnit.Level.PROGNOSERAUM, prognoseraeume, lambda code: code[:2]),
-        (LorUnit.Level.BEZIRKSREGION, regionen, lambda code: code[:4]),
-        (LorUnit.Level.PLANUNGSRAUM, planungsraeume, lambda code: code[:6]),
+        (LorUnit.Level.PROGNOSERAUM, prognoseraeume, hierarchy.parent_key),
+        (LorUnit.Level.BEZIRKSREGION, regionen, hierarchy.parent_key),
+        (LorUnit.Level.PLANUNGSRAUM, planungsraeume, hierarchy.parent_key),
     ]
     by_code: dict[str, LorUnit] = {}
     fields = [
@@ -336,7 +359,8 @@ def _write_units(
         "valid_from",
     ]
     for level, units, parent_code in levels:
-        to_create, to_update = [], []
+        to_create: list[LorUnit] = []
+        to_update: list[LorUnit] = []
         for code, (name, official_area, valid_from) in sorted(units.items()):
             if level == LorUnit.Level.PLANUNGSRAUM:
                 geom = GEOSGeometry(memoryview(plr_geoms[code].wkb), srid=25833)
@@ -347,7 +371,8 @@ def _write_units(
             unit.level = level
             unit.name = name
             unit.parent = parent
-            unit.geom = geom
+            # GEOSGeometry is of the WKB's type; both sources are MultiPolygons.
+            unit.geom = cast(MultiPolygon, geom)
             unit.area_m2 = geom.area
             unit.official_area_m2 = official_area
             unit.valid_from = valid_from or scheme_start
@@ -367,7 +392,7 @@ def _check_unique_names(keys: dict[str, KeyRow]) -> None:
         for code, name in (
             (row.bzr, row.bzr_name),
             (row.pgr, row.pgr_name),
-            (row.plr[:2], row.bez_name),
+            (hierarchy.key_prefix(row.plr, BEZIRK), row.bez_name),
         ):
             if seen.setdefault(code, name) != name:
                 raise LorImportError(

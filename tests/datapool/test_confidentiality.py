@@ -35,7 +35,9 @@ from datapool.selectors import observation_values
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
 from datapool.services.published_cells import published_cells_record
 from datapool.suppression_audit import LOWER_PROTECTION, upper_protection
-from lor.models import BERLIN_CODE, KEY_LENGTH, CustomAreaMember, LorUnit
+from datapool.themes import ProfileTheme
+from lor.hierarchy import KEY_LENGTH
+from lor.models import BERLIN_CODE, CustomAreaMember, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
 from tests.conftest import make_user
 
@@ -83,7 +85,7 @@ def computed(confidential):
     )
     Indicator.objects.create(
         variable=share,
-        theme=Indicator.Theme.BEVOELKERUNG,
+        theme=ProfileTheme.BEVOELKERUNG,
         formula=f"{KEY} / E_E * 100",
         denominator=Variable.objects.get(key="E_E"),
         min_denominator=0,

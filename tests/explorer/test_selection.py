@@ -93,3 +93,75 @@ def test_table_api_gives_ranks_parent_and_berlin_values(ewr_imported, user):
     bad = client.get("/api/analysis/table/", {"selection": "{not json"})
     assert bad.status_code == 400
     assert client.get("/api/analysis/table/").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"level": "bezirksregion", "columns": ["E_E"], "within": "01",'
+        ' "conditions": [{"column": "E_E", "op": ">", "value": 5}]}',
+        {
+            "level": "bezirksregion",
+            "columns": ["E_E"],
+            "within": "01",
+            "conditions": [{"column": "E_E", "op": ">", "value": 5}],
+        },
+        Selection(
+            level="bezirksregion",
+            columns=["E_E"],
+            within="01",
+            conditions=[Condition("E_E", ">", 5.0)],
+        ),
+    ],
+)
+def test_parse_reads_json_text_dict_or_selection(raw):
+    assert Selection.parse(raw) == Selection(
+        level="bezirksregion",
+        columns=["E_E"],
+        within="01",
+        conditions=[Condition("E_E", ">", 5.0)],
+    )
+
+
+def test_parse_accepts_a_custom_area_set_as_level():
+    assert Selection.parse({"level": "custom:12", "columns": []}).level == "custom:12"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "Parameter „selection“ fehlt."),
+        ("", "Parameter „selection“ fehlt."),
+        ("{kein json", "Die Auswahl ist ungültig."),
+        ("[1, 2]", "Die Auswahl muss ein Objekt sein."),
+        ({"columns": ["E_E"]}, "In der Auswahl fehlt 'level'."),
+        ({"level": "ortsteil"}, "Unbekannte Ebene „ortsteil“."),
+        ({"level": "custom:"}, "Unbekannte Ebene „custom:“."),
+        ({"level": "custom:1234567890"}, "Unbekannte Ebene „custom:1234567890“."),
+        ({"level": "bezirk\n"}, "Unbekannte Ebene „bezirk\n“."),
+        ({"level": 3}, "Unbekannte Ebene „3“."),
+        (
+            {"level": "bezirk", "conditions": [{"column": "E_E", "op": ">"}]},
+            "In der Auswahl fehlt 'value'.",
+        ),
+        (
+            {
+                "level": "bezirk",
+                "conditions": [{"column": "E", "op": ">", "value": 1j}],
+            },
+            "Die Auswahl ist ungültig.",
+        ),
+        (
+            {
+                "level": "bezirk",
+                "conditions": [{"column": "E", "op": ">", "value": True}],
+            },
+            "Die Auswahl ist ungültig.",
+        ),
+        ({"level": "bezirk", "date": "31.12.2023"}, "Die Auswahl ist ungültig."),
+    ],
+)
+def test_parse_refuses_anything_else_with_a_german_message(raw, message):
+    with pytest.raises(SelectionError) as exc:
+        Selection.parse(raw)
+    assert str(exc.value) == message

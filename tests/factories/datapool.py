@@ -9,6 +9,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from datapool.models import FacilityLayer, ImportRun, Indicator, Observation, Variable
+from datapool.themes import ProfileTheme
 from tests.factories.lor import real_unit
 
 
@@ -66,7 +67,7 @@ class IndicatorFactory(DjangoModelFactory):
         aggregation=Variable.Aggregation.NONE,
     )
     denominator = factory.SubFactory(VariableFactory)
-    theme = Indicator.Theme.BEVOELKERUNG
+    theme = ProfileTheme.BEVOELKERUNG
     formula = factory.LazyAttribute(
         lambda i: f"{i.numerator.key} / {i.denominator.key} * 100"
     )

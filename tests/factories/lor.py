@@ -12,7 +12,8 @@ import factory
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from factory.django import DjangoModelFactory
 
-from lor.models import KEY_LENGTH, CustomAreaSet, LorUnit
+from lor.hierarchy import KEY_LENGTH
+from lor.models import CustomAreaSet, LorUnit
 
 # A point in Mitte, in EPSG:25833 metres; made-up units line up east of it.
 ORIGIN_X, ORIGIN_Y = 390_000.0, 5_820_000.0

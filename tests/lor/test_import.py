@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from lor.models import BERLIN_CODE, KEY_LENGTH, LorUnit
+from lor.hierarchy import KEY_LENGTH
+from lor.models import BERLIN_CODE, LorUnit
 from lor.services import LorSource, lor_import
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,11 @@ from datapool.models import ImportRun, Observation
 from datapool.services.imports import import_run_create, import_run_enqueue
 from prisma.celery import app as celery_app
 from tests.datapool.conftest import EWR_FILE, db_state
-from tests.support.ports import wait_for
 from tests.reliability.test_worker_killed import (
     _deliveries_locked,
     _import_waiting_for_lock,
 )
+from tests.support.ports import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
