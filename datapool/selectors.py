@@ -350,9 +350,7 @@ def values_answer(
     if compare:
         return _values_change(variable, level, chosen, compare, dates, user)
     rows = (
-        observation_values(
-            variable=variable, level=level, ref_date=chosen, viewer=user
-        )
+        observation_values(variable=variable, level=level, ref_date=chosen, viewer=user)
         if chosen
         else []
     )

@@ -321,9 +321,7 @@ class ImportMappingView(ImportRunMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs.update(
             preview=self.preview,
-            variables=variable_list(user=self.request.user).values_list(
-                "key", "name"
-            ),
+            variables=variable_list(user=self.request.user).values_list("key", "name"),
             mapping=self.run.options,
         )
         return kwargs

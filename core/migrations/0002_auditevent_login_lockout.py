@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('import', 'Import'), ('create', 'Create'), ('change', 'Change'), ('delete', 'Delete'), ('export', 'Export'), ('release', 'Release'), ('withdraw', 'Withdraw release'), ('status', 'Status change'), ('login_lockout', 'Login locked')], max_length=16, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("import", "Import"),
+                    ("create", "Create"),
+                    ("change", "Change"),
+                    ("delete", "Delete"),
+                    ("export", "Export"),
+                    ("release", "Release"),
+                    ("withdraw", "Withdraw release"),
+                    ("status", "Status change"),
+                    ("login_lockout", "Login locked"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]

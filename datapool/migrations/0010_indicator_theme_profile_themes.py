@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datapool', '0009_facility_layer_access'),
+        ("datapool", "0009_facility_layer_access"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='indicator',
-            name='theme',
-            field=models.CharField(choices=[('bevoelkerung', 'Population structure'), ('stabilitaet', 'Stability of the population'), ('arbeit_soziales', 'Work and social situation'), ('gesundheit', 'Health'), ('bildung_jugend', 'School and youth'), ('wohnen_gruen', 'Housing and green space'), ('infrastruktur', 'Social infrastructure'), ('sonstiges', 'Other')], max_length=20, verbose_name='theme'),
+            model_name="indicator",
+            name="theme",
+            field=models.CharField(
+                choices=[
+                    ("bevoelkerung", "Population structure"),
+                    ("stabilitaet", "Stability of the population"),
+                    ("arbeit_soziales", "Work and social situation"),
+                    ("gesundheit", "Health"),
+                    ("bildung_jugend", "School and youth"),
+                    ("wohnen_gruen", "Housing and green space"),
+                    ("infrastruktur", "Social infrastructure"),
+                    ("sonstiges", "Other"),
+                ],
+                max_length=20,
+                verbose_name="theme",
+            ),
         ),
     ]

@@ -293,9 +293,7 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
         raise ImportValidationError(problems)
 
 
-def _write(
-    run: ImportRun, delivery: ParsedDelivery, execution: RunExecution
-) -> dict:
+def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) -> dict:
     supplier = supplier_get_or_create(code=delivery.supplier, district=run.district)
     extra = (
         facility_layer_replace(import_run=run, layer=delivery.facility_layer)

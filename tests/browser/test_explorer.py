@@ -18,9 +18,7 @@ def _ready(page, *parts):
     wait_until_ready(page, "map", parts, separator="|")
 
 
-def test_choropleth_legend_classes_panel_and_table(
-    page, login, planner, artifacts
-):
+def test_choropleth_legend_classes_panel_and_table(page, login, planner, artifacts):
     login(planner, "/analysis/explorer/")
     _ready(page, "E_E", "planungsraum", "quantiles")
     assert page.get_by_test_id("map").get_attribute("data-feature-count") == "542"

@@ -21,9 +21,7 @@ def _status(page) -> str:
     return page.get_by_test_id("edition-status").get_attribute("data-status")
 
 
-def test_goal_adoption_fortschreibung_and_comparison(
-    page, login, planner, artifacts
-):
+def test_goal_adoption_fortschreibung_and_comparison(page, login, planner, artifacts):
     from profiles.models import ProfileEdition
 
     # From the map: a Bezirksregion offers its profile.

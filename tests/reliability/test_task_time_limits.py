@@ -48,6 +48,7 @@ def test_an_import_over_its_soft_time_limit_fails_cleanly_in_german(
     # The sender writes the task's limits into the message; the worker obeys
     # them. Here they allow an import 2 seconds.
     from datapool.tasks import import_run_execute_task as task
+
     monkeypatch.setattr(task, "soft_time_limit", 2)
     monkeypatch.setattr(task, "time_limit", 60)
     monkeypatch.setattr(task, "_exec_options", None)  # options cached on first send
