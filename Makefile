@@ -24,7 +24,9 @@ run: setup messages
 
 lint: setup-test
 	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
 	@.venv/bin/lint-imports --no-cache
+	@$(SERVICES) >/dev/null; DJANGO_SETTINGS_MODULE=prisma.settings.test .venv/bin/mypy
 
 check-migrations: setup-test
 	@$(SERVICES); DJANGO_SETTINGS_MODULE=prisma.settings.test \
