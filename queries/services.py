@@ -197,6 +197,23 @@ def saved_query_pin(*, query: SavedQuery, user) -> SavedQuery:
     return query
 
 
+def saved_query_pins_publish() -> tuple[int, int]:
+    """Every pinned answer's published cells are recorded (idempotent).
+
+    Pins made before the record existed are published all the same; returns the
+    number of pinned queries and of values offered.
+    """
+    queries = offered = 0
+    for query in SavedQuery.objects.filter(pinned=True).only("selection", "snapshot"):
+        queries += 1
+        offered += published_cells_record(
+            level=query.selection["level"],
+            columns=query.snapshot["columns"],
+            rows=query.snapshot["rows"],
+        )
+    return queries, offered
+
+
 @transaction.atomic
 def saved_query_unpin(*, query: SavedQuery, user) -> SavedQuery:
     """The query answers from current data again; its snapshot is dropped."""

@@ -21,6 +21,8 @@ log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
 log "computing the indicators"
 $PY manage.py indicators_compute
+log "recording the answers of pinned saved queries as published (idempotent)"
+$PY manage.py queries_publish_pins
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py demo_user
 

@@ -593,3 +593,31 @@ def test_pinned_share_records_its_confidential_input(computed):
     assert list(
         PublishedCell.objects.values_list("variable__key", "unit__code", "value")
     ) == [(KEY, shown, raw[shown])]
+
+
+def test_pins_made_before_the_record_are_published_by_the_command(computed, user):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from queries.models import SavedQuery
+
+    raw, _small, _area_set = computed
+    shown = next(c for c, v in sorted(raw.items()) if v >= 4)
+    # A pin from before published cells were recorded: its snapshot only.
+    SavedQuery.objects.create(
+        title="Alte Anfrage",
+        owner=user,
+        selection={"level": "planungsraum", "columns": [{"key": KEY}]},
+        pinned=True,
+        pinned_at=timezone.now(),
+        snapshot={
+            "columns": [{"key": KEY, "date": DEC_2024.isoformat(), "derived": False}],
+            "rows": [{"code": shown, KEY: raw[shown], f"{KEY}__status": "ok"}],
+        },
+    )
+    assert not PublishedCell.objects.exists()
+    call_command("queries_publish_pins", verbosity=0)
+    call_command("queries_publish_pins", verbosity=0)  # idempotent
+    assert list(
+        PublishedCell.objects.values_list("variable__key", "unit__code", "value")
+    ) == [(KEY, shown, raw[shown])]
