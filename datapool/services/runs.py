@@ -156,27 +156,37 @@ class RunExecution:
 
     def fail(self, message: str, report: list[dict[str, Any]]) -> bool:
         """Mark the run failed unless it already left this attempt's hands."""
-        return bool(
-            self._mine(progress_db()).update(
-                status=ImportRun.Status.FAILED,
-                error=message,
-                report=report,
-                finished_at=timezone.now(),
-                phase="failed",
-            )
+        return self._end(
+            status=ImportRun.Status.FAILED,
+            error=message,
+            report=report,
+            finished_at=timezone.now(),
+            phase="failed",
         )
 
     def review(self, **fields: Any) -> bool:
         """Stop the run to wait for the user's decisions (unknown keys)."""
-        return bool(
-            self._mine(progress_db()).update(
-                status=ImportRun.Status.REVIEW,
-                percent=0,
-                phase="review",
-                finished_at=None,
-                **fields,
-            )
+        return self._end(
+            status=ImportRun.Status.REVIEW,
+            percent=0,
+            phase="review",
+            finished_at=None,
+            **fields,
         )
+
+    def _end(self, **fields: Any) -> bool:
+        """Write a final state on the progress connection (compare-and-set).
+
+        The soft time limit arrives as an exception wherever the run is, also in
+        the middle of a query on that connection, which leaves it unusable
+        ("another command is already in progress"): then once more on a fresh one.
+        """
+        alias = progress_db()
+        try:
+            return bool(self._mine(alias).update(**fields))
+        except DatabaseError:
+            connections[alias].close()
+            return bool(self._mine(alias).update(**fields))
 
 
 class _Heartbeat(threading.Thread):
