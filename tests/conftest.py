@@ -1,7 +1,9 @@
-"""Shared fixtures: the real LOR 2021 units in the test database, users, data."""
+"""Shared fixtures: the real LOR 2021 units in the test database, users, data, and
+the browser (Debian's Chromium)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from django.core.management import call_command
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "berlin"
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _ensure_lor_units() -> None:
@@ -116,3 +119,27 @@ def post(client_logged_in, django_capture_on_commit_callbacks):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# One browser for the whole run, in the root conftest: a second session fixture
+# (e.g. one conftest importing another's) would start a second Playwright while
+# the first one's event loop still runs, which the sync API refuses.
+@pytest.fixture(scope="session")
+def browser():
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium.")
+    with playwright_sync.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()

@@ -1,36 +1,11 @@
-"""Shared fixtures of the browser tests: Debian's Chromium, a page, users of each
-role and a page logged in on the live server."""
+"""Shared fixtures of the browser tests: a page, users of each role and a page
+logged in on the live server (the browser itself is in tests/conftest.py)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from tests.support.login import page_login
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium.")
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

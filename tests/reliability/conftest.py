@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401 - for test_csp_browser
 from tests.support.broker import tasks_sent_to
 from tests.support.ports import free_port
 from tests.support.processes import (
