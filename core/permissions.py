@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .access import Role, import_allowed, user_role
@@ -29,7 +30,7 @@ class RolePermission(BasePermission):
 class CanImport(BasePermission):
     """Administrators and data coordinators; district checks follow in services."""
 
-    message = "Nur Datenkoordination und Administration dürfen Daten hochladen."
+    message = _("Only data coordinators and administrators may upload data.")
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or import_allowed(request.user)

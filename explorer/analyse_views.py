@@ -57,6 +57,8 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
                 "noColumns": _("Add at least one variable or indicator."),
                 "correlation": _("Correlation"),
                 "title": _("Analysis"),
+                "key": _("Key"),
+                "name": _("Name"),
             },
         }
         return context
@@ -64,7 +66,8 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
 
 def _bad_request(message: str) -> HttpResponse:
     return HttpResponseBadRequest(
-        f"Diagramm nicht möglich: {message}", content_type="text/plain; charset=utf-8"
+        _("Chart not possible: %(message)s") % {"message": message},
+        content_type="text/plain; charset=utf-8",
     )
 
 
@@ -101,7 +104,8 @@ class ChartView(LoginRequiredMixin, View):
             variable = Variable.objects.filter(key=key).first()
             if variable is None:
                 raise charts.ChartError(
-                    f"Zeitreihen gibt es nur für Variablen, nicht für „{key[:40]}“."
+                    _("Time series exist only for variables, not for “%(key)s”.")
+                    % {"key": key[:40]}
                 )
             units = [u.strip() for u in params.get("units", "").split(",")]
             return charts.chart_timeseries(
@@ -113,7 +117,7 @@ class ChartView(LoginRequiredMixin, View):
             )
         result = selection_evaluate(selection=selection, viewer=viewer)
         if not result.units:
-            raise charts.ChartError("Die Auswahl enthält keine Einheiten.")
+            raise charts.ChartError(_("The selection contains no units."))
         if kind == "scatter":
             return charts.chart_scatter(
                 result=result, x=params.get("x", ""), y=params.get("y", ""), fmt=fmt

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from datapool.age_structure import (
     AGE_BANDS,
@@ -37,7 +38,7 @@ MAX_SERIES_UNITS = 5
 
 
 class ChartError(ExportError):
-    """The chart cannot be drawn; the message says why, in German."""
+    """The chart cannot be drawn; the message says why, in the UI language."""
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Chart:
 
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise ChartError(f"Unbekanntes Diagrammformat „{fmt[:10]}“.")
+        raise ChartError(_("Unknown chart format “%(fmt)s”.") % {"fmt": fmt[:10]})
 
 
 def _date_text(value: date | None) -> str:
@@ -112,9 +113,10 @@ def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart
     ax.yaxis.set_major_formatter(formatter)
     ax.set_xlabel(f"{_label(col_x)}, {_date_text(col_x.date)}", fontsize=6)
     ax.set_ylabel(f"{_label(col_y)}, {_date_text(col_y.date)}", fontsize=6)
-    r_text = "r nicht berechenbar" if r is None else f"r = {r:.3f}".replace(".", ",")
+    r_text = _("r not computable") if r is None else f"r = {r:.3f}".replace(".", ",")
     figure.suptitle(
-        f"{col_y.label} nach {col_x.label} ({r_text}, n = {len(pairs)})",
+        _("%(y)s by %(x)s") % {"y": col_y.label, "x": col_x.label}
+        + f" ({r_text}, n = {len(pairs)})",
         fontsize=8,
         x=0.02,
         ha="left",
@@ -135,7 +137,10 @@ def chart_ranking(*, result: SelectionResult, column: str, fmt: str) -> Chart:
     _check_format(fmt)
     col = _column_of(result, column)
     content, content_type, filename = export_chart(
-        result=result, title=f"Rangfolge: {col.label}", fmt=fmt, column=col.key
+        result=result,
+        title=_("Ranking: %(label)s") % {"label": col.label},
+        fmt=fmt,
+        column=col.key,
     )
     return Chart(content, content_type, filename)
 
@@ -149,12 +154,16 @@ def chart_timeseries(
     """
     _check_format(fmt)
     if not units:
-        raise ChartError("Bitte mindestens einen Raum (Schlüssel) angeben.")
+        raise ChartError(_("Please give at least one unit (key)."))
     if len(units) > MAX_SERIES_UNITS:
-        raise ChartError(f"Höchstens {MAX_SERIES_UNITS} Räume sind möglich.")
+        raise ChartError(
+            _("At most %(n)d units are possible.") % {"n": MAX_SERIES_UNITS}
+        )
     dates = variable_dates(variable=variable, level=level)
     if not dates:
-        raise ChartError(f"Für {variable.key} gibt es auf dieser Ebene keine Daten.")
+        raise ChartError(
+            _("There are no data for %(key)s on this level.") % {"key": variable.key}
+        )
     series: dict[str, list[float | None]] = {code: [] for code in units}
     names: dict[str, str] = {}
     for ref_date in dates:
@@ -167,7 +176,9 @@ def chart_timeseries(
         for code in units:
             row = rows.get(code)
             if row is None:
-                raise ChartError(f"Unbekannter Raum „{code[:20]}“ auf dieser Ebene.")
+                raise ChartError(
+                    _("Unknown unit “%(code)s” on this level.") % {"code": code[:20]}
+                )
             names[code] = row.name
             ok = row.value is not None and row.status != "suppressed"
             series[code].append(float(row.value) if ok else None)
@@ -193,9 +204,12 @@ def chart_timeseries(
     ax.legend(fontsize=5, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     period = f"{_date_text(dates[0])} – {_date_text(dates[-1])}"
     if len(dates) == 1:
-        period = f"nur ein Stichtag: {_date_text(dates[0])}"
+        period = _("only one reference date: %(date)s") % {"date": _date_text(dates[0])}
     figure.suptitle(
-        f"Zeitreihe: {variable.name} ({period})", fontsize=8, x=0.02, ha="left"
+        _("Time series: %(name)s") % {"name": variable.name} + f" ({period})",
+        fontsize=8,
+        x=0.02,
+        ha="left",
     )
     _source_line(figure, variable)
     return Chart(
@@ -235,14 +249,15 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         .first()
     )
     if unit is None:
-        raise ChartError(f"Unbekannter Raum „{unit_code[:20]}“.")
+        raise ChartError(_("Unknown unit “%(code)s”.") % {"code": unit_code[:20]})
     if not Variable.objects.filter(key="E_E00_01").exists():
-        raise ChartError("Die Altersgruppen der Einwohnerstatistik fehlen.")
+        raise ChartError(_("The age groups of the population statistics are missing."))
     values = _age_values(unit.level, unit.code, viewer)
     total = values[RESIDENTS]
     if total is None or any(values[k] is None for k in AGE_BANDS):
         raise ChartError(
-            f"Für {unit.name} sind die Altersgruppen gesperrt oder nicht vorhanden."
+            _("The age groups of %(name)s are suppressed or not available.")
+            % {"name": unit.name}
         )
     berlin = _age_values("berlin", BERLIN_CODE, viewer)
     berlin_total = berlin[RESIDENTS] or 0
@@ -265,18 +280,26 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         np.ravel(np.column_stack((positions - 0.5, positions + 0.5))),
         color="#d94801",
         linewidth=1,
-        label="Berlin, auf die Einwohnerzahl des Raums skaliert",
+        label=_("Berlin, scaled to the unit's population"),
     )
     ax.set_yticks(positions, labels)
     ax.tick_params(labelsize=5)
-    ax.set_ylabel("Alter in Jahren", fontsize=6)
-    ax.set_xlabel("Einwohner je Altersjahr (Mittel der Altersgruppe)", fontsize=6)
+    ax.set_ylabel(_("Age in years"), fontsize=6)
+    ax.set_xlabel(_("Residents per year of age (mean of the age group)"), fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
     ref_date = _latest_date()
     residents = graphics.german_label(total).removesuffix(",0")
     figure.suptitle(
-        f"Altersaufbau: {unit.name} ({unit.code}), {residents}"
-        f" Einwohner, Stichtag {_date_text(ref_date)}",
+        _(
+            "Age structure: %(name)s (%(code)s), %(residents)s residents, "
+            "reference date %(date)s"
+        )
+        % {
+            "name": unit.name,
+            "code": unit.code,
+            "residents": residents,
+            "date": _date_text(ref_date),
+        },
         fontsize=8,
         x=0.02,
         ha="left",
@@ -284,7 +307,7 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     figure.text(
         0.02,
         0.93,
-        "Männer und Frauen getrennt nach Alter sind in der Matrix nicht enthalten.",
+        _("Men and women by age are not given separately in the matrix."),
         fontsize=5,
     )
     _source_line(figure, Variable.objects.get(key=RESIDENTS))

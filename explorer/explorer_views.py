@@ -54,6 +54,8 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "parent": _("Parent unit"),
                 "berlin": _("Berlin"),
                 "value": _("Value"),
+                "key": _("Key"),
+                "name": _("Name"),
                 "units": _("units"),
                 "change": _("Change since"),
                 "noChange": _("– no comparison –"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 from django.views import View
 
 from core.audit import audit_record
@@ -32,7 +33,8 @@ FORMATS = (
 
 def _bad_request(message: str) -> HttpResponse:
     return HttpResponseBadRequest(
-        f"Export nicht möglich: {message}", content_type="text/plain; charset=utf-8"
+        _("Export not possible: %(message)s") % {"message": message},
+        content_type="text/plain; charset=utf-8",
     )
 
 
@@ -70,7 +72,7 @@ class SelectionExportView(LoginRequiredMixin, View):
             )
             result = selection_evaluate(selection=selection, viewer=request.user)
             if not result.units:
-                raise exports.ExportError("Die Auswahl enthält keine Einheiten.")
+                raise exports.ExportError(_("The selection contains no units."))
             content, content_type, filename = self._export(result, fmt, title, params)
         except (SelectionError, exports.ExportError) as exc:
             return _bad_request(str(exc))

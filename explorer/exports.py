@@ -42,6 +42,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from datapool.models import Variable
 from lor.selectors import lor_unit_geometries
@@ -50,11 +52,12 @@ from . import graphics
 from .selection import Cell, SelectionResult
 
 PRISMA_SOURCE = "PRISMA Berlin"
+# Translated when a file is written: the export speaks the user's language.
 STATUS_LABELS = {
     "ok": "ok",
-    "suppressed": "gesperrt",
-    "missing": "keine Daten",
-    "estimated": "geschätzt",
+    "suppressed": gettext_lazy("suppressed"),
+    "missing": gettext_lazy("no data"),
+    "estimated": gettext_lazy("estimated"),
 }
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CLASS_METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
@@ -64,7 +67,7 @@ Export = tuple[bytes, str, str]
 
 
 class ExportError(ValueError):
-    """The export cannot be produced; the message says why, in German."""
+    """The export cannot be produced; the message says why, in the UI language."""
 
 
 @dataclass
@@ -83,22 +86,22 @@ class ExportMeta:
 
     @property
     def license_text(self) -> str:
-        return "; ".join(self.licenses) or "keine Angabe"
+        return "; ".join(self.licenses) or _("not specified")
 
     @property
     def date_text(self) -> str:
         return ", ".join(
-            f"{key}: {d.strftime('%d.%m.%Y') if d else 'abgeleitet'}"
+            f"{key}: {d.strftime('%d.%m.%Y') if d else _('derived')}"
             for key, d in self.dates.items()
         )
 
     def pairs(self) -> list[tuple[str, str]]:
         return [
-            ("Titel", self.title),
-            ("Quelle", self.source_text),
-            ("Lizenz", self.license_text),
-            ("Stichtag", self.date_text),
-            ("Erstellt", self.created),
+            (_("Title"), self.title),
+            (_("Source"), self.source_text),
+            (_("License"), self.license_text),
+            (_("Reference date"), self.date_text),
+            (_("Created"), self.created),
         ]
 
 
@@ -134,20 +137,23 @@ def _filename(title: str, ext: str) -> str:
 
 
 def _status_text(cell: Cell) -> str:
-    text = STATUS_LABELS.get(cell.status, cell.status)
+    text = str(STATUS_LABELS.get(cell.status, cell.status))
     if cell.contains_suppressed:
         # A shown total over cells hidden for confidentiality (issue 7).
-        text = f"{text}, enthält gesperrte Werte"
-    return f"{text}, unvollständig" if cell.incomplete else text
+        text = f"{text}, {_('contains suppressed values')}"
+    return f"{text}, {_('incomplete')}" if cell.incomplete else text
 
 
 def _header(result: SelectionResult) -> list[str]:
-    header = ["Schlüssel", "Name"]
+    header = [_("Key"), _("Name")]
     for column in result.columns:
         unit = f" [{column.unit}]" if column.unit else ""
-        header += [f"{column.label}{unit}", f"Status {column.label}"]
+        header += [
+            f"{column.label}{unit}",
+            _("Status %(column)s") % {"column": column.label},
+        ]
     if result.selection.conditions:
-        header.append("erfüllt Bedingungen")
+        header.append(_("meets the conditions"))
     return header
 
 
@@ -160,7 +166,7 @@ def _table(result: SelectionResult) -> list[list[Any]]:
             cell = result.cells[column.key].get(code) or Cell(None, "missing")
             row += [cell.value, _status_text(cell)]
         if result.selection.conditions:
-            row.append("ja" if code in result.matches else "nein")
+            row.append(_("yes") if code in result.matches else _("no"))
         rows.append(row)
     return rows
 
@@ -226,7 +232,7 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
     meta = export_meta(result=result, title=title)
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Daten"
+    sheet.title = _("Data")
     for key, value in meta.pairs():
         sheet.append([key, value])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
@@ -239,8 +245,10 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
         sheet.append(row)
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     sheet.column_dimensions["B"].width = 32
-    columns_sheet = workbook.create_sheet("Spalten")
-    columns_sheet.append(["Spalte", "Bezeichnung", "Einheit", "Stichtag", "Formel"])
+    columns_sheet = workbook.create_sheet(_("Columns"))
+    columns_sheet.append(
+        [_("Column"), _("Label"), _("Unit"), _("Reference date"), _("Formula")]
+    )
     formulas = {d.key: d.formula for d in result.selection.derived}
     for column in result.columns:
         columns_sheet.append(
@@ -341,7 +349,10 @@ def export_gpkg(*, result: SelectionResult, title: str) -> Export:
     frame = _geodataframe(result)
     rows = [(k, v) for k, v in meta.pairs()]
     rows += [
-        (f"Spalte {c.key}", f"{c.label} [{c.unit}]" if c.unit else c.label)
+        (
+            _("Column %(key)s") % {"key": c.key},
+            f"{c.label} [{c.unit}]" if c.unit else c.label,
+        )
         for c in result.columns
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -394,11 +405,18 @@ def export_shapefile(*, result: SelectionResult, title: str) -> Export:
     frame = _geodataframe(result, names)
     labels = {c.key: c.label for c in result.columns}
     readme = [f"{key}: {value}" for key, value in meta.pairs()]
-    readme += ["Koordinatensystem: EPSG:25833 (ETRS89 / UTM 33N)", ""]
-    readme += ["Feldnamen:", "code: Schlüssel der Einheit", "name: Name der Einheit"]
+    readme += [_("Coordinate reference system") + ": EPSG:25833 (ETRS89 / UTM 33N)", ""]
+    readme += [
+        _("Field names") + ":",
+        "code: " + _("key of the unit"),
+        "name: " + _("name of the unit"),
+    ]
     for key, field_name in names.items():
         if key.endswith("_status") and key[:-7] in labels:
-            readme.append(f"{field_name}: Status von {labels[key[:-7]]}")
+            readme.append(
+                f"{field_name}: "
+                + _("status of %(column)s") % {"column": labels[key[:-7]]}
+            )
         else:
             readme.append(f"{field_name}: {labels.get(key, key)} ({key})")
     buffer = io.BytesIO()
@@ -424,12 +442,14 @@ def class_breaks(
 ) -> list[float]:
     """Upper class bounds (the last is the maximum) by mapclassify or numpy."""
     if method not in CLASS_METHODS:
-        raise ExportError(f"Unbekannte Klassifikation „{method}“.")
+        raise ExportError(
+            _("Unknown classification “%(method)s”.") % {"method": method}
+        )
     if not 3 <= k <= 9 and method != "manual":
-        raise ExportError("Die Zahl der Klassen muss zwischen 3 und 9 liegen.")
+        raise ExportError(_("The number of classes must be between 3 and 9."))
     if method == "manual":
         if not breaks:
-            raise ExportError("Bitte Klassengrenzen angeben.")
+            raise ExportError(_("Please give class breaks."))
         bounds = sorted(float(b) for b in breaks)
         return [*bounds, float(values.max())] if values.max() > bounds[-1] else bounds
     try:
@@ -461,7 +481,7 @@ def _column_of(result: SelectionResult, column: str | None):
     for candidate in result.columns:
         if candidate.key == key:
             return candidate
-    raise ExportError(f"Spalte „{key}“ ist nicht in der Auswahl.")
+    raise ExportError(_("Column “%(key)s” is not in the selection.") % {"key": key})
 
 
 def export_map(
@@ -477,18 +497,20 @@ def export_map(
 ) -> Export:
     """Choropleth of one column with legend, scale bar, north arrow and source."""
     if fmt not in graphics.CONTENT_TYPES:
-        raise ExportError(f"Unbekanntes Bildformat „{fmt}“.")
+        raise ExportError(_("Unknown image format “%(fmt)s”.") % {"fmt": fmt})
     try:
         cmap = graphics.colormap(palette)
     except KeyError as exc:
-        raise ExportError(f"Unbekannte Farbpalette „{palette}“.") from exc
+        raise ExportError(
+            _("Unknown colour palette “%(palette)s”.") % {"palette": palette}
+        ) from exc
     meta = export_meta(result=result, title=title)
     col = _column_of(result, column)
     frame = _geodataframe(result)
     status = frame[f"{col.key}_status"]
     values = frame[col.key]
     has_value = values.notna()
-    suppressed = status.str.startswith(STATUS_LABELS["suppressed"])
+    suppressed = status.str.startswith(str(STATUS_LABELS["suppressed"]))
     handles = []
     figure = graphics.figure_px(*MAP_SIZE_PX)
     ax = figure.add_axes((0.02, 0.08, 0.66, 0.8))
@@ -529,7 +551,7 @@ def export_map(
         handles.append(
             graphics.legend_patch(
                 graphics.SUPPRESSED_COLOR,
-                f"gesperrt ({int(suppressed.sum())})",
+                f"{STATUS_LABELS['suppressed']} ({int(suppressed.sum())})",
                 hatch="///",
             )
         )
@@ -544,7 +566,8 @@ def export_map(
         )
         handles.append(
             graphics.legend_patch(
-                graphics.MISSING_COLOR, f"keine Daten ({int(missing.sum())})"
+                graphics.MISSING_COLOR,
+                f"{STATUS_LABELS['missing']} ({int(missing.sum())})",
             )
         )
     ax.autoscale_view()
@@ -589,7 +612,7 @@ def export_chart(
 ) -> Export:
     """Horizontal bar chart ranking the units by one column (largest first)."""
     if fmt not in ("png", "svg"):
-        raise ExportError(f"Unbekanntes Diagrammformat „{fmt}“.")
+        raise ExportError(_("Unknown chart format “%(fmt)s”.") % {"fmt": fmt})
     meta = export_meta(result=result, title=title)
     col = _column_of(result, column)
     cells = result.cells[col.key]
@@ -613,7 +636,14 @@ def export_chart(
     ax.tick_params(labelsize=5)
     ax.xaxis.set_major_formatter(graphics.german_formatter())
     unit = f" [{col.unit}]" if col.unit else ""
-    more = f" (die {limit} höchsten von {len(pairs)})" if len(pairs) > limit else ""
+    more = (
+        " ("
+        + _("the %(limit)d highest of %(count)d")
+        % {"limit": limit, "count": len(pairs)}
+        + ")"
+        if len(pairs) > limit
+        else ""
+    )
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
     ax.set_xlabel(f"{col.label}{unit}{date_text}{more}", fontsize=6)
     figure.suptitle(title, fontsize=9, x=0.02, ha="left")

@@ -147,8 +147,13 @@ def german_formatter():
 
 
 def source_text(sources: str, licenses: str) -> str:
-    """'Quelle: … · Lizenz: …' as every export figure names its origin."""
-    return f"Quelle: {sources} · Lizenz: {licenses}"
+    """'Source: … · License: …' as every export figure names its origin."""
+    from django.utils.translation import gettext as _
+
+    return _("Source: %(sources)s · License: %(licenses)s") % {
+        "sources": sources,
+        "licenses": licenses,
+    }
 
 
 def source_line(

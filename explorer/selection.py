@@ -194,14 +194,18 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     """
     if not selection.columns:
         raise SelectionError(
-            "Bitte wählen Sie mindestens eine Variable oder einen Indikator."
+            gettext("Please choose at least one variable or indicator.")
         )
     if len(selection.columns) + len(selection.derived) > MAX_COLUMNS:
-        raise SelectionError(f"Höchstens {MAX_COLUMNS} Spalten sind möglich.")
+        raise SelectionError(
+            gettext("At most %(n)d columns are possible.") % {"n": MAX_COLUMNS}
+        )
     variables = {v.key: v for v in Variable.objects.filter(key__in=selection.columns)}
     unknown = [k for k in selection.columns if k not in variables]
     if unknown:
-        raise SelectionError(f"Unbekannte Variable(n): {', '.join(unknown)}")
+        raise SelectionError(
+            gettext("Unknown variable(s): %(keys)s") % {"keys": ", ".join(unknown)}
+        )
     level, _set = level_parse(selection.level)
     columns: list[Column] = []
     cells: dict[str, dict[str, Cell]] = {}
@@ -267,12 +271,18 @@ def _add_derived(derived, columns, cells, units) -> None:
     try:
         inputs = formula_variables(derived.formula)
     except FormulaError as exc:
-        raise SelectionError(f"Spalte „{derived.label}“: {exc}") from exc
+        raise SelectionError(
+            gettext("Column “%(label)s”: %(error)s")
+            % {"label": derived.label, "error": exc}
+        ) from exc
     missing = [k for k in inputs if k not in cells]
     if missing:
         raise SelectionError(
-            f"Spalte „{derived.label}“ nutzt {', '.join(missing)}; bitte diese "
-            "Variable(n) zuerst als Spalte hinzufügen."
+            gettext(
+                "Column “%(label)s” uses %(keys)s; please add these variable(s) "
+                "as columns first."
+            )
+            % {"label": derived.label, "keys": ", ".join(missing)}
         )
     column_cells: dict[str, Cell] = {}
     for unit in units:

@@ -19,16 +19,18 @@ from dataclasses import dataclass, field
 
 import mapclassify
 import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
 METHOD_LABELS = {
-    "quantiles": "Quantile",
-    "equal_interval": "Gleiche Intervalle",
-    "natural_breaks": "Natürliche Brüche (Fisher-Jenks)",
-    "std_mean": "Standardabweichung um den Mittelwert",
-    "manual": "Eigene Klassengrenzen",
+    "quantiles": gettext_lazy("Quantiles"),
+    "equal_interval": gettext_lazy("Equal intervals"),
+    "natural_breaks": gettext_lazy("Natural breaks (Fisher-Jenks)"),
+    "std_mean": gettext_lazy("Standard deviation around the mean"),
+    "manual": gettext_lazy("Manual class breaks"),
 }
 SEQUENTIAL = ("YlOrRd", "YlGnBu", "Blues", "Greens", "PuRd", "Oranges", "Purples")
 DIVERGING = ("RdBu", "PuOr", "BrBG", "PRGn")
@@ -103,24 +105,27 @@ def classify(
     """Classes per unit by the method; units without a usable value get None."""
     if method not in METHODS:
         raise ClassificationError(
-            f"Unbekannte Klassifikationsmethode „{method}“. Erlaubt: "
-            f"{', '.join(METHODS)}."
+            _("Unknown classification method “%(method)s”. Allowed: %(allowed)s.")
+            % {"method": method, "allowed": ", ".join(METHODS)}
         )
     if len(values) != len(statuses):
-        raise ClassificationError("Werte und Status passen nicht zusammen.")
+        raise ClassificationError(_("Values and statuses do not match."))
     if method == "manual":
         manual_breaks = [float(b) for b in manual_breaks or []]
         if not manual_breaks:
             raise ClassificationError(
-                "Für eigene Klassengrenzen bitte mindestens eine Grenze angeben."
+                _("Please give at least one break for manual class breaks.")
             )
         if any(b >= c for b, c in zip(manual_breaks, manual_breaks[1:], strict=False)):
-            raise ClassificationError("Die Klassengrenzen müssen aufsteigend sein.")
+            raise ClassificationError(_("The class breaks must be ascending."))
         if len(manual_breaks) > K_MAX:
-            raise ClassificationError(f"Höchstens {K_MAX} Klassengrenzen sind möglich.")
+            raise ClassificationError(
+                _("At most %(n)d class breaks are possible.") % {"n": K_MAX}
+            )
     elif not K_MIN <= k <= K_MAX:
         raise ClassificationError(
-            f"Die Klassenzahl muss zwischen {K_MIN} und {K_MAX} liegen."
+            _("The number of classes must lie between %(min)d and %(max)d.")
+            % {"min": K_MIN, "max": K_MAX}
         )
 
     usable = [
@@ -133,15 +138,18 @@ def classify(
     classes: list[int | None] = [None] * len(values)
     notes: list[str] = []
     if not usable:
-        notes.append("Keine Werte zum Klassifizieren.")
+        notes.append(_("No values to classify."))
         return Classification(method, 0, [], [], classes, suppressed, missing, notes)
 
     y = np.asarray([float(values[i]) for i in usable])  # type: ignore[arg-type]
     distinct = len(np.unique(y))
     if method != "manual" and distinct < k:
         notes.append(
-            f"Nur {distinct} verschiedene Werte: die Klassenzahl wurde von {k} "
-            f"auf {distinct} verringert."
+            _(
+                "Only %(distinct)d distinct values: the number of classes was "
+                "reduced from %(k)d to %(distinct)d."
+            )
+            % {"distinct": distinct, "k": k}
         )
         k = distinct
     if method != "manual" and k == 1:
@@ -152,7 +160,8 @@ def classify(
         bins, yb = np.asarray(classifier.bins), np.asarray(classifier.yb)
         if method != "manual" and len(bins) < k:
             notes.append(
-                f"Wegen gleicher Werte entstehen nur {len(bins)} statt {k} Klassen."
+                _("Equal values give only %(n)d instead of %(k)d classes.")
+                % {"n": len(bins), "k": k}
             )
     bounds = []
     # Below the first break (possible for std_mean and manual) the class is empty.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -59,7 +60,7 @@ class GeometryApi(CachedReadMixin, APIView):
         except GeometryLevelError as exc:
             raise ValidationError({"level": str(exc)}) from exc
         if not geometry.features:
-            raise NotFound("Für diese Ebene gibt es keine Gebiete.")
+            raise NotFound(gettext("There are no areas on this level."))
         etag = f'"{geometry.etag}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponse(status=304)
@@ -84,7 +85,10 @@ class MapValuesQuery(serializers.Serializer):
         choices=METHODS,
         default="quantiles",
         error_messages={
-            "invalid_choice": f"Unbekannte Methode. Erlaubt: {', '.join(METHODS)}."
+            "invalid_choice": format_lazy(
+                gettext_lazy("Unknown method. Allowed: {allowed}."),
+                allowed=", ".join(METHODS),
+            )
         },
     )
     k = serializers.IntegerField(
@@ -92,16 +96,23 @@ class MapValuesQuery(serializers.Serializer):
         min_value=K_MIN,
         max_value=K_MAX,
         error_messages={
-            "invalid": "Die Klassenzahl muss eine ganze Zahl sein.",
-            "min_value": f"Die Klassenzahl muss mindestens {K_MIN} sein.",
-            "max_value": f"Die Klassenzahl darf höchstens {K_MAX} sein.",
+            "invalid": gettext_lazy("The number of classes must be a whole number."),
+            "min_value": gettext_lazy(
+                "The number of classes must be at least {min_value}."
+            ),
+            "max_value": gettext_lazy(
+                "The number of classes may be at most {max_value}."
+            ),
         },
     )
     palette = serializers.ChoiceField(
         choices=PALETTES,
         required=False,
         error_messages={
-            "invalid_choice": f"Unbekannte Farbpalette. Erlaubt: {', '.join(PALETTES)}."
+            "invalid_choice": format_lazy(
+                gettext_lazy("Unknown colour palette. Allowed: {allowed}."),
+                allowed=", ".join(PALETTES),
+            )
         },
     )
     breaks = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -111,8 +122,10 @@ class MapValuesQuery(serializers.Serializer):
             return [float(b) for b in raw.split(",") if b.strip()]
         except ValueError as exc:
             raise serializers.ValidationError(
-                "Klassengrenzen bitte als Zahlen mit Komma getrennt angeben, "
-                "z. B. 10,20,30 (Dezimalpunkt statt Komma)."
+                gettext(
+                    "Please give class breaks as numbers separated by commas, "
+                    "e.g. 10,20,30 (decimal point, not comma)."
+                )
             ) from exc
 
 

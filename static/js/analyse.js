@@ -102,7 +102,7 @@
   function renderTable(data) {
     const head = els.table.tHead, body = els.table.tBodies[0];
     const tr = document.createElement("tr");
-    ["Schlüssel", "Name"].concat(data.columns.map(function (c) { return c.label + (c.unit ? " (" + c.unit + ")" : ""); })).forEach(function (text) {
+    [cfg.text.key, cfg.text.name].concat(data.columns.map(function (c) { return c.label + (c.unit ? " (" + c.unit + ")" : ""); })).forEach(function (text) {
       const th = document.createElement("th"); th.textContent = text; tr.appendChild(th);
     });
     head.replaceChildren(tr);

@@ -142,7 +142,7 @@
     const div = els.mapEl.querySelector(".legend");
     const lg = data.legend;
     const name = (els.variable.selectedOptions[0] || {}).textContent || "";
-    const parts = [el("h3", { text: name + (lg.unit ? " (" + lg.unit + ")" : "") })];
+    const parts = [el("h2", { text: name + (lg.unit ? " (" + lg.unit + ")" : "") })];
     if (data.compare) parts.push(el("div", { class: "muted", text: t.change + " " + fmtDate(data.compare) }));
     lg.classes.forEach(function (c) {
       parts.push(legendRow(swatch(c.color), fmt(c.lower) + " – " + fmt(c.upper), c.count));
@@ -255,10 +255,13 @@
     const data = state.table;
     if (!data) return;
     const col = data.columns[0];
-    const head = [["code", "Schlüssel"], ["name", "Name"], [col.key, t.value], [col.key + "__parent", t.parent],
+    const head = [["code", t.key], ["name", t.name], [col.key, t.value], [col.key + "__parent", t.parent],
       [col.key + "__rank_bezirk", t.rankBezirk], [col.key + "__rank_berlin", t.rankBerlin]];
+    // Sortable headers are buttons (keyboard), aria-sort tells the current order.
     els.table.tHead.replaceChildren(el("tr", null, head.map(function (h) {
-      return el("th", { "data-key": h[0], text: h[1] });
+      const sorted = state.sort && state.sort.key === h[0];
+      return el("th", { scope: "col", "aria-sort": sorted ? (state.sort.dir > 0 ? "ascending" : "descending") : null },
+        el("button", { type: "button", class: "sort", "data-key": h[0], text: h[1] }));
     })));
     let rows = data.rows.slice();
     const q = els.filter.value.trim().toLowerCase();
@@ -391,13 +394,22 @@
     });
     els.filter.addEventListener("input", renderTable);
     els.table.tHead.addEventListener("click", function (event) {
-      const key = event.target.dataset.key;
-      if (!key) return;
+      const button = event.target.closest("button[data-key]");
+      if (!button) return;
+      const key = button.dataset.key;
       state.sort = state.sort && state.sort.key === key ? { key: key, dir: -state.sort.dir } : { key: key, dir: 1 };
       renderTable();
+      els.table.tHead.querySelector('button[data-key="' + key + '"]').focus();
     });
     $("tab-map").addEventListener("click", function () { showTab("map"); });
     $("tab-table").addEventListener("click", function () { showTab("table"); });
+    // Tabs pattern: arrow keys move between the two tabs.
+    $("tab-map").parentNode.addEventListener("keydown", function (event) {
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+      const next = $("tab-map").getAttribute("aria-selected") === "true" ? "table" : "map";
+      showTab(next);
+      $("tab-" + next).focus();
+    });
     await refresh();
     initFacilities();
   }
@@ -452,6 +464,8 @@
     const table = which === "table";
     $("tab-map").setAttribute("aria-selected", String(!table));
     $("tab-table").setAttribute("aria-selected", String(table));
+    $("tab-map").tabIndex = table ? -1 : 0;
+    $("tab-table").tabIndex = table ? 0 : -1;
     els.mapEl.hidden = table;
     els.tableView.hidden = !table;
     if (!table) map.invalidateSize();

@@ -79,16 +79,34 @@
     });
   }
 
+  // The keyboard equivalent of the map: one button per unit shown.
+  function renderUnitList() {
+    const list = document.getElementById("unit-list");
+    if (!list) return;
+    const items = [];
+    layer.eachLayer(function (l) {
+      const p = l.feature.properties;
+      const button = PRISMA.el("button", { type: "button", class: "linklike", "data-code": p.code, text: p.name + " (" + p.code + ")" });
+      button.addEventListener("click", function () { activate(l); });
+      items.push(PRISMA.el("li", null, button));
+    });
+    items.sort(function (a, b) { return a.firstChild.dataset.code < b.firstChild.dataset.code ? -1 : 1; });
+    list.replaceChildren.apply(list, items);
+  }
+
+  function activate(featureLayer) {
+    const p = featureLayer.feature.properties;
+    if (p.level === "planungsraum") selectFeature(featureLayer);
+    else drillDown(p);
+  }
+
   function onEachFeature(feature, featureLayer) {
     const p = feature.properties;
     // A node, not a string: Leaflet would parse a string as HTML.
     featureLayer.bindTooltip(function () { return PRISMA.el("span", { text: p.name + " (" + p.code + ")" }); }, { sticky: true });
     featureLayer.on("mouseover", function () { if (featureLayer !== selected) featureLayer.setStyle(hoverStyle); });
     featureLayer.on("mouseout", function () { if (featureLayer !== selected) layer.resetStyle(featureLayer); });
-    featureLayer.on("click", function () {
-      if (p.level === "planungsraum") selectFeature(featureLayer);
-      else drillDown(p);
-    });
+    featureLayer.on("click", function () { activate(featureLayer); });
   }
 
   function selectFeature(featureLayer) {
@@ -114,13 +132,12 @@
     selected = null;
     layer = L.geoJSON(data, { style: baseStyle, onEachFeature: onEachFeature }).addTo(map);
     layer.eachLayer(function (l) {
-      // Keys on the SVG paths let assistive tech and browser tests find a unit.
+      // Keys on the SVG paths let browser tests find a unit; assistive tech uses
+      // the list of units below the map controls, which does the same.
       const el = l.getElement && l.getElement();
-      if (el) {
-        el.dataset.code = l.feature.properties.code;
-        el.setAttribute("aria-label", l.feature.properties.name);
-      }
+      if (el) el.dataset.code = l.feature.properties.code;
     });
+    renderUnitList();
     if (fit && data.features.length) map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
     status.textContent = data.features.length + " " + text.units;
     map.getContainer().dataset.featureCount = String(data.features.length);
