@@ -2,8 +2,9 @@
 
 Every function returns a ``Chart``: the image bytes plus the figures a page may
 show next to it (the correlation coefficient, the number of pairs, the age
-bands). Every chart carries a title, a source line (the variables' sources and
-licences) and its reference date. Suppressed values never enter a chart.
+bands). Every chart carries a title, a source line (the sources and licences of
+its variables and their inputs, ``datapool.lineage``) and its reference date.
+Suppressed values never enter a chart.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datapool.age_structure import (
     age_band_label,
     age_band_width,
 )
+from datapool.lineage import attribution
 from datapool.models import Variable
 from datapool.selectors import (
     observation_values,
@@ -59,8 +61,7 @@ def _date_text(value: date | None) -> str:
 
 
 def _source_line(figure, variable: Variable) -> None:
-    sources, licenses = variable.source or "PRISMA Berlin", variable.license or ""
-    graphics.source_line(figure, graphics.source_text(sources, licenses))
+    graphics.source_line(figure, attribution(variables=[variable]).line())
 
 
 def _label(column) -> str:
@@ -121,9 +122,7 @@ def chart_scatter(*, result: SelectionResult, x: str, y: str, fmt: str) -> Chart
         x=0.02,
         ha="left",
     )
-    graphics.source_line(
-        figure, graphics.source_text(meta.source_text, meta.license_text)
-    )
+    graphics.source_line(figure, meta.source_line)
     return Chart(
         graphics.figure_save(figure, fmt),
         graphics.CONTENT_TYPES[fmt],

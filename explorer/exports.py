@@ -1,17 +1,23 @@
 """Exports of an explorer selection: tables, geodata, maps and charts as files.
 
 Every function takes a ``SelectionResult`` and a title and returns
-``(content, content_type, filename)``. Every file carries the title, the sources
-(the variables' ``source`` plus "PRISMA Berlin"), the licences and the reference
-dates of its columns. Layout decisions:
+``(content, content_type, filename)``. Every file carries the title (naming the
+restriction of the units, e.g. „Planungsräume in Mitte“), the sources and
+licences of its columns by lineage (``datapool.lineage``: the inputs of an
+indicator, the LOR units' Geoportal credit, then PRISMA) and their reference
+dates. Layout decisions:
 
 - ``csv`` (German Excel): UTF-8 with BOM, ``;``, decimal comma; metadata as
   ``Titel;…``, ``Quelle;…``, ``Lizenz;…``, ``Stichtag;…``, ``Erstellt;…`` rows,
-  one empty row, then the table (Excel opens it with one double click).
-- ``csv-plain``: UTF-8 without BOM, ``,``, decimal point; metadata as ``# Key: …``
-  comment lines before the header (pandas: ``read_csv(..., comment="#")``).
+  one empty row, then the table (Excel opens it with one double click). Keys
+  start with an invisible WORD JOINER (U+2060) so that Excel keeps them as text
+  with their leading zeros.
+- ``csv-plain`` (file name ``…-plain.csv``): UTF-8 without BOM, ``,``, decimal
+  point; metadata as ``# Key: …`` comment lines before the header (pandas:
+  ``read_csv(..., comment="#")``); keys as they are.
 - ``xlsx``: sheet "Daten" with the metadata rows, an empty row, then the table
-  (numbers as numbers, suppressed cells empty, status "gesperrt"); sheet
+  (keys as text cells formatted ``@``, numbers as numbers, suppressed cells
+  empty, status "gesperrt"); sheet
   "Spalten" documents each column.
 - ``geojson``: EPSG:4326, metadata in a top-level ``metadata`` member.
 - ``gpkg``: EPSG:25833, layer ``auswahl`` (description = title) and a
@@ -19,7 +25,8 @@ dates of its columns. Layout decisions:
 - ``shp``: zip of .shp/.shx/.dbf/.prj/.cpg (UTF-8, EPSG:25833) and README.txt with
   metadata and the mapping of the ≤ 10-character field names.
 - ``png``/``svg``/``pdf``: choropleth of one column; ``chart-png``/``chart-svg``:
-  bar chart ranking the units by one column.
+  bar chart ranking the units by one column. The source line names each source
+  with its licence; the file's own metadata carries title and sources too.
 
 Text cells of CSV and XLSX that begin with ``= + - @`` (or tab/CR) get a leading
 apostrophe (OWASP CSV injection); numbers are never changed. This happens where
@@ -45,13 +52,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from datapool.models import Variable
+from datapool.lineage import PRISMA, Attribution, attribution
 from lor.selectors import lor_unit_geometries
 
 from . import graphics
-from .selection import Cell, SelectionResult
+from .selection import Cell, SelectionResult, selection_scope
 
-PRISMA_SOURCE = "PRISMA Berlin"
 # Translated when a file is written: the export speaks the user's language.
 STATUS_LABELS = {
     "ok": "ok",
@@ -62,6 +68,10 @@ STATUS_LABELS = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CLASS_METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
 MAP_SIZE_PX = (1600, 1200)
+# Excel converts digits to a number even when quoted, dropping a key's leading
+# zero; ="01…" would be a formula and a leading apostrophe or tab is neutralised
+# or shown. An invisible WORD JOINER before the digits makes the cell text.
+EXCEL_TEXT_MARK = "\u2060"
 
 Export = tuple[bytes, str, str]
 
@@ -73,26 +83,41 @@ class ExportError(ValueError):
 @dataclass
 class ExportMeta:
     title: str
-    sources: list[str]
-    licenses: list[str]
+    attribution: Attribution  # sources and licences by lineage
     dates: dict[str, date | None]  # column key → reference date
     created: str = field(
         default_factory=lambda: timezone.localtime().strftime("%d.%m.%Y %H:%M")
     )
+    labels: dict[str, str] = field(default_factory=dict)  # column key → label
+    derived: frozenset[str] = frozenset()  # keys of derived columns
 
     @property
     def source_text(self) -> str:
-        return "; ".join(self.sources)
+        return "; ".join(self.attribution.sources)
 
     @property
     def license_text(self) -> str:
-        return "; ".join(self.licenses) or _("not specified")
+        return "; ".join(self.attribution.licenses) or _("not specified")
+
+    @property
+    def source_line(self) -> str:
+        """The line under a map or chart: each source with its licence."""
+        return self.attribution.line()
+
+    @property
+    def credit_text(self) -> str:
+        """Each source with its licence, in full (geodata metadata)."""
+        return self.attribution.line(short=False)
 
     @property
     def date_text(self) -> str:
-        return ", ".join(
-            f"{key}: {d.strftime('%d.%m.%Y') if d else _('derived')}"
-            for key, d in self.dates.items()
+        """One date if all delivered columns share it, else each column's by label."""
+        dates = {k: d for k, d in self.dates.items() if k not in self.derived}
+        if len(set(dates.values())) <= 1:
+            return _german_date(next(iter(dates.values()), None))
+        return "; ".join(
+            f"{self.labels.get(key, key)}: {_german_date(d)}"
+            for key, d in dates.items()
         )
 
     def pairs(self) -> list[tuple[str, str]]:
@@ -105,26 +130,31 @@ class ExportMeta:
         ]
 
 
+def _german_date(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else _("derived")
+
+
+def export_title(*, title: str, result: SelectionResult) -> str:
+    """The title, naming the restriction of the units if the title does not."""
+    scope = selection_scope(selection=result.selection)
+    if not scope or scope in title:
+        return title
+    return f"{title} – {scope}" if title else scope
+
+
 def export_meta(*, result: SelectionResult, title: str) -> ExportMeta:
-    """Title, sources, licences and reference dates of the result's columns."""
-    keys = [c.key for c in result.columns if not c.derived]
-    variables = {v.key: v for v in Variable.objects.filter(key__in=keys)}
-    sources = _unique(variables[k].source for k in keys if k in variables)
-    licenses = _unique(variables[k].license for k in keys if k in variables)
-    return ExportMeta(
-        title=title,
-        sources=[*sources, PRISMA_SOURCE],
-        licenses=licenses,
-        dates={c.key: c.date for c in result.columns},
+    """Title, sources and licences by lineage, and reference dates of the columns."""
+    delivered = [c.key for c in result.columns if not c.derived]
+    credits = attribution(
+        variables=delivered, computed=any(c.derived for c in result.columns)
     )
-
-
-def _unique(values) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        if value and value not in out:
-            out.append(value)
-    return out
+    return ExportMeta(
+        title=export_title(title=title, result=result),
+        attribution=credits,
+        dates={c.key: c.date for c in result.columns},
+        labels={c.key: c.label for c in result.columns},
+        derived=frozenset(c.key for c in result.columns if c.derived),
+    )
 
 
 def neutralise(text: str) -> str:
@@ -200,6 +230,11 @@ def _comment(value: str) -> str:
     return " ".join(str(value).splitlines())
 
 
+def excel_text_key(code: str) -> str:
+    """A unit key that German Excel opens as text, leading zeros and all."""
+    return f"{EXCEL_TEXT_MARK}{code}" if code.isdigit() else code
+
+
 def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> Export:
     """CSV for German Excel (BOM, ';', decimal comma) or plain CSV (',', '.')."""
     meta = export_meta(result=result, title=title)
@@ -215,12 +250,17 @@ def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> E
             buffer.write(f"# {key}: {_comment(value)}\n")
     writer.writerow(_header(result))
     for row in _table(result):
+        if german:
+            row[0] = excel_text_key(row[0])
         writer.writerow(row)
     encoding = "utf-8-sig" if german else "utf-8"
+    # Both variants end in .csv; the plain one is named so that a download of
+    # each does not overwrite the other.
+    name = meta.title if german else f"{meta.title}-plain"
     return (
         buffer.getvalue().encode(encoding),
         "text/csv; charset=utf-8",
-        _filename(title, "csv"),
+        _filename(name, "csv"),
     )
 
 
@@ -243,6 +283,8 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
         cell.font = Font(bold=True)
     for row in _table(result):
         sheet.append(row)
+        # Keys are text: "@" keeps a key typed over in the cell text as well.
+        sheet.cell(row=sheet.max_row, column=1).number_format = "@"
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     sheet.column_dimensions["B"].width = 32
     columns_sheet = workbook.create_sheet(_("Columns"))
@@ -263,7 +305,7 @@ def export_xlsx(*, result: SelectionResult, title: str) -> Export:
     return (
         _xlsx_bytes(workbook),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _filename(title, "xlsx"),
+        _filename(meta.title, "xlsx"),
     )
 
 
@@ -315,6 +357,9 @@ def _meta_dict(meta: ExportMeta, result: SelectionResult) -> dict[str, Any]:
         "title": meta.title,
         "source": meta.source_text,
         "license": meta.license_text,
+        "credits": [
+            {"source": c.source, "license": c.license} for c in meta.attribution.credits
+        ],
         "reference_dates": {
             k: d.isoformat() if d else None for k, d in meta.dates.items()
         },
@@ -336,7 +381,7 @@ def export_geojson(*, result: SelectionResult, title: str) -> Export:
     return (
         json.dumps(collection, ensure_ascii=False).encode("utf-8"),
         "application/geo+json",
-        _filename(title, "geojson"),
+        _filename(meta.title, "geojson"),
     )
 
 
@@ -347,7 +392,7 @@ def export_gpkg(*, result: SelectionResult, title: str) -> Export:
 
     meta = export_meta(result=result, title=title)
     frame = _geodataframe(result)
-    rows = [(k, v) for k, v in meta.pairs()]
+    rows = [*meta.pairs(), (_("Credits"), meta.credit_text)]
     rows += [
         (
             _("Column %(key)s") % {"key": c.key},
@@ -362,7 +407,7 @@ def export_gpkg(*, result: SelectionResult, title: str) -> Export:
             path,
             layer="auswahl",
             driver="GPKG",
-            layer_options={"DESCRIPTION": title[:250], "IDENTIFIER": "auswahl"},
+            layer_options={"DESCRIPTION": meta.title[:250], "IDENTIFIER": "auswahl"},
         )
         pyogrio.write_dataframe(
             pd.DataFrame(rows, columns=["schluessel", "wert"]),
@@ -372,7 +417,7 @@ def export_gpkg(*, result: SelectionResult, title: str) -> Export:
             append=False,
         )
         content = path.read_bytes()
-    return content, "application/geopackage+sqlite3", _filename(title, "gpkg")
+    return content, "application/geopackage+sqlite3", _filename(meta.title, "gpkg")
 
 
 def shapefile_field_names(result: SelectionResult) -> dict[str, str]:
@@ -405,6 +450,7 @@ def export_shapefile(*, result: SelectionResult, title: str) -> Export:
     frame = _geodataframe(result, names)
     labels = {c.key: c.label for c in result.columns}
     readme = [f"{key}: {value}" for key, value in meta.pairs()]
+    readme.append(_("Credits") + f": {meta.credit_text}")
     readme += [_("Coordinate reference system") + ": EPSG:25833 (ETRS89 / UTM 33N)", ""]
     readme += [
         _("Field names") + ":",
@@ -427,7 +473,7 @@ def export_shapefile(*, result: SelectionResult, title: str) -> Export:
             for part in sorted(Path(tmp).iterdir()):
                 archive.write(part, part.name)
             archive.writestr("README.txt", "\r\n".join(readme) + "\r\n")
-    return buffer.getvalue(), "application/zip", _filename(title, "zip")
+    return buffer.getvalue(), "application/zip", _filename(meta.title, "zip")
 
 
 # --- map and chart -------------------------------------------------------------
@@ -583,18 +629,33 @@ def export_map(
         title=f"{col.label}{unit}{date_text}",
         fontsize=6,
     )
-    figure.suptitle(title, fontsize=10, x=0.02, ha="left")
-    graphics.source_line(
-        figure,
-        graphics.source_text(meta.source_text, meta.license_text),
-        y=0.02,
-        wrap=True,
-    )
+    figure.suptitle(meta.title, fontsize=10, x=0.02, ha="left")
+    graphics.source_line(figure, meta.source_line, y=0.02, wrap=True)
     return (
-        graphics.figure_save(figure, fmt),
+        graphics.figure_save(figure, fmt, metadata=_figure_metadata(meta, fmt)),
         graphics.CONTENT_TYPES[fmt],
-        _filename(title, fmt),
+        _filename(meta.title, fmt),
     )
+
+
+def _figure_metadata(meta: ExportMeta, fmt: str) -> dict[str, str]:
+    """Title, sources and licences under the metadata keys of the image format."""
+    line = meta.source_line
+    if fmt == "pdf":
+        return {"Title": meta.title, "Subject": line, "Creator": PRISMA}
+    if fmt == "svg":
+        return {
+            "Title": meta.title,
+            "Description": line,
+            "Source": meta.source_text,
+            "Rights": meta.license_text,
+        }
+    return {
+        "Title": meta.title,
+        "Description": line,
+        "Source": meta.source_text,
+        "Copyright": meta.license_text,
+    }
 
 
 class _Bar(NamedTuple):
@@ -646,12 +707,10 @@ def export_chart(
     )
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
     ax.set_xlabel(f"{col.label}{unit}{date_text}{more}", fontsize=6)
-    figure.suptitle(title, fontsize=9, x=0.02, ha="left")
-    graphics.source_line(
-        figure, graphics.source_text(meta.source_text, meta.license_text)
-    )
+    figure.suptitle(meta.title, fontsize=9, x=0.02, ha="left")
+    graphics.source_line(figure, meta.source_line)
     return (
-        graphics.figure_save(figure, fmt),
+        graphics.figure_save(figure, fmt, metadata=_figure_metadata(meta, fmt)),
         graphics.CONTENT_TYPES[fmt],
-        _filename(f"{title}-diagramm", fmt),
+        _filename(f"{meta.title}-diagramm", fmt),
     )

@@ -54,10 +54,12 @@ def figure_in(width_in: float, height_in: float, *, dpi: int = PRINT_DPI):
     return Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="white")
 
 
-def figure_save(figure, fmt: str, *, dpi: int = EXPORT_DPI) -> bytes:
-    """The figure as PNG, SVG or PDF bytes."""
+def figure_save(
+    figure, fmt: str, *, dpi: int = EXPORT_DPI, metadata: dict | None = None
+) -> bytes:
+    """The figure as PNG, SVG or PDF bytes (``metadata``: the format's own keys)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi)
+    figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
     return buffer.getvalue()
 
 
@@ -144,16 +146,6 @@ def german_formatter():
 
 
 # --- source line ----------------------------------------------------------------
-
-
-def source_text(sources: str, licenses: str) -> str:
-    """'Source: … · License: …' as every export figure names its origin."""
-    from django.utils.translation import gettext as _
-
-    return _("Source: %(sources)s · License: %(licenses)s") % {
-        "sources": sources,
-        "licenses": licenses,
-    }
 
 
 def source_line(

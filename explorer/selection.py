@@ -26,6 +26,7 @@ from datapool.selectors import (
     variable_latest_date,
 )
 from lor.hierarchy import LEVELS
+from lor.models import LorUnit
 
 OPERATORS = {
     "<": operator.lt,
@@ -252,9 +253,32 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     return SelectionResult(selection, columns, units, cells, matches, viewer)
 
 
-def _units_of_level(level: str) -> list[SelectionUnit]:
-    from lor.models import LorUnit
+# The LOR terms are German in either language, as on the pages.
+LEVEL_PLURALS = {
+    "bezirk": "Bezirke",
+    "prognoseraum": "Prognoseräume",
+    "bezirksregion": "Bezirksregionen",
+    "planungsraum": "Planungsräume",
+}
 
+
+def selection_scope(*, selection: Selection) -> str:
+    """„Planungsräume in Friedrichshain-Kreuzberg“ if restricted to a unit, else ""."""
+    if not selection.within:
+        return ""
+    base, _set = level_parse(selection.level)
+    units = LEVEL_PLURALS.get(base, "Gebiete")
+    parent = (
+        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021, code=selection.within)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if parent is None:
+        return f"{units} mit Schlüssel {selection.within}…"
+    return f"{units} in {parent}"
+
+
+def _units_of_level(level: str) -> list[SelectionUnit]:
     base, area_set = level_parse(level)
     qs = LorUnit.objects.filter(level=base)
     if area_set:

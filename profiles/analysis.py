@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from django.utils import translation
 
 from datapool.age_structure import AGE_BANDS, RESIDENTS, age_band_label
+from datapool.lineage import SourceCredit, variable_lineage
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import (
     ValueRow,
@@ -217,16 +218,13 @@ def profile_analysis_build(
             | Q(indicator__is_core=True)
         )
     }
-    sources: list[str] = []
-    licenses: list[str] = []
+    # The variables whose values the profile shows; their credits (and those
+    # of their inputs) are collected by lineage at the end.
+    cited: list[Variable] = []
 
     def cite(variable: Variable | None) -> None:
-        if variable is None:
-            return
-        if variable.source and variable.source not in sources:
-            sources.append(variable.source)
-        if variable.license and variable.license not in licenses:
-            licenses.append(variable.license)
+        if variable is not None and variable not in cited:
+            cited.append(variable)
 
     residents_var = variables.get(RESIDENTS)
     residents, residents_status = UnitValue(None, "missing")
@@ -342,11 +340,11 @@ def profile_analysis_build(
         planungsraeume=planungsraeume, variables=variables, values=values, cite=cite
     )
     facilities = profile_facility_counts(region=region)
+    credits = variable_lineage(variables=cited)
     for layer in facilities:
-        if layer.get("source") and layer["source"] not in sources:
-            sources.append(layer["source"])
-        if layer.get("license") and layer["license"] not in licenses:
-            licenses.append(layer["license"])
+        credit = SourceCredit(layer.get("source") or "", layer.get("license") or "")
+        if credit.source and credit not in credits:
+            credits.append(credit)
     return {
         "region": {
             "code": region.code,
@@ -367,8 +365,9 @@ def profile_analysis_build(
             {"layer": f["layer"], "name": f["name"], "count": f["count"]}
             for f in facilities
         ],
-        "sources": sources,
-        "licenses": licenses,
+        # Each source with its licence; the LOR units' credit the renderer adds.
+        "sources": [str(c) for c in credits],
+        "licenses": list(dict.fromkeys(c.license for c in credits if c.license)),
     }
 
 

@@ -24,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from explorer.graphics import german
+from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 
 from . import charts
 from .analysis_types import IndicatorMap, IndicatorRow, ProfileAnalysis, ProfileDocument
@@ -37,9 +38,7 @@ MAX_SERIES = 3
 # Kurzprofil: the first indicators of each theme, up to this many rows.
 SHORT_PER_THEME = 2
 SHORT_MAX_ROWS = 14
-GEODATA_LINE = (
-    "Geoportal Berlin / Lebensweltlich orientierte Räume (LOR) 01.01.2021, dl-de/by-2-0"
-)
+GEODATA_LINE = f"{LOR_SOURCE}, {LOR_LICENSE}"
 
 
 _local = threading.local()
@@ -183,8 +182,8 @@ def _maps(analysis: ProfileAnalysis, limit: int, source: str, size) -> list[dict
             map_data=map_data,
             region_code=region["code"],
             # Short, on the image itself; the caption under it names every source.
-            source_line=f"{_('Geodata')}: Geoportal Berlin / LOR 01.01.2021 "
-            "(dl-de/by-2-0) · PRISMA Berlin",
+            source_line=f"{_('Geodata')}: {LOR_SOURCE_SHORT} ({LOR_LICENSE})"
+            " · PRISMA Berlin",
             labels=labels,
             size=size,
         )

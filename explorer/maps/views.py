@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datapool.api import LEVEL_HELP, ValuesQuery
+from datapool.lineage import attribution
 from datapool.models import Variable
 from datapool.response_cache import CachedReadMixin
 from datapool.selectors import ValuesQueryError, values_answer
@@ -203,6 +204,10 @@ class MapValuesApi(CachedReadMixin, APIView):
                     "compare": serializers.DateField(allow_null=True),
                     "dates": serializers.ListField(child=serializers.DateField()),
                     "geometry": serializers.CharField(),
+                    "sources": serializers.CharField(
+                        help_text="Sources and licences of the values (by "
+                        "lineage) and of the geometry, for the legend"
+                    ),
                     "legend": LEGEND,
                     "results": inline_serializer(
                         "MapValueRow",
@@ -265,6 +270,9 @@ class MapValuesApi(CachedReadMixin, APIView):
                 "dates": data["dates"],
                 # The geometry travels separately and is cached by the browser.
                 "geometry": reverse("maps:geometry", kwargs={"level": data["level"]}),
+                "sources": attribution(
+                    variables=[data["variable"]], computed=bool(compare)
+                ).line(),
                 "legend": {
                     "method": result.method,
                     "k": result.k,

@@ -154,6 +154,8 @@
       parts.push(legendRow(swatch("#ececec"), t.missing, lg.missing.count));
     }
     (lg.notes || []).forEach(function (n) { parts.push(el("div", { class: "muted", text: n })); });
+    // Sources and licences of the values and the geometry, as text (never HTML).
+    if (data.sources) parts.push(el("div", { class: "sources muted", text: data.sources, "data-testid": "legend-sources" }));
     div.replaceChildren.apply(div, parts);
     div.dataset.classes = String(lg.classes.length);
     div.dataset.bounds = lg.classes.map(function (c) { return c.upper; }).join("|");
