@@ -67,10 +67,11 @@ def number(n: int) -> str:
 
 
 def size(n: int) -> str:
-    """A byte count for people (3,0 GB, 12,5 MB, 800 KB)."""
+    """A byte count for people (3 GB, 12,5 MB, 800 KB)."""
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n >= factor:
-            return f"{n / factor:.1f} {unit}".replace(".", ",")
+            shown = f"{n / factor:.1f}".removesuffix(".0").replace(".", ",")
+            return f"{shown} {unit}"
     return f"{n} Bytes"
 
 
@@ -135,16 +136,19 @@ def csv_check(text: str, delimiter: str, file_name: str, limits: TableLimits) ->
             if fields > limits.max_columns:
                 refuse_columns(fields, limits, file_name, line=number_)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = cells = 0
+    rows = cells = header_cells = 0
     try:
         for record in reader:
             if len(record) > limits.max_columns:
                 refuse_columns(len(record), limits, file_name, line=reader.line_num)
+            if not rows:
+                header_cells = len(record)
             rows += 1
             cells += len(record)
     except csv.Error:
         return  # reading the table reports the broken line, located
-    rows -= 1  # the header
+    if rows:  # the header is no data row
+        rows, cells = rows - 1, cells - header_cells
     if rows > limits.max_rows:
         refuse_rows(rows, limits, file_name, exact=True)
     if cells > limits.max_cells:
