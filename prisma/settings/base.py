@@ -146,6 +146,21 @@ PRISMA_TABLE_MAX_UNPACKED_BYTES = env.int(
 )
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The default cache stays per process; per-user limits need one count across all
+# web processes, kept in Redis (core/throttle.py). Short timeouts: a missing
+# Redis must not hold a request up (the throttle then lets it through).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "prisma-throttle",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+# Map PDF/PNG/SVG, XLSX, GeoPackage and Shapefile exports each user may start
+# per minute (core/throttle.py); more are answered with 429.
+PRISMA_HEAVY_EXPORTS_PER_MINUTE = env.int("PRISMA_HEAVY_EXPORTS_PER_MINUTE", default=10)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
