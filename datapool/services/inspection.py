@@ -80,8 +80,8 @@ def _inspect(run: ImportRun, execution: RunExecution) -> None:
     except ImportValidationError as exc:
         execution.fail(FAILED_MESSAGE, [p.as_dict() for p in exc.problems])
         return
-    except SoftTimeLimitExceeded:
-        execution.fail(TIMEOUT_MESSAGE, [])
+    except SoftTimeLimitExceeded as exc:
+        execution.fail(f"{TIMEOUT_MESSAGE} ({exc})", [])
         return
     except Exception as exc:
         logger.exception("inspection of run %s failed", run.pk)
