@@ -295,3 +295,13 @@ def test_inspection_runs_on_the_imports_queue_with_time_limits(settings):
     assert settings.CELERY_TASK_ROUTES[name] == {"queue": "imports"}
     limits = settings.CELERY_TASK_ANNOTATIONS[name]
     assert 0 < limits["soft_time_limit"] < limits["time_limit"]
+
+
+def test_run_page_of_an_inspected_table_leads_to_the_mapping(client_logged_in, post):
+    post(
+        "/datapool/imports/new/",
+        {"file": SimpleUploadedFile("klein.csv", _csv(rows=4, columns=3))},
+    )
+    run = ImportRun.objects.latest("pk")
+    html = client_logged_in.get(run.get_absolute_url()).content.decode()
+    assert f'href="/datapool/imports/{run.pk}/mapping/"' in html
