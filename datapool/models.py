@@ -281,6 +281,11 @@ class ImportRun(models.Model):
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A table uploaded for mapping is first inspected in the worker
+    # (datapool.services.inspection): {} while that is pending or failed, then
+    # what the mapping page shows (columns, sample rows, guesses). None for runs
+    # that need no inspection (other kinds, tables mapped on the command line).
+    inspection = models.JSONField(_("table inspection"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import run")
@@ -296,6 +301,15 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def awaits_inspection(self) -> bool:
+        """A table uploaded for mapping whose columns have not been read yet."""
+        return self.kind == self.Kind.TABLE and self.inspection == {}
+
+    @property
+    def is_inspected(self) -> bool:
+        return bool(self.inspection)
 
 
 class Delivery(models.Model):

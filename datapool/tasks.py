@@ -3,6 +3,7 @@ from celery import shared_task
 from datapool.models import ImportRun
 from datapool.services.imports import import_run_execute
 from datapool.services.indicators import indicator_run_execute
+from datapool.services.inspection import import_run_inspect
 from datapool.services.runs import import_runs_fail_stale, import_runs_send_queued
 
 
@@ -11,6 +12,12 @@ def import_run_execute_task(import_run_id: int) -> str:
     """Run one import in the worker; the run row records progress and outcome."""
     run = import_run_execute(import_run=ImportRun.objects.get(pk=import_run_id))
     return run.status
+
+
+@shared_task(acks_late=False)
+def import_run_inspect_task(import_run_id: int) -> str:
+    """Read an uploaded table within the limits; the run stores its preview."""
+    return import_run_inspect(import_run=ImportRun.objects.get(pk=import_run_id)).status
 
 
 @shared_task(acks_late=False)

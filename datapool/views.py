@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
@@ -24,8 +22,6 @@ from .forms import (
     VariableEditForm,
 )
 from .models import ImportRun, Supplier, Variable
-from .parsers.contract import ImportValidationError
-from .parsers.table import table_preview
 from .selectors import (
     facility_layer_for_variable,
     facility_layer_list,
@@ -51,6 +47,7 @@ from .services.imports import (
     import_run_upload,
 )
 from .services.indicators import indicator_run_enqueue
+from .services.inspection import InspectionRefused, import_run_inspect_enqueue
 
 
 class VariableListView(LoginRequiredMixin, TemplateView):
@@ -281,37 +278,51 @@ class ImportRetryView(ImportRunMixin, View):
 
 
 class ImportMappingView(ImportRunMixin, FormView):
-    """Preview of a table and the mapping of its columns to variables."""
+    """Preview of a table and the mapping of its columns to variables.
+
+    The table is read by the inspection task (``datapool.services.inspection``),
+    never in this request: while the task runs the page polls the run, a failed
+    inspection is explained, and an inspected table shows its stored preview.
+    """
 
     template_name = "datapool/import_mapping.html"
     form_class = TableMappingForm
     allowed_roles = IMPORT_WRITERS
 
     def get(self, request, *args, **kwargs):
-        return self._load() or super().get(request, *args, **kwargs)
+        if response := self._load():
+            return response
+        if self.preview is None:
+            return self.render_to_response(self.get_context_data())
+        return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if response := self._load():
             return response
-        if self.preview is None:  # the file itself is unusable; nothing to map
+        if self.preview is None:
+            if "inspect" in request.POST and not self.inspecting:
+                try:
+                    import_run_inspect_enqueue(import_run=self.run)
+                except InspectionRefused as exc:
+                    messages.error(request, str(exc))
+                return redirect("datapool:import-mapping", pk=self.run.pk)
+            # Nothing to map: the table is being read, or cannot be.
             return self.render_to_response(self.get_context_data())
         return super().post(request, *args, **kwargs)
 
     def _load(self):
         self.run = self.get_run()
         require_import_run_edit(user=self.request.user, import_run=self.run)
-        if self.run.kind != ImportRun.Kind.TABLE or self.run.status not in {
-            ImportRun.Status.DRAFT,
-            ImportRun.Status.FAILED,
-        }:
+        self.inspecting = self.run.awaits_inspection and self.run.status in {
+            ImportRun.Status.QUEUED,
+            ImportRun.Status.RUNNING,
+        }
+        if self.run.kind != ImportRun.Kind.TABLE or not (
+            self.inspecting
+            or self.run.status in {ImportRun.Status.DRAFT, ImportRun.Status.FAILED}
+        ):
             return redirect(self.run.get_absolute_url())
-        self.problems = []
-        try:
-            self.preview = table_preview(
-                Path(self.run.file.path), self.run.original_name, self.run.options
-            )
-        except ImportValidationError as exc:
-            self.preview, self.problems = None, exc.problems
+        self.preview = self.run.inspection if self.run.is_inspected else None
         return None
 
     def get_form(self, form_class=None):
@@ -328,7 +339,25 @@ class ImportMappingView(ImportRunMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(run=self.run, preview=self.preview, problems=self.problems)
+        failed = (
+            self.run.awaits_inspection and self.run.status == ImportRun.Status.FAILED
+        )
+        context.update(
+            run=self.run,
+            preview=self.preview,
+            inspecting=self.inspecting,
+            # A table uploaded before inspections existed is read on request.
+            uninspected=self.preview is None and not self.inspecting and not failed,
+            problems=(
+                [item.get("text") or item.get("message") for item in self.run.report]
+                or [self.run.error]
+                if failed
+                else []
+            ),
+            status_url=reverse(
+                "datapool-api:import-status", kwargs={"pk": self.run.pk}
+            ),
+        )
         return context
 
     def form_valid(self, form):

@@ -9,6 +9,7 @@ from django.views import View
 
 from core.audit import audit_record
 from core.models import AuditEvent
+from core.throttle import heavy_export_refused, heavy_export_throttle
 from datapool.access import variables_require_visible
 
 from . import exports
@@ -29,6 +30,8 @@ FORMATS = (
     "chart-png",
     "chart-svg",
 )
+# Formats that occupy the web process for a second or more: limited per user.
+HEAVY_FORMATS = frozenset({"xlsx", "gpkg", "shp", "png", "svg", "pdf"})
 
 
 def _bad_request(message: str) -> HttpResponse:
@@ -64,6 +67,8 @@ class SelectionExportView(LoginRequiredMixin, View):
         fmt = params.get("format", "")
         if fmt not in FORMATS:
             return _bad_request(f"unbekanntes Format „{fmt[:20]}“.")
+        if fmt in HEAVY_FORMATS and (wait := heavy_export_throttle(user=request.user)):
+            return heavy_export_refused(request, retry_after=wait)
         title = (params.get("title") or DEFAULT_TITLE).strip()[:MAX_TITLE]
         try:
             selection = Selection.parse(params.get("selection", ""))

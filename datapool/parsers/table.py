@@ -55,6 +55,14 @@ from .contract import (
     sniff_delimiter,
     suggest_key,
 )
+from .limits import (
+    SheetCounter,
+    TableLimits,
+    csv_check,
+    file_check_size,
+    table_limits,
+    workbook_check,
+)
 
 PREVIEW_ROWS = 10
 # Workbooks are always tables; a CSV file is one when no other format claims it.
@@ -125,7 +133,13 @@ class Table:
 
 
 def table_read(path: Path, file_name: str, *, sheet: str | None = None) -> Table:
-    """The header and non-empty rows of a CSV or XLSX file, or a validation error."""
+    """The header and non-empty rows of a CSV or XLSX file, or a validation error.
+
+    Tables beyond the limits of ``datapool.parsers.limits`` are refused before
+    their rows are held in memory.
+    """
+    limits = table_limits()
+    file_check_size(path, file_name, limits)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -133,9 +147,9 @@ def table_read(path: Path, file_name: str, *, sheet: str | None = None) -> Table
             [Problem(f"Die Datei ist nicht lesbar ({exc.strerror}).", file_name)]
         ) from exc
     if raw.startswith(WORKBOOK_MAGIC):
-        table = _read_workbook(path, file_name, sheet=sheet)
+        table = _read_workbook(path, file_name, sheet=sheet, limits=limits)
     else:
-        table = _read_csv(raw, file_name)
+        table = _read_csv(raw, file_name, limits)
     problems = ProblemList()
     if not any(table.header) and not table.rows:
         problems.add(Problem("Die Datei ist leer.", file_name))
@@ -164,7 +178,7 @@ def table_read(path: Path, file_name: str, *, sheet: str | None = None) -> Table
     return table
 
 
-def _read_csv(raw: bytes, file_name: str) -> Table:
+def _read_csv(raw: bytes, file_name: str, limits: TableLimits) -> Table:
     text = decode_text(raw, file_name)
     try:
         raw.decode("utf-8-sig")
@@ -172,6 +186,7 @@ def _read_csv(raw: bytes, file_name: str) -> Table:
     except UnicodeDecodeError:
         encoding = "Windows-1252"
     delimiter = sniff_delimiter(text, file_name)
+    csv_check(text, delimiter, file_name, limits)
     header, body = read_csv_rows(text, delimiter, file_name)
     rows = [
         (offset + 2, list(cells))
@@ -189,9 +204,12 @@ def _read_csv(raw: bytes, file_name: str) -> Table:
     )
 
 
-def _read_workbook(path: Path, file_name: str, *, sheet: str | None) -> Table:
+def _read_workbook(
+    path: Path, file_name: str, *, sheet: str | None, limits: TableLimits
+) -> Table:
     from openpyxl import load_workbook
 
+    workbook_check(path, file_name, limits)
     try:
         values_book = load_workbook(path, read_only=True, data_only=True)
         formula_book = load_workbook(path, read_only=True, data_only=False)
@@ -217,10 +235,12 @@ def _read_workbook(path: Path, file_name: str, *, sheet: str | None) -> Table:
                 ]
             )
         name = sheet or names[0]
+        # Counted first: the formula check reads every cell of the sheet too.
+        rows = _sheet_rows(values_book[name], SheetCounter(limits, file_name))
         _refuse_formulas(formula_book[name], values_book[name], name, file_name)
         grid = [
             (line, values)
-            for line, values in _sheet_rows(values_book[name])
+            for line, values in rows
             if any(_cell_text(c).strip() for c in values)
         ]
     finally:
@@ -253,12 +273,13 @@ def _header_index(grid: list[tuple[int, list[Cell]]]) -> int:
     return next(i for i, (_, cells) in enumerate(grid[:20]) if filled(cells) == widest)
 
 
-def _sheet_rows(worksheet: Any) -> list[tuple[int, list[Cell]]]:
+def _sheet_rows(worksheet: Any, counter: SheetCounter) -> list[tuple[int, list[Cell]]]:
     """(row number, values) of the rows that have a cell; numbers from the cells."""
     # The stored dimensions may be wrong (some writers omit them): read all rows.
     worksheet.reset_dimensions()
     rows = []
     for row in worksheet.iter_rows():
+        counter.row(len(row))
         number = next((c.row for c in row if getattr(c, "row", None)), None)
         if number is None:
             continue

@@ -29,6 +29,7 @@ from .aggregation import observations_aggregate
 from .catalogue import supplier_get_or_create, variables_upsert
 from .facilities import facility_layer_replace
 from .indicators import indicator_run_enqueue
+from .inspection import import_run_inspect_enqueue
 from .observations import (
     coverage_refresh,
     observation_statistics_refresh,
@@ -105,7 +106,7 @@ def import_run_upload(
     district: LorUnit | None = None,
     tables: bool = True,
 ) -> ImportRun:
-    """Store an upload as an audited run and queue it; a table awaits its mapping.
+    """Store an upload as an audited run and queue it; a table is inspected first.
 
     The kind is recognised from the file when not given. Roles apply as in
     ``import_run_create`` (``PermissionDenied``). With ``tables=False`` (the API,
@@ -129,9 +130,12 @@ def import_run_upload(
         district=district,
         status=ImportRun.Status.DRAFT,
     )
-    if run.kind != ImportRun.Kind.TABLE:
+    if run.kind == ImportRun.Kind.TABLE:
+        # Read in the worker, within limits; the mapping page waits for it.
+        import_run_inspect_enqueue(import_run=run)
+    else:
         import_run_enqueue(import_run=run)
-        run.refresh_from_db()
+    run.refresh_from_db()
     return run
 
 
@@ -418,6 +422,8 @@ def import_run_map_columns(*, import_run: ImportRun, mapping: dict) -> ImportRun
         raise ImportRunNotRetryable(
             "Die Spalten dieses Imports lassen sich nicht mehr zuordnen."
         )
+    if not import_run.is_inspected:
+        raise ImportRunNotRetryable("Die Tabelle ist noch nicht geprüft.")
     options = {
         key: value
         for key, value in import_run.options.items()

@@ -1,11 +1,13 @@
 """The life of a run (an import or an indicator computation) in the worker.
 
-queued → running → succeeded | failed | review. Every change of state is a
-compare-and-set on the run's row (``UPDATE … WHERE status = <expected> AND
-attempts = <this attempt>``): a run can never be both failed and succeeded, and an
-attempt that lost its run (the stale sweep failed it, or a retry started a new
-attempt) cannot overwrite what happened since. Success is written inside the
-run's own transaction, so an attempt that lost its run rolls its writes back.
+queued → running → succeeded | failed | review; a table uploaded for mapping is
+first inspected: queued → running → draft (awaiting the mapping) | failed.
+Every change of state is a compare-and-set on the run's row (``UPDATE … WHERE
+status = <expected> AND attempts = <this attempt>``): a run can never be both
+failed and succeeded, and an attempt that lost its run (the stale sweep failed
+it, or a retry started a new attempt) cannot overwrite what happened since.
+Success is written inside the run's own transaction, so an attempt that lost its
+run rolls its writes back.
 
 While a run executes, a heartbeat thread touches ``heartbeat_at`` every
 ``PRISMA_RUN_HEARTBEAT_SECONDS``, independent of progress; the sweep
@@ -39,6 +41,7 @@ HEARTBEAT_SECONDS = 30.0
 
 PHASES = {  # phase: (start %, end %)
     "compute": (0, 98),
+    "inspect": (0, 100),
     "read": (0, 40),
     "write": (40, 80),
     "aggregate": (80, 98),
@@ -162,6 +165,18 @@ class RunExecution:
             report=report,
             finished_at=timezone.now(),
             phase="failed",
+        )
+
+    def inspected(self, **fields: Any) -> bool:
+        """End an inspection: the run waits for the user's mapping (a draft)."""
+        return bool(
+            self._mine(progress_db()).update(
+                status=ImportRun.Status.DRAFT,
+                finished_at=timezone.now(),
+                percent=100,
+                phase="inspected",
+                **fields,
+            )
         )
 
     def review(self, **fields: Any) -> bool:
@@ -289,19 +304,25 @@ def task_send(*, task: Any, run_id: int) -> bool:
     return True
 
 
-def run_task(kind: str) -> Any:
-    """The Celery task that executes runs of this kind."""
+def run_task(run: ImportRun) -> Any:
+    """The Celery task that executes the run's next step."""
     # Tasks import the services at their top; services reach the tasks here.
-    from ..tasks import import_run_execute_task, indicator_run_execute_task
+    from ..tasks import (
+        import_run_execute_task,
+        import_run_inspect_task,
+        indicator_run_execute_task,
+    )
 
-    if kind == ImportRun.Kind.COMPUTATION:
+    if run.kind == ImportRun.Kind.COMPUTATION:
         return indicator_run_execute_task
+    if run.awaits_inspection:
+        return import_run_inspect_task
     return import_run_execute_task
 
 
 def run_send_on_commit(*, run: ImportRun) -> None:
     """Hand the run to the worker once the surrounding transaction commits."""
-    task = run_task(run.kind)
+    task = run_task(run)
     transaction.on_commit(lambda: task_send(task=task, run_id=run.pk))
 
 
@@ -314,10 +335,10 @@ def import_runs_send_queued() -> int:
             ImportRun.objects.select_for_update(skip_locked=True)
             .filter(status=ImportRun.Status.QUEUED, phase=UNSENT)
             .order_by("pk")
-            .values_list("pk", "kind")
+            .only("pk", "kind", "inspection")
         )
-        for pk, kind in runs:
-            if not task_send(task=run_task(kind), run_id=pk):
+        for run in runs:
+            if not task_send(task=run_task(run), run_id=run.pk):
                 break  # the broker is still down; the next sweep tries again
             sent += 1
     return sent

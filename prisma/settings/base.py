@@ -135,8 +135,32 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# How much of a table (CSV/XLSX) an import reads, in the worker; a table beyond
+# one of these is refused with a message naming the limit before its rows are
+# held in memory (datapool/parsers/limits.py, docs/operations.md "Limits").
+PRISMA_TABLE_MAX_COLUMNS = env.int("PRISMA_TABLE_MAX_COLUMNS", default=2_000)
+PRISMA_TABLE_MAX_ROWS = env.int("PRISMA_TABLE_MAX_ROWS", default=100_000)
+PRISMA_TABLE_MAX_CELLS = env.int("PRISMA_TABLE_MAX_CELLS", default=1_000_000)
+PRISMA_TABLE_MAX_UNPACKED_BYTES = env.int(
+    "PRISMA_TABLE_MAX_UNPACKED_BYTES", default=100 * 1024 * 1024
+)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The default cache stays per process; per-user limits need one count across all
+# web processes, kept in Redis (core/throttle.py). Short timeouts: a missing
+# Redis must not hold a request up (the throttle then lets it through).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "prisma-throttle",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+# Map PDF/PNG/SVG, XLSX, GeoPackage and Shapefile exports each user may start
+# per minute (core/throttle.py); more are answered with 429.
+PRISMA_HEAVY_EXPORTS_PER_MINUTE = env.int("PRISMA_HEAVY_EXPORTS_PER_MINUTE", default=10)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -151,6 +175,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "datapool.tasks.import_run_execute_task": {"queue": "imports"},
+    "datapool.tasks.import_run_inspect_task": {"queue": "imports"},
     "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
     "profiles.tasks.*": {"queue": "batch"},
 }
@@ -169,6 +194,11 @@ def _time_limits(seconds: int) -> dict[str, int]:
 CELERY_TASK_ANNOTATIONS = {
     "datapool.tasks.import_run_execute_task": _time_limits(
         env.int("PRISMA_IMPORT_SOFT_TIME_LIMIT", default=30 * 60)
+    ),
+    # Reading a table within PRISMA_TABLE_MAX_* takes seconds; the limit catches
+    # a file that is slow in a way no limit foresaw.
+    "datapool.tasks.import_run_inspect_task": _time_limits(
+        env.int("PRISMA_INSPECT_SOFT_TIME_LIMIT", default=2 * 60)
     ),
     "datapool.tasks.indicator_run_execute_task": _time_limits(
         env.int("PRISMA_INDICATORS_SOFT_TIME_LIMIT", default=30 * 60)

@@ -1,4 +1,5 @@
-/* Poll an import run's state until it is finished, then reload to show the summary. */
+/* Poll an import run's state until it is finished, then reload to show the summary
+   (on the mapping page: until the table is inspected, then reload to show the form). */
 (function () {
   "use strict";
   const box = document.getElementById("import-run");
@@ -19,10 +20,14 @@
     }
     bar.style.width = run.percent + "%";
     bar.parentElement.setAttribute("aria-valuenow", run.percent);
-    document.getElementById("progress-percent").textContent = run.percent;
-    document.getElementById("rows-read").textContent = run.rows_read;
-    document.getElementById("rows-written").textContent = run.rows_written;
-    document.getElementById("run-status").textContent = run.status_label;
+    function show(id, value) {
+      const element = document.getElementById(id);
+      if (element) element.textContent = value;
+    }
+    show("progress-percent", run.percent);
+    show("rows-read", run.rows_read);
+    show("rows-written", run.rows_written);
+    show("run-status", run.status_label);
     if (active.indexOf(run.status) >= 0) {
       setTimeout(poll, 700);
     } else {

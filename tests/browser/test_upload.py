@@ -5,6 +5,8 @@ import re
 import pytest
 
 from datapool.models import ImportRun, Observation
+from datapool.services.imports import import_run_create
+from datapool.services.inspection import import_run_inspect
 from lor.models import BERLIN_CODE
 from tests.conftest import SHARED_DATA
 
@@ -84,3 +86,27 @@ def test_mapping_errors_are_shown_in_the_page(page, login, administrator):
     page.get_by_test_id("form-errors").wait_for()
     assert "zwingend erforderlich" in page.get_by_test_id("error-ref_date").inner_text()
     assert ImportRun.objects.latest("pk").status == ImportRun.Status.DRAFT
+
+
+def test_mapping_page_waits_for_the_inspection_then_shows_the_form(
+    page, login, administrator, artifacts
+):
+    # A run as the upload leaves it while the worker has not read the table yet.
+    run = import_run_create(
+        kind=ImportRun.Kind.TABLE,
+        path=T2,
+        original_name=T2.name,
+        user=administrator,
+        status=ImportRun.Status.QUEUED,
+    )
+    ImportRun.objects.filter(pk=run.pk).update(inspection={})
+    login(administrator, f"/datapool/imports/{run.pk}/mapping/")
+    assert page.get_by_test_id("inspection-pending").is_visible()
+    assert page.get_by_test_id("mapping-form").count() == 0
+    page.screenshot(path=artifacts / "upload_inspection_pending.png", full_page=True)
+
+    import_run_inspect(import_run=run)  # what the worker does
+
+    # The page polls the run and shows the form once the inspection is stored.
+    page.get_by_test_id("mapping-form").wait_for(timeout=15_000)
+    assert "01100101" in page.get_by_test_id("preview-table").inner_text()

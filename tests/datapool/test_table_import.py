@@ -496,13 +496,14 @@ def test_preview_shows_first_rows_and_guesses():
     assert columns["inhabitants"]["action"] == "ignore"
 
 
-def _upload(post, path: Path) -> ImportRun:
+def _upload(post, path: Path, status: str = ImportRun.Status.DRAFT) -> ImportRun:
+    """Upload through the form; the inspection task runs as the commit would."""
     upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
     response = post("/datapool/imports/new/", {"file": upload})
     run = ImportRun.objects.latest("pk")
     assert response.status_code == 302
     assert response["Location"] == f"/datapool/imports/{run.pk}/mapping/"
-    assert run.status == ImportRun.Status.DRAFT
+    assert run.status == status  # inspected: a draft awaiting its mapping
     return run
 
 
@@ -591,7 +592,8 @@ def test_bad_mapping_input_shows_form_errors_not_500(
 
 def test_mapping_page_of_an_unreadable_file_explains_why(client_logged_in, post):
     path = Path(__file__).parent / "corpus" / "table" / "utf16_encoding.csv"
-    run = _upload(post, path)
+    # The inspection in the worker found the file unreadable: the run failed.
+    run = _upload(post, path, status=ImportRun.Status.FAILED)
     response = client_logged_in.get(f"/datapool/imports/{run.pk}/mapping/")
     html = response.content.decode()
     assert response.status_code == 200
