@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "explorer",
     "queries",
     "profiles",
+    "start",
 ]
 
 MIDDLEWARE = [
