@@ -47,3 +47,8 @@ urlpatterns = [
     path("audit/", include("core.urls")),
     path("", include("lor.urls")),
 ]
+
+# Error pages in the site layout, with the reason and a way on (prisma/errors.py).
+handler403 = "prisma.errors.permission_denied"
+handler404 = "prisma.errors.page_not_found"
+handler500 = "prisma.errors.server_error"

@@ -55,6 +55,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "prisma.urls"
+# A refused form explains itself in the site layout (German first).
+CSRF_FAILURE_VIEW = "prisma.errors.csrf_failure"
 WSGI_APPLICATION = "prisma.wsgi.application"
 
 TEMPLATES = [
