@@ -114,7 +114,7 @@ AXES_VERBOSE = False  # its start-up banner would open every manage.py run
 # The lockout page in the site layout, and an audit event (core/login_throttle.py).
 AXES_LOCKOUT_CALLABLE = "core.login_throttle.lockout_response"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "lor:map"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "de"
