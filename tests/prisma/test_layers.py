@@ -11,7 +11,16 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ("prisma", "profiles", "queries", "explorer", "datapool", "core", "lor")
+PACKAGES = (
+    "prisma",
+    "start",
+    "profiles",
+    "queries",
+    "explorer",
+    "datapool",
+    "core",
+    "lor",
+)
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
