@@ -127,6 +127,32 @@ def user_assign(*, user, role: Role, bezirk_code: str | None = None) -> None:
     user._state.fields_cache.pop("staff_profile", None)
 
 
+# --- What each role works with ------------------------------------------------
+#
+# Planners, coordinators and administrators share the staff tools (saved
+# queries, custom areas, the list of import runs); guests review what is
+# released and save nothing. Views and the navigation ask the same rules.
+
+STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.PLANNER)
+
+
+def staff_tools_allowed(user) -> bool:
+    """Whether the user may save queries, create custom areas and read import runs."""
+    return user_role(user) in STAFF_ROLES
+
+
+def user_role_line(user) -> str:
+    """Role and district as the header shows them ("Planung · Mitte"); "" if none."""
+    role = user_role(user)
+    if role is None:
+        return ""
+    parts = [str(role.label)]
+    profile = user.staff_profile if _has_profile(user) else None
+    if profile is not None and profile.bezirk_id:
+        parts.append(profile.bezirk.name)
+    return " · ".join(parts)
+
+
 # --- Data ownership --------------------------------------------------------
 #
 # District data belongs to its district; Berlin-wide data (``None``) to the

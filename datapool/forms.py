@@ -5,6 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from core.access import Role, user_bezirk_code, user_role
 from lor.models import LorUnit
 
 from .models import ImportRun, Variable
@@ -58,6 +59,17 @@ class ImportUploadForm(forms.Form):
         required=False,
         queryset=LorUnit.objects.filter(level=LorUnit.Level.BEZIRK).order_by("code"),
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user_role(user) == Role.COORDINATOR:
+            # Coordinators upload for their own district only: it is the one
+            # offered and preset. Another one sent anyway is refused with a
+            # reason by the upload rule (core.access.require_data_edit).
+            field = self.fields["district"]
+            own = list(field.queryset.filter(code=user_bezirk_code(user) or ""))
+            field.widget.choices = [(u.pk, field.label_from_instance(u)) for u in own]
+            field.initial = own[0].pk if own else None
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

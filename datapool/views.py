@@ -197,6 +197,9 @@ class ImportCreateView(RoleRequiredMixin, FormView):
     form_class = ImportUploadForm
     allowed_roles = IMPORT_WRITERS
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def form_valid(self, form):
         run = import_run_upload(
             user=self.request.user,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from . import hierarchy
 from .models import BERLIN_CODE, LorUnit
@@ -35,6 +35,33 @@ def lor_unit_list(
 
 def lor_unit_get(*, code: str, scheme: str = LorUnit.Scheme.LOR_2021) -> LorUnit:
     return LorUnit.objects.select_related("parent").get(scheme=scheme, code=code)
+
+
+def lor_unit_search(
+    *, q: str, limit: int = 20, scheme: str = LorUnit.Scheme.LOR_2021
+) -> list[LorUnit]:
+    """Units of a scheme whose name contains ``q`` or whose key starts with it.
+
+    Coarser levels first (a Bezirk before its Planungsräume), then by key.
+    """
+    q = q.strip()
+    if not q:
+        return []
+    levels = [*hierarchy.LEVELS_BELOW_BERLIN]
+    matches = Q(name__icontains=q) | Q(code__startswith=q)
+    qs = (
+        LorUnit.objects.filter(matches, scheme=scheme, level__in=levels)
+        .select_related("parent")
+        .defer("geom", "parent__geom")
+        .annotate(
+            level_rank=Case(
+                *(When(level=lvl, then=Value(i)) for i, lvl in enumerate(levels)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("level_rank", "code")
+    )
+    return list(qs[:limit])
 
 
 def lor_unit_children(*, unit: LorUnit) -> QuerySet[LorUnit]:

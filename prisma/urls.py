@@ -1,19 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from explorer.api import SelectionTableApi
 from lor.api import CustomAreaSetListApi
+from start.views import StartView
 
 from . import views
 
 urlpatterns = [
-    path(
-        "", RedirectView.as_view(pattern_name="lor:map", permanent=False), name="home"
-    ),
+    path("", StartView.as_view(), name="home"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -49,3 +47,8 @@ urlpatterns = [
     path("audit/", include("core.urls")),
     path("", include("lor.urls")),
 ]
+
+# Error pages in the site layout, with the reason and a way on (prisma/errors.py).
+handler403 = "prisma.errors.permission_denied"
+handler404 = "prisma.errors.page_not_found"
+handler500 = "prisma.errors.server_error"

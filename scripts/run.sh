@@ -59,6 +59,8 @@ cat <<MSG
 
   PRISMA läuft auf http://127.0.0.1:$PORT/
   Anmeldung: ${PRISMA_DEMO_USER:-demo} / ${PRISMA_DEMO_PASSWORD:-prisma-demo}
+  Mit demselben Passwort: demo-koordination und demo-planung
+  (Friedrichshain-Kreuzberg), demo-gast (Gastbegutachtung)
   (Beenden mit Strg-C)
 
 MSG

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "explorer",
     "queries",
     "profiles",
+    "start",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +55,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "prisma.urls"
+# A refused form explains itself in the site layout (German first).
+CSRF_FAILURE_VIEW = "prisma.errors.csrf_failure"
 WSGI_APPLICATION = "prisma.wsgi.application"
 
 TEMPLATES = [
@@ -67,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.navigation.navigation",
             ],
         },
     },
@@ -110,7 +114,7 @@ AXES_VERBOSE = False  # its start-up banner would open every manage.py run
 # The lockout page in the site layout, and an audit event (core/login_throttle.py).
 AXES_LOCKOUT_CALLABLE = "core.login_throttle.lockout_response"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "lor:map"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "de"

@@ -138,7 +138,7 @@
     els.exports.querySelectorAll("a[data-format]").forEach(function (a) {
       a.href = cfg.urls.export + "?" + new URLSearchParams({ format: a.dataset.format, selection: json, title: title() }).toString();
     });
-    els.saveQuery.href = cfg.urls.saveQuery + "?" + new URLSearchParams({ selection_json: json, title: title() }).toString();
+    if (els.saveQuery) els.saveQuery.href = cfg.urls.saveQuery + "?" + new URLSearchParams({ selection_json: json, title: title() }).toString();
   }
 
   async function refresh() {

@@ -235,6 +235,7 @@
       a.setAttribute("download", "");
     });
     const save = $("save-query");
+    if (!save) return;  // roles that cannot save queries get no link
     const base = save.getAttribute("href").split("?")[0];
     const center = map.getCenter();
     const presentation = { column: variable, method: params.method, k: Number(params.k), palette: params.palette,

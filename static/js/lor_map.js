@@ -196,6 +196,13 @@
     context = L.geoJSON(data, {
       style: { color: "#8a96a3", weight: 1, fill: false, dashArray: "3 3" },
       interactive: false,
+      // Every Bezirk keeps its name on the map, at every level (orientation).
+      onEachFeature: function (feature, featureLayer) {
+        // A zero-width space after each hyphen lets long names wrap there.
+        const name = feature.properties.name.replace(/-/g, "-\u200b");
+        const label = PRISMA.el("span", { text: name, "data-code": feature.properties.code });
+        featureLayer.bindTooltip(label, { permanent: true, direction: "center", className: "bezirk-label", interactive: false });
+      },
     }).addTo(map);
     context.bringToBack();
   }).catch(function () { /* orientation layer only */ });

@@ -8,6 +8,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = [
+    "/",
+    "/?q=Moabit",
     "/map/",
     "/analysis/explorer/",
     "/analysis/analyse/",

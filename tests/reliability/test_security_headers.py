@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 PAGES = [
     "/accounts/login/",
+    "/",
+    "/?q=Moabit",
     "/map/",
     "/analysis/explorer/",
     "/analysis/analyse/",

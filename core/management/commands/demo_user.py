@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
-from core.access import Role, user_assign
+from core.access import Role, user_assign, user_role_line
 
 # One demo login per further role, with the demo password: name, role, district.
 ROLE_DEMOS = [
-    ("demo-koordination", Role.COORDINATOR, "03"),
-    ("demo-planung", Role.PLANNER, "03"),
+    ("demo-koordination", Role.COORDINATOR, "02"),
+    ("demo-planung", Role.PLANNER, "02"),
     ("demo-gast", Role.GUEST, None),
 ]
 
@@ -29,13 +30,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo-Anmeldung {'angelegt' if created else 'erneuert'}: {username}"
         )
+        demos = []
         for name, role, bezirk in ROLE_DEMOS:
             demo, _created = get_user_model().objects.get_or_create(username=name)
             demo.set_password(password)
             demo.is_superuser = False
             demo.save()
             user_assign(user=demo, role=role, bezirk_code=bezirk)
+            with translation.override("de"):
+                demos.append(f"{name} ({user_role_line(demo)})")
         self.stdout.write(
-            "Weitere Demo-Rollen (gleiches Passwort): "
-            + ", ".join(name for name, _role, _bezirk in ROLE_DEMOS)
+            "Weitere Demo-Rollen (gleiches Passwort): " + ", ".join(demos)
         )
