@@ -5,12 +5,15 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from lor import hierarchy
 from lor.models import LorUnit
 
 from .models import ImportRun, Variable
 from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
 from .themes import Theme
 
+# Unknown keys are mapped to a Planungsraum.
+PLR_DIGITS = hierarchy.key_length(hierarchy.PLANUNGSRAUM)
 ALLOWED_EXTENSIONS = {
     ".csv",
     ".txt",
@@ -106,7 +109,7 @@ class UnknownKeyForm(forms.Form):
             )
             self.fields[f"other_{key}"] = forms.RegexField(
                 label=_("other LOR key for %(key)s") % {"key": key},
-                regex=r"^\d{8}$",
+                regex=rf"^\d{{{PLR_DIGITS}}}$",
                 required=False,
             )
 
@@ -119,7 +122,9 @@ class UnknownKeyForm(forms.Form):
                 target = data.get(f"other_{key}")
                 if not target or target not in valid:
                     self.add_error(
-                        f"other_{key}", _("Please enter an existing 8-digit LOR key.")
+                        f"other_{key}",
+                        _("Please enter an existing %(digits)s-digit LOR key.")
+                        % {"digits": PLR_DIGITS},
                     )
         return data
 

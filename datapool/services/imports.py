@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.models import AuditEvent
 from datapool.access import require_import_run_edit
+from lor import hierarchy
 from lor.models import LorUnit
 
 from ..models import Delivery, ImportRun, Observation, Variable
@@ -254,13 +255,15 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
     """A district's upload holds only its own units and its own variables."""
     district = run.district
     problems = []
+
+    def inside(code: str) -> bool:
+        return hierarchy.key_prefix(code, hierarchy.BEZIRK) == district.code
+
     if run.kind == ImportRun.Kind.POINTS:
         # A point layer counts every Planungsraum of Berlin; outside the district
         # those are zeros that say nothing. Points outside it are still refused.
-        delivery.rows = [
-            row for row in delivery.rows if row[1][:2] == district.code or row[3]
-        ]
-    outside = sorted({row[1] for row in delivery.rows if row[1][:2] != district.code})
+        delivery.rows = [row for row in delivery.rows if inside(row[1]) or row[3]]
+    outside = sorted({row[1] for row in delivery.rows if not inside(row[1])})
     for code in outside[:20]:
         problems.append(
             Problem(
@@ -302,10 +305,7 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
     )
     levels = dict(LorUnit.objects.values_list("code", "level"))
     delivered_levels = {levels[row[1]] for row in delivery.rows}
-    finest = next(
-        (lvl for lvl in reversed(LorUnit.Level.values) if lvl in delivered_levels),
-        LorUnit.Level.PLANUNGSRAUM,
-    )
+    finest = hierarchy.finest_level(delivered_levels) or hierarchy.PLANUNGSRAUM
     variables = variables_upsert(
         specs=delivery.variables,
         supplier=supplier,

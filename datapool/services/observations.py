@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db import connection
 
+from lor import hierarchy
 from lor.models import LorUnit
 
 from ..models import Coverage, ImportRun, Observation, Variable
@@ -98,13 +99,9 @@ def observations_replace(
                 progress(min(start + COPY_CHUNK, total), total)
     if progress:
         progress(total, total)
-    levels = {pair: _finest(lvls) for pair, lvls in slices.items()}
+    # Every delivered code is a LOR 2021 unit's, so each slice has a finest level.
+    levels = {pair: hierarchy.finest_level(lvls) for pair, lvls in slices.items()}
     return WriteResult(written=len(rows), replaced=replaced, levels=levels)
-
-
-def _finest(levels: set[str]) -> str:
-    order = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
-    return next(level for level in order if level in levels)
 
 
 def observations_delete_for_units(*, unit_ids: list[int]) -> int:
