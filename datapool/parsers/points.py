@@ -32,7 +32,7 @@ from pyproj.exceptions import CRSError
 
 from lor.models import LorUnit
 
-from ..models import Theme
+from ..themes import Theme
 from .contract import (
     FacilityLayerDelivery,
     ImportValidationError,

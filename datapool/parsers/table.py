@@ -1,8 +1,8 @@
 """Parser of generic tables (CSV/XLSX): one key column, one column per variable.
 
-A table has one column of LOR 2021 keys at one level (2 digits Bezirk, 4
-Prognoseraum, 6 Bezirksregion, 8 Planungsraum; a leading zero lost in Excel is
-restored) and one column per variable. What the columns mean is not in the file:
+A table has one column of LOR 2021 keys at one level (as many digits as
+``lor.hierarchy`` gives the level; a leading zero lost in Excel is restored) and
+one column per variable. What the columns mean is not in the file:
 the user maps them in the preview step (or on the command line), and the mapping
 travels in ``ImportRun.options``::
 
@@ -36,9 +36,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from lor.models import BERLIN_CODE, LorUnit
+from lor import hierarchy
+from lor.models import LorUnit
 
-from ..models import Theme, Variable
+from ..models import Variable
+from ..themes import Theme
 from .contract import (
     MAX_PROBLEMS,
     ImportValidationError,
@@ -60,19 +62,28 @@ PREVIEW_ROWS = 10
 # Workbooks are always tables; a CSV file is one when no other format claims it.
 SUFFIXES = frozenset({".xlsx", ".xlsm"})
 WORKBOOK_MAGIC = b"PK\x03\x04"
-LEVEL_BY_LENGTH = {
-    2: LorUnit.Level.BEZIRK,
-    4: LorUnit.Level.PROGNOSERAUM,
-    6: LorUnit.Level.BEZIRKSREGION,
-    8: LorUnit.Level.PLANUNGSRAUM,
+# The levels' names in the (German) problem messages.
+LEVEL_NAMES = {
+    hierarchy.BERLIN: "Berlin",
+    hierarchy.BEZIRK: "Bezirk",
+    hierarchy.PROGNOSERAUM: "Prognoseraum",
+    hierarchy.BEZIRKSREGION: "Bezirksregion",
+    hierarchy.PLANUNGSRAUM: "Planungsraum",
 }
 LEVEL_LABELS = {
-    "berlin": "Berlin (11000000)",
-    "bezirk": "Bezirk (2-stellig)",
-    "prognoseraum": "Prognoseraum (4-stellig)",
-    "bezirksregion": "Bezirksregion (6-stellig)",
-    "planungsraum": "Planungsraum (8-stellig)",
+    hierarchy.BERLIN: f"Berlin ({hierarchy.BERLIN_KEY})",
+    **{
+        level: f"{LEVEL_NAMES[level]} ({hierarchy.key_length(level)}-stellig)"
+        for level in hierarchy.LEVELS_BELOW_BERLIN
+    },
 }
+# For the problem of a malformed key: "2, 4, 6 oder 8", "Bezirk, …, Planungsraum".
+_DIGITS = [str(hierarchy.key_length(lvl)) for lvl in hierarchy.LEVELS_BELOW_BERLIN]
+KEY_DIGITS = ", ".join(_DIGITS[:-1]) + " oder " + _DIGITS[-1]
+KEY_LEVELS = ", ".join(LEVEL_NAMES[lvl] for lvl in hierarchy.LEVELS_BELOW_BERLIN)
+# Excel drops the leading zero of Bezirke 01–09 in numeric columns: such a key
+# is one digit short of a level's length.
+SHORT_KEY_LENGTHS = frozenset(n - 1 for n in hierarchy.KEY_LENGTH.values())
 KEY_HEADERS = {
     "id",
     "raumid",
@@ -360,19 +371,10 @@ def normalize_key(cell: Cell) -> tuple[str, bool]:
     text = _cell_text(cell).strip()
     if re.fullmatch(r"\d+\.0+", text):  # e.g. "1100101.0" from a numeric export
         text = text.split(".", 1)[0]
-    # Excel drops the leading zero of Bezirke 01–09 in numeric columns; a key of
-    # odd length that does not start with 0 is such a key.
-    if text.isdigit() and len(text) in (1, 3, 5, 7) and not text.startswith("0"):
+    # A key one digit short that does not start with 0 lost its leading zero.
+    if text.isdigit() and len(text) in SHORT_KEY_LENGTHS and not text.startswith("0"):
         return "0" + text, True
     return text, False
-
-
-def key_level(key: str) -> str | None:
-    if key == BERLIN_CODE:
-        return LorUnit.Level.BERLIN
-    if not key.isdigit():
-        return None
-    return LEVEL_BY_LENGTH.get(len(key))
 
 
 def _guess_key_column(table: Table, known: set[str]) -> str | None:
@@ -833,7 +835,7 @@ def _read_keys(
         cells = cells + [None] * (table.width - len(cells))
         raw_key = cells[key_index]
         key, restored = normalize_key(raw_key)
-        level = key_level(key)
+        level = hierarchy.level_of_key(key)
         if not key:
             problems.add(
                 Problem("Schlüssel fehlt", file_name, line, key_column, value="")
@@ -842,8 +844,8 @@ def _read_keys(
         if level is None:
             problems.add(
                 Problem(
-                    "kein LOR-Schlüssel: erwartet werden 2, 4, 6 oder 8 Ziffern "
-                    "(Bezirk, Prognoseraum, Bezirksregion, Planungsraum)",
+                    f"kein LOR-Schlüssel: erwartet werden {KEY_DIGITS} Ziffern "
+                    f"({KEY_LEVELS})",
                     file_name,
                     line,
                     key_column,
@@ -877,7 +879,7 @@ def _check_one_level(
         more = [str(row.line) for row in rows[1:6]]
         hint = (
             " – Summenzeile für Berlin? Bitte entfernen"
-            if first.key == BERLIN_CODE
+            if first.key == hierarchy.BERLIN_KEY
             else ""
         )
         problems.add(
