@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from lor.models import LorUnit
 
@@ -114,9 +114,15 @@ class VariableSpec:
     factor: float = 1.0
 
 
-Row = tuple[
-    str, str, date, float | None, str, str
-]  # variable key, unit code, date, value, status, note
+class ObservationRow(NamedTuple):
+    """One value of a delivery: which variable, where, when, and what."""
+
+    variable_key: str
+    unit_code: str
+    ref_date: date
+    value: float | None  # None where suppressed or missing
+    status: str  # an Observation.Status value
+    note: str
 
 
 @dataclass
@@ -164,7 +170,7 @@ class ParsedDelivery:
     """The content of one file, validated, ready to be written."""
 
     variables: list[VariableSpec]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ObservationRow] = field(default_factory=list)
     unknown_keys: list[UnknownKey] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     rows_read: int = 0
@@ -176,7 +182,7 @@ class ParsedDelivery:
 
     @property
     def ref_dates(self) -> set[date]:
-        return {row[2] for row in self.rows}
+        return {row.ref_date for row in self.rows}
 
 
 class Parser(Protocol):

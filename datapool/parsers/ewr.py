@@ -13,6 +13,7 @@ from django.conf import settings
 from lor.models import LorUnit
 
 from .contract import (
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
@@ -222,7 +223,9 @@ def parse_ewr(
         for column in value_columns:
             raw = cells[index[column]]
             if is_suppressed(raw):
-                delivery.rows.append((column, key, ref_date, None, "suppressed", ""))
+                delivery.rows.append(
+                    ObservationRow(column, key, ref_date, None, "suppressed", "")
+                )
                 continue
             text_value = raw.strip()
             # isdigit() alone also accepts "²" and other digits float() refuses.
@@ -233,7 +236,9 @@ def parse_ewr(
                     message = "keine ganze Zahl"
                 problems.add(Problem(message, file_name, line, column, text_value))
                 continue
-            delivery.rows.append((column, key, ref_date, float(text_value), "ok", ""))
+            delivery.rows.append(
+                ObservationRow(column, key, ref_date, float(text_value), "ok", "")
+            )
     delivery.rows_read = total
     problems.raise_if_any()
     if unknown:

@@ -14,6 +14,7 @@ from django.conf import settings
 from lor.models import LorUnit
 
 from .contract import (
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
@@ -143,10 +144,14 @@ def parse_mss(
             raw = cells[idx[column]].strip()
             if column != "EW" and (kom != VALID or raw == SENTINEL):
                 # The MSS publishes no index values for invalid PLRs; keep why.
-                delivery.rows.append((var_key, key, ref_date, None, "missing", kom))
+                delivery.rows.append(
+                    ObservationRow(var_key, key, ref_date, None, "missing", kom)
+                )
                 continue
             if is_suppressed(raw):
-                delivery.rows.append((var_key, key, ref_date, None, "suppressed", ""))
+                delivery.rows.append(
+                    ObservationRow(var_key, key, ref_date, None, "suppressed", "")
+                )
                 continue
             try:
                 value = float(raw)
@@ -155,7 +160,9 @@ def parse_mss(
             if not math.isfinite(value):  # float() also reads "NaN" and "inf"
                 problems.add(Problem("keine Zahl", file_name, line, column, raw))
                 continue
-            delivery.rows.append((var_key, key, ref_date, value, "ok", ""))
+            delivery.rows.append(
+                ObservationRow(var_key, key, ref_date, value, "ok", "")
+            )
     delivery.rows_read = len(body)
     problems.raise_if_any()
     if unknown:

@@ -37,12 +37,12 @@ from .contract import (
     FacilityLayerDelivery,
     ImportValidationError,
     LayerSpec,
+    ObservationRow,
     ParsedDelivery,
     PlacedPoint,
     Problem,
     ProblemList,
     ProgressCallback,
-    Row,
     VariableSpec,
     decode_text,
     read_csv_rows,
@@ -208,8 +208,9 @@ def parse_points(
     ]
     counts = Counter(p.unit_code for p in placed)
     # No point in a Planungsraum means there is no such facility: a real zero.
-    rows: list[Row] = [
-        (spec.count_key, code, ref_date, float(counts[code]), "ok", "") for code in plr
+    rows = [
+        ObservationRow(spec.count_key, code, ref_date, float(counts[code]), "ok", "")
+        for code in plr
     ]
     if sum_column:
         totals: dict[str, float] = dict.fromkeys(plr, 0.0)
@@ -217,7 +218,10 @@ def parse_points(
             if code is not None:
                 totals[code] += sums[i]
         sum_key = variables[1].key
-        rows += [(sum_key, code, ref_date, totals[code], "ok", "") for code in plr]
+        rows += [
+            ObservationRow(sum_key, code, ref_date, totals[code], "ok", "")
+            for code in plr
+        ]
 
     if progress:
         progress(total, total)

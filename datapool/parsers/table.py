@@ -44,6 +44,7 @@ from ..themes import Theme
 from .contract import (
     MAX_PROBLEMS,
     ImportValidationError,
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
@@ -912,7 +913,9 @@ def _add_value(
     decimal_comma: bool,
 ) -> None:
     if cell is None or (isinstance(cell, str) and is_suppressed(cell)):
-        delivery.rows.append((column.variable, key, ref_date, None, "suppressed", ""))
+        delivery.rows.append(
+            ObservationRow(column.variable, key, ref_date, None, "suppressed", "")
+        )
         return
     shown = _cell_text(cell).strip()
     try:
@@ -950,7 +953,9 @@ def _add_value(
                 )
             )
             return
-    delivery.rows.append((column.variable, key, ref_date, value, "ok", ""))
+    delivery.rows.append(
+        ObservationRow(column.variable, key, ref_date, value, "ok", "")
+    )
 
 
 def _delimiter_name(delimiter: str) -> str:

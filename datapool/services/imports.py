@@ -262,8 +262,12 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
     if run.kind == ImportRun.Kind.POINTS:
         # A point layer counts every Planungsraum of Berlin; outside the district
         # those are zeros that say nothing. Points outside it are still refused.
-        delivery.rows = [row for row in delivery.rows if inside(row[1]) or row[3]]
-    outside = sorted({row[1] for row in delivery.rows if not inside(row[1])})
+        delivery.rows = [
+            row for row in delivery.rows if inside(row.unit_code) or row.value
+        ]
+    outside = sorted(
+        {row.unit_code for row in delivery.rows if not inside(row.unit_code)}
+    )
     for code in outside[:20]:
         problems.append(
             Problem(
@@ -304,7 +308,7 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         else {}
     )
     levels = dict(LorUnit.objects.values_list("code", "level"))
-    delivered_levels = {levels[row[1]] for row in delivery.rows}
+    delivered_levels = {levels[row.unit_code] for row in delivery.rows}
     finest = hierarchy.finest_level(delivered_levels) or hierarchy.PLANUNGSRAUM
     variables = variables_upsert(
         specs=delivery.variables,
@@ -326,10 +330,10 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
     suppressed: dict[tuple[int, object], int] = {}
     counts: dict[tuple[int, object], int] = {}
     var_ids = {k: v.id for k, v in variables.items()}
-    for key, _code, ref_date, _value, status, _note in delivery.rows:
-        pair = (var_ids[key], ref_date)
+    for row in delivery.rows:
+        pair = (var_ids[row.variable_key], row.ref_date)
         counts[pair] = counts.get(pair, 0) + 1
-        if status == Observation.Status.SUPPRESSED:
+        if row.status == Observation.Status.SUPPRESSED:
             suppressed[pair] = suppressed.get(pair, 0) + 1
     Delivery.objects.bulk_create(
         [
@@ -362,7 +366,7 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         "suppressed": sum(suppressed.values()),
         "replaced": sum(result.replaced.values()),
         "aggregates": aggregated,
-        "units": len({row[1] for row in delivery.rows}),
+        "units": len({row.unit_code for row in delivery.rows}),
         "skipped_or_mapped": [w.as_dict() for w in delivery.warnings[:20]],
         **delivery.extra,
         **extra,
