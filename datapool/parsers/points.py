@@ -44,9 +44,8 @@ from .contract import (
     ProblemList,
     ProgressCallback,
     VariableSpec,
-    decode_text,
-    read_csv_rows,
-    sniff_delimiter,
+    read_csv_file,
+    width_problem,
 )
 
 SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".zip", ".shp"})
@@ -712,8 +711,7 @@ def _read_ogr(
 
 
 def _read_csv(path: Path, file_name: str, crs_option: CRS | None) -> _Points:
-    text = decode_text(path.read_bytes(), file_name)
-    header, body = read_csv_rows(text, sniff_delimiter(text, file_name))
+    header, body = read_csv_file(path, file_name)
     lowered = {h.lower(): h for h in header}
     pair = next(
         (
@@ -745,15 +743,9 @@ def _read_csv(path: Path, file_name: str, crs_option: CRS | None) -> _Points:
         line = offset + 2
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) != len(header):
-            problems.add(
-                Problem(
-                    f"{len(cells)} statt {len(header)} Felder – Trennzeichen oder "
-                    "Anführungszeichen fehlerhaft?",
-                    file_name,
-                    line=line,
-                )
-            )
+        wrong_width = width_problem(cells, header, file_name, line)
+        if wrong_width:
+            problems.add(wrong_width)
             continue
         coordinates = []
         for column in pair:

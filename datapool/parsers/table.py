@@ -44,19 +44,18 @@ from ..themes import Theme
 from .contract import (
     MAX_PROBLEMS,
     ImportValidationError,
+    KeyDecisions,
     ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
     ProgressCallback,
-    UnknownKey,
     VariableSpec,
     decode_text,
     is_suppressed,
     lor_codes,
     read_csv_rows,
     sniff_delimiter,
-    suggest_key,
 )
 
 PREVIEW_ROWS = 10
@@ -705,60 +704,30 @@ def parse_table(
     keyed, padded, levels = _read_keys(table, key_index, problems)
     _check_one_level(levels, problems, file_name=file_name, key_column=key_column)
     level = next(iter(levels), LorUnit.Level.PLANUNGSRAUM)
-    codes = lor_codes(level=level)
-    key_map: dict[str, str] = options.get("key_map") or {}
-    skip_keys: set[str] = set(options.get("skip_keys") or [])
-
     delivery = ParsedDelivery(
         variables=specs,
         supplier=str(options.get("supplier") or "").strip()
         or "Tabellenimport (Lieferant nicht angegeben)",
     )
-    unknown: list[UnknownKey] = []
+    decisions = KeyDecisions(
+        known=lor_codes(level=level),
+        options=options,
+        delivery=delivery,
+        problems=problems,
+        file_name=file_name,
+        column=key_column,
+        not_a_target=f"kein Schlüssel der Ebene {LEVEL_LABELS[level]}",
+    )
     seen: dict[str, int] = {}
     total = len(keyed)
     for offset, row in enumerate(keyed):
         line, key, cells = row.line, row.key, row.cells
         if progress and offset % 100 == 0:
             progress(offset, total)
-        if key in skip_keys:
-            delivery.warnings.append(
-                Problem(
-                    f"Schlüssel {key} auf Wunsch übersprungen",
-                    file_name,
-                    line,
-                    key_column,
-                    key,
-                )
-            )
+        resolved = decisions.resolve(key, line)
+        if resolved is None:
             continue
-        if key not in codes:
-            target = key_map.get(key)
-            if target is None:
-                unknown.append(UnknownKey(key=key, line=line))
-                continue
-            if target not in codes:
-                problems.add(
-                    Problem(
-                        f"Zuordnung {key} → {target}: Ziel ist kein Schlüssel der "
-                        f"Ebene {LEVEL_LABELS[level]}",
-                        file_name,
-                        line,
-                        key_column,
-                        key,
-                    )
-                )
-                continue
-            delivery.warnings.append(
-                Problem(
-                    f"Schlüssel {key} als {target} ({codes[target]}) übernommen",
-                    file_name,
-                    line,
-                    key_column,
-                    key,
-                )
-            )
-            key = target
+        key = resolved
         if key in seen:
             problems.add(
                 Problem(
@@ -795,11 +764,7 @@ def parse_table(
                 column=key_column,
             )
         )
-    if unknown:
-        candidates = {c: n for c, n in codes.items() if c not in seen}
-        for item in unknown:
-            item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
-        delivery.unknown_keys = unknown
+    delivery.unknown_keys = decisions.unknown_keys(seen)
     delivery.extra = {"table": {"level": level, "key_column": key_column}}
     if progress:
         progress(total, total)
