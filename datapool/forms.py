@@ -10,6 +10,7 @@ from lor.models import LorUnit
 
 from .models import ImportRun, Variable
 from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
+from .services.catalogue import EDITABLE_FIELDS
 from .themes import Theme
 
 # Unknown keys are mapped to a Planungsraum.
@@ -432,15 +433,4 @@ class VariableEditForm(forms.ModelForm):
 
     class Meta:
         model = Variable
-        fields = [
-            "name",
-            "description",
-            "theme",
-            "definition",
-            "unit",
-            "source",
-            "license",
-            "notes",
-            "delivery_cycle",
-            "metadata_complete",
-        ]
+        fields = list(EDITABLE_FIELDS)

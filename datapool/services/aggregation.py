@@ -112,15 +112,23 @@ def observations_aggregate(
     return written
 
 
-def _aggregate_sum(cursor, var_ids, dates, source, target, run_id) -> int:
-    cursor.execute(
-        f"""
-        WITH expected AS (
+def _expected(target: str) -> str:
+    """SQL of the CTE ``expected``: how many source units each target unit has.
+
+    An aggregate over fewer values than that is incomplete.
+    """
+    return f"""expected AS (
             SELECT p.id AS parent_id, count(*) AS n_children
             FROM {UNIT} u {_parent_join(target)}
             WHERE u.level = %(source)s AND u.scheme = %(scheme)s
             GROUP BY p.id
-        ), comp AS (
+        )"""
+
+
+def _aggregate_sum(cursor, var_ids, dates, source, target, run_id) -> int:
+    cursor.execute(
+        f"""
+        WITH {_expected(target)}, comp AS (
             SELECT o.variable_id, o.ref_date, p.id AS parent_id,
                    sum(o.value) FILTER (WHERE o.status IN ('ok', 'estimated')) AS total,
                    count(*) FILTER (WHERE o.status IN ('ok', 'estimated')) AS n_ok,
@@ -202,12 +210,7 @@ def _aggregate_ratio(cursor, variable: Variable, dates, run_id) -> int:
 def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> int:
     cursor.execute(
         f"""
-        WITH expected AS (
-            SELECT p.id AS parent_id, count(*) AS n_children
-            FROM {UNIT} u {_parent_join(target)}
-            WHERE u.level = %(source)s AND u.scheme = %(scheme)s
-            GROUP BY p.id
-        ), comp AS (
+        WITH {_expected(target)}, comp AS (
             SELECT o.ref_date, p.id AS parent_id,
                    sum(o.value * w.value) FILTER (WHERE o.value IS NOT NULL
                                                   AND w.value IS NOT NULL) AS weighted,
