@@ -363,7 +363,7 @@ def _cell_text(cell: Cell) -> str:
 
 
 def normalize_key(cell: Cell) -> tuple[str, bool]:
-    """The key as 2/4/6/8 digits and whether a lost leading zero was restored."""
+    """The key as digits and whether a lost leading zero was restored."""
     if isinstance(cell, bool):
         return _cell_text(cell), False
     if isinstance(cell, float) and cell.is_integer():
