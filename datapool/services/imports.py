@@ -23,7 +23,12 @@ from lor import hierarchy
 from lor.models import LorUnit
 
 from ..models import Delivery, ImportRun, Observation, Variable
-from ..parsers.contract import ImportValidationError, ParsedDelivery, Problem
+from ..parsers.contract import (
+    ImportValidationError,
+    ParsedDelivery,
+    Problem,
+    rows_building,
+)
 from ..parsers.detect import HEAD_BYTES, detect_kind_of_head
 from ..parsers.registry import parser_for
 from .aggregation import observations_aggregate
@@ -204,12 +209,13 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
 def _execute(run: ImportRun, execution: RunExecution) -> None:
     try:
         parser = parser_for(run.kind)
-        delivery: ParsedDelivery = parser(
-            Path(run.file.path),
-            file_name=run.original_name,
-            options=run.options,
-            progress=execution.callback("read", "rows_read"),
-        )
+        with rows_building():
+            delivery: ParsedDelivery = parser(
+                Path(run.file.path),
+                file_name=run.original_name,
+                options=run.options,
+                progress=execution.callback("read", "rows_read"),
+            )
         if delivery.unknown_keys:
             _needs_review(run, delivery, execution)
             return
