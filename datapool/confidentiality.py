@@ -158,7 +158,9 @@ def suppression_pattern(*, variable: Variable, ref_date: date) -> Pattern:
         code: (level, value) for code, level, value, status in rows if status in SHOWN
     }
     threshold = variable.confidentiality_threshold
-    if not any(lvl != "berlin" and 0 < v < threshold for lvl, v in cells.values()):
+    if not any(
+        lvl != hierarchy.BERLIN and 0 < v < threshold for lvl, v in cells.values()
+    ):
         return Pattern()
     known, sums = published_knowledge(variable=variable, ref_date=ref_date, cells=cells)
     key = (threshold, frozenset(cells.items()), frozenset(known), frozenset(sums))
@@ -218,19 +220,25 @@ def published_knowledge(
     return known, sums
 
 
+def _children(cells: dict[str, tuple[str, float]]) -> dict[str, list[str]]:
+    """The cells below each cell whose parent is among the cells too."""
+    children: dict[str, list[str]] = {}
+    for code, (level, _value) in cells.items():
+        if level == hierarchy.BERLIN:
+            continue
+        parent = _parent_code(code, level)
+        if parent in cells:
+            children.setdefault(parent, []).append(code)
+    return children
+
+
 def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
     """parent − Σ children = 0 for every parent whose value is its children's sum.
 
     Only cells with a value enter the sums PRISMA publishes; a parent delivered
     directly that is not the sum of its children gives the attacker no equation.
     """
-    children: dict[str, list[str]] = {}
-    for code, (level, _value) in cells.items():
-        if level == "berlin":
-            continue
-        parent = _parent_code(code, level)
-        if parent in cells:
-            children.setdefault(parent, []).append(code)
+    children = _children(cells)
     equations = []
     for parent, kids in sorted(children.items()):
         total = cells[parent][1]
@@ -264,19 +272,13 @@ def pattern_compute(
     pattern.primary = {
         code
         for code, (level, value) in cells.items()
-        if level != "berlin" and 0 < value < threshold
+        if level != hierarchy.BERLIN and 0 < value < threshold
     }
     if not pattern.primary:
         return pattern
     known = set(known)
     hidden = set(pattern.primary)
-    children: dict[str, list[str]] = {}
-    for code, (level, _value) in cells.items():
-        if level == "berlin":
-            continue
-        parent = _parent_code(code, level)
-        if parent in cells:
-            children.setdefault(parent, []).append(code)
+    children = _children(cells)
     parents = sorted(children, key=lambda c: (hierarchy.level_index(cells[c][0]), c))
 
     def complement(candidates: list[str]) -> str | None:
@@ -302,7 +304,7 @@ def pattern_compute(
                     choice = complement(shown)
             elif n_hidden == 1:
                 choice = complement(shown)
-                if choice is None and cells[parent][0] != "berlin":
+                if choice is None and cells[parent][0] != hierarchy.BERLIN:
                     # An only child equals its parent: hide the parent too.
                     choice = parent if parent not in known else None
             if choice is not None:
@@ -326,7 +328,7 @@ def pattern_compute(
     pattern.hidden = hidden
     for code in hidden:
         level = cells[code][0]
-        while level != "berlin":
+        while level != hierarchy.BERLIN:
             code, level = _parent_code(code, level), _parent_level(level)
             if code not in hidden:
                 pattern.flagged.add(code)

@@ -6,12 +6,16 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from core.access import Role, user_bezirk_code, user_role
+from lor import hierarchy
 from lor.models import LorUnit
 
 from .models import ImportRun, Variable
 from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
+from .services.catalogue import EDITABLE_FIELDS
 from .themes import Theme
 
+# Unknown keys are mapped to a Planungsraum.
+PLR_DIGITS = hierarchy.key_length(hierarchy.PLANUNGSRAUM)
 ALLOWED_EXTENSIONS = {
     ".csv",
     ".txt",
@@ -118,7 +122,7 @@ class UnknownKeyForm(forms.Form):
             )
             self.fields[f"other_{key}"] = forms.RegexField(
                 label=_("other LOR key for %(key)s") % {"key": key},
-                regex=r"^\d{8}$",
+                regex=rf"^\d{{{PLR_DIGITS}}}$",
                 required=False,
             )
 
@@ -131,7 +135,9 @@ class UnknownKeyForm(forms.Form):
                 target = data.get(f"other_{key}")
                 if not target or target not in valid:
                     self.add_error(
-                        f"other_{key}", _("Please enter an existing 8-digit LOR key.")
+                        f"other_{key}",
+                        _("Please enter an existing %(digits)s-digit LOR key.")
+                        % {"digits": PLR_DIGITS},
                     )
         return data
 
@@ -439,15 +445,4 @@ class VariableEditForm(forms.ModelForm):
 
     class Meta:
         model = Variable
-        fields = [
-            "name",
-            "description",
-            "theme",
-            "definition",
-            "unit",
-            "source",
-            "license",
-            "notes",
-            "delivery_cycle",
-            "metadata_complete",
-        ]
+        fields = list(EDITABLE_FIELDS)

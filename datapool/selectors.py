@@ -16,7 +16,8 @@ from django.db.models import (
     QuerySet,
 )
 
-from lor.models import BERLIN_CODE, LorUnit
+from lor import hierarchy
+from lor.models import LorUnit
 
 from .access import (
     facility_layer_public_q,
@@ -121,7 +122,8 @@ def variable_berlin_series(
         return series
     return [
         (d, None, "suppressed")
-        if BERLIN_CODE in suppression_pattern(variable=variable, ref_date=d).hidden
+        if hierarchy.BERLIN_KEY
+        in suppression_pattern(variable=variable, ref_date=d).hidden
         else (d, v, s)
         for d, v, s in series
     ]

@@ -21,7 +21,7 @@ Functions here are pure: no database, no settings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -94,6 +94,12 @@ def child_level(level: str) -> str | None:
 def levels_above(level: str) -> list[str]:
     """The coarser levels, nearest first (Planungsraum: Bezirksregion … Berlin)."""
     return list(reversed(LEVELS[: level_index(level)]))
+
+
+def finest_level(levels: Iterable[str]) -> str | None:
+    """The finest LOR level among ``levels``; None if none is one (custom is not)."""
+    present = set(levels)
+    return next((level for level in reversed(LEVELS) if level in present), None)
 
 
 def key_length(level: str, *, scheme: LorScheme = LOR_2021) -> int:

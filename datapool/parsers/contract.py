@@ -3,20 +3,29 @@
 The shared contract of ``datapool.parsers``: a parser reads one file and returns a
 ``ParsedDelivery`` or raises ``ImportValidationError`` with located problems.
 Parsers never write; ``datapool.services.imports`` writes what they return.
+
+Below the contract are the steps the parsers share: reading CSV text, checking
+months and keys, and applying the user's decisions on unknown keys.
 """
 
 from __future__ import annotations
 
 import calendar
 import csv
+import gc
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
+from django.conf import settings
+
+from lor import hierarchy
 from lor.models import LorUnit
 
 SUPPRESSED_TOKENS = {"", "na", "n/a", ".", "-", "–", "x", "*"}
@@ -114,9 +123,34 @@ class VariableSpec:
     factor: float = 1.0
 
 
-Row = tuple[
-    str, str, date, float | None, str, str
-]  # variable key, unit code, date, value, status, note
+class ObservationRow(NamedTuple):
+    """One value of a delivery: which variable, where, when, and what."""
+
+    variable_key: str
+    unit_code: str
+    ref_date: date
+    value: float | None  # None where suppressed or missing
+    status: str  # an Observation.Status value
+    note: str
+
+
+@contextmanager
+def rows_building() -> Iterator[None]:
+    """Pause Python's cycle collector while a parser builds its rows.
+
+    The collector keeps tracking every ObservationRow (it stops tracking plain
+    tuples of strings and numbers, not tuple subclasses), so building the
+    360,000 rows of an EWR matrix set off pass after pass over the growing
+    heap, which took three times as long as the parse itself. Rows form no
+    cycles; the passes after the parse are all they need.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -164,7 +198,7 @@ class ParsedDelivery:
     """The content of one file, validated, ready to be written."""
 
     variables: list[VariableSpec]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ObservationRow] = field(default_factory=list)
     unknown_keys: list[UnknownKey] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     rows_read: int = 0
@@ -176,7 +210,7 @@ class ParsedDelivery:
 
     @property
     def ref_dates(self) -> set[date]:
-        return {row[2] for row in self.rows}
+        return {row.ref_date for row in self.rows}
 
 
 class Parser(Protocol):
@@ -297,18 +331,8 @@ def month_end(yyyymm: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def parse_number(raw: str, *, decimal_comma: bool = False) -> float:
-    text = raw.strip().replace("\u00a0", "").replace(" ", "")
-    if decimal_comma:
-        text = text.replace(".", "").replace(",", ".")
-    return float(text)
-
-
 def is_suppressed(raw: str | None) -> bool:
     return raw is None or raw.strip().lower() in SUPPRESSED_TOKENS
-
-
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def lor_codes(*, level: str | None = None) -> dict[str, str]:
@@ -334,5 +358,109 @@ def suggest_key(key: str, candidates: dict[str, str]) -> tuple[str | None, str |
     return best[1], candidates[best[1]]
 
 
-def file_label(path: Path, original_name: str | None = None) -> str:
-    return original_name or path.name
+def suggest_keys(
+    unknown: list[UnknownKey], candidates: dict[str, str]
+) -> list[UnknownKey]:
+    """The unknown keys, each with the closest candidate as its suggestion."""
+    for item in unknown:
+        item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
+    return unknown
+
+
+# --- steps the CSV parsers share ----------------------------------------------
+
+# A month as the AfS writes it: JJJJMM.
+MONTH = re.compile(r"\d{4}(0[1-9]|1[0-2])")
+PLR_DIGITS = hierarchy.key_length(hierarchy.PLANUNGSRAUM)
+PLR_KEY = re.compile(rf"\d{{{PLR_DIGITS}}}")
+
+
+def read_csv_file(path: Path, file_name: str) -> tuple[list[str], list[list[str]]]:
+    """The header and records of a delimited text file (encoding and separator
+    recognised), or a validation error."""
+    text = decode_text(path.read_bytes(), file_name)
+    return read_csv_rows(text, sniff_delimiter(text, file_name), file_name)
+
+
+def width_problem(
+    cells: list[str], header: list[str], file_name: str, line: int
+) -> Problem | None:
+    """A record with more or fewer fields than the header, as a problem."""
+    if len(cells) == len(header):
+        return None
+    return Problem(
+        f"{len(cells)} statt {len(header)} Felder – Trennzeichen oder "
+        "Anführungszeichen fehlerhaft?",
+        file_name,
+        line=line,
+    )
+
+
+@cache
+def metadata_columns(file: str, key: str) -> dict[str, dict[str, str]]:
+    """The rows of a metadata table in ``datapool/metadata``, by their ``key``."""
+    path = Path(settings.BASE_DIR) / "datapool" / "metadata" / file
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row[key]: row for row in csv.DictReader(fh, delimiter=";")}
+
+
+@dataclass
+class KeyDecisions:
+    """Applies the user's decisions on a file's unknown keys: skip or map them.
+
+    The decisions come from the run's options (``skip_keys``, ``key_map``);
+    every skipped or mapped row leaves a warning, a key nobody decided on is
+    collected in ``unknown`` for the review step.
+    """
+
+    known: Mapping[str, str]  # key → name of the units a key may name
+    options: dict[str, Any]
+    delivery: ParsedDelivery
+    problems: ProblemList
+    file_name: str
+    column: str
+    not_a_target: str  # "kein Planungsraum": why a mapping's target is refused
+    unknown: list[UnknownKey] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.key_map: dict[str, str] = self.options.get("key_map") or {}
+        self.skip_keys: set[str] = set(self.options.get("skip_keys") or [])
+
+    def resolve(self, key: str, line: int) -> str | None:
+        """The known key the row stands for; None if it is skipped or unknown."""
+        if key in self.skip_keys:
+            self._warn(f"Schlüssel {key} auf Wunsch übersprungen", key, line)
+            return None
+        if key in self.known:
+            return key
+        target = self.key_map.get(key)
+        if target is None:
+            self.unknown.append(UnknownKey(key=key, line=line))
+            return None
+        if target not in self.known:
+            self.problems.add(
+                Problem(
+                    f"Zuordnung {key} → {target}: Ziel ist {self.not_a_target}",
+                    self.file_name,
+                    line,
+                    self.column,
+                    key,
+                )
+            )
+            return None
+        self._warn(
+            f"Schlüssel {key} als {target} ({self.known[target]}) übernommen",
+            key,
+            line,
+        )
+        return target
+
+    def unknown_keys(self, present: Container[str]) -> list[UnknownKey]:
+        """The unknown keys with suggestions among the known keys not present."""
+        candidates = {c: n for c, n in self.known.items() if c not in present}
+        return suggest_keys(self.unknown, candidates)
+
+    def _warn(self, message: str, key: str, line: int) -> None:
+        self.delivery.warnings.append(
+            Problem(message, self.file_name, line, self.column, key)
+        )

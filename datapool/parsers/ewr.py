@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
 from lor.models import LorUnit
 
+from . import contract
 from .contract import (
+    MONTH,
+    PLR_DIGITS,
+    PLR_KEY,
+    KeyDecisions,
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
     ProgressCallback,
-    UnknownKey,
     VariableSpec,
-    decode_text,
-    is_suppressed,
-    lor_codes,
-    month_end,
-    read_csv_rows,
-    sniff_delimiter,
-    suggest_key,
 )
 
 FILE_NAME = re.compile(r"^EWR_L21_(\d{6})([EA])_Matrix", re.IGNORECASE)
@@ -35,11 +29,8 @@ SOURCE = "Amt für Statistik Berlin-Brandenburg, Einwohnerregisterstatistik (EWR
 LICENSE = "CC BY 3.0 DE"
 
 
-@cache
 def known_columns() -> dict[str, dict[str, str]]:
-    path = Path(settings.BASE_DIR) / "datapool" / "metadata" / "afs_ewr_variables.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        return {row["key"]: row for row in csv.DictReader(fh, delimiter=";")}
+    return contract.metadata_columns("afs_ewr_variables.csv", "key")
 
 
 def looks_like_ewr(header: list[str], file_name: str) -> bool:
@@ -82,9 +73,7 @@ def parse_ewr(
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Validate the whole matrix; every problem names line, column and value."""
-    text = decode_text(path.read_bytes(), file_name)
-    delimiter = sniff_delimiter(text, file_name)
-    header, body = read_csv_rows(text, delimiter, file_name)
+    header, body = contract.read_csv_file(path, file_name)
     problems = ProblemList()
     missing = [c for c in ("ZEIT", "RAUMID") if c not in header]
     if missing:
@@ -120,31 +109,30 @@ def parse_ewr(
     problems.raise_if_any()
 
     index = {c: i for i, c in enumerate(header)}
-    plr = lor_codes(level=LorUnit.Level.PLANUNGSRAUM)
-    key_map: dict[str, str] = options.get("key_map", {})
-    skip_keys: set[str] = set(options.get("skip_keys", []))
     delivery = ParsedDelivery(
         variables=[variable_spec(c) for c in value_columns], supplier="afs"
     )
-    unknown: list[UnknownKey] = []
+    decisions = KeyDecisions(
+        known=contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM),
+        options=options,
+        delivery=delivery,
+        problems=problems,
+        file_name=file_name,
+        column="RAUMID",
+        not_a_target="kein Planungsraum",
+    )
     seen: dict[tuple[str, str], int] = {}
     total = len(body)
     for offset, cells in enumerate(body):
         line = offset + 2
         if progress and offset % 100 == 0:
             progress(offset, total)
-        if len(cells) != len(header):
-            problems.add(
-                Problem(
-                    f"{len(cells)} statt {len(header)} Felder – Trennzeichen oder "
-                    "Anführungszeichen fehlerhaft?",
-                    file_name,
-                    line=line,
-                )
-            )
+        wrong_width = contract.width_problem(cells, header, file_name, line)
+        if wrong_width:
+            problems.add(wrong_width)
             continue
         zeit = cells[index["ZEIT"]].strip()
-        if not re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", zeit):
+        if not MONTH.fullmatch(zeit):
             problems.add(
                 Problem(
                     "ZEIT ist kein Monat im Format JJJJMM",
@@ -156,10 +144,10 @@ def parse_ewr(
             )
             continue
         key = cells[index["RAUMID"]].strip()
-        if not re.fullmatch(r"\d{8}", key):
+        if not PLR_KEY.fullmatch(key):
             problems.add(
                 Problem(
-                    "RAUMID ist kein 8-stelliger Planungsraum-Schlüssel",
+                    f"RAUMID ist kein {PLR_DIGITS}-stelliger Planungsraum-Schlüssel",
                     file_name,
                     line,
                     "RAUMID",
@@ -167,45 +155,11 @@ def parse_ewr(
                 )
             )
             continue
-        if key in skip_keys:
-            delivery.warnings.append(
-                Problem(
-                    f"Schlüssel {key} auf Wunsch übersprungen",
-                    file_name,
-                    line,
-                    "RAUMID",
-                    key,
-                )
-            )
+        resolved = decisions.resolve(key, line)
+        if resolved is None:
             continue
-        if key not in plr:
-            if key in key_map:
-                target = key_map[key]
-                if target not in plr:
-                    problems.add(
-                        Problem(
-                            f"Zuordnung {key} → {target}: Ziel ist kein Planungsraum",
-                            file_name,
-                            line,
-                            "RAUMID",
-                            key,
-                        )
-                    )
-                    continue
-                delivery.warnings.append(
-                    Problem(
-                        f"Schlüssel {key} als {target} ({plr[target]}) übernommen",
-                        file_name,
-                        line,
-                        "RAUMID",
-                        key,
-                    )
-                )
-                key = target
-            else:
-                unknown.append(UnknownKey(key=key, line=line))
-                continue
-        ref_date = month_end(zeit)
+        key = resolved
+        ref_date = contract.month_end(zeit)
         if (zeit, key) in seen:
             problems.add(
                 Problem(
@@ -221,8 +175,10 @@ def parse_ewr(
         seen[(zeit, key)] = line
         for column in value_columns:
             raw = cells[index[column]]
-            if is_suppressed(raw):
-                delivery.rows.append((column, key, ref_date, None, "suppressed", ""))
+            if contract.is_suppressed(raw):
+                delivery.rows.append(
+                    ObservationRow(column, key, ref_date, None, "suppressed", "")
+                )
                 continue
             text_value = raw.strip()
             # isdigit() alone also accepts "²" and other digits float() refuses.
@@ -233,15 +189,12 @@ def parse_ewr(
                     message = "keine ganze Zahl"
                 problems.add(Problem(message, file_name, line, column, text_value))
                 continue
-            delivery.rows.append((column, key, ref_date, float(text_value), "ok", ""))
+            delivery.rows.append(
+                ObservationRow(column, key, ref_date, float(text_value), "ok", "")
+            )
     delivery.rows_read = total
     problems.raise_if_any()
-    if unknown:
-        present = {key for (_, key) in seen}
-        candidates = {c: n for c, n in plr.items() if c not in present}
-        for item in unknown:
-            item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
-        delivery.unknown_keys = unknown
+    delivery.unknown_keys = decisions.unknown_keys({key for (_, key) in seen})
     if progress:
         progress(total, total)
     return delivery

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import math
-import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
 from lor.models import LorUnit
 
+from . import contract
 from .contract import (
+    MONTH,
+    PLR_DIGITS,
+    PLR_KEY,
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
     ProgressCallback,
     UnknownKey,
     VariableSpec,
-    decode_text,
-    is_suppressed,
-    lor_codes,
-    month_end,
-    read_csv_rows,
-    sniff_delimiter,
-    suggest_key,
 )
 
 SOURCE = (
@@ -38,11 +31,8 @@ VALID = "gültig"
 SENTINEL = "-9999"  # "Planungsraum ohne Zuordnung"
 
 
-@cache
 def known_columns() -> dict[str, dict[str, str]]:
-    path = Path(settings.BASE_DIR) / "datapool" / "metadata" / "mss2021_variables.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        return {row["column"]: row for row in csv.DictReader(fh, delimiter=";")}
+    return contract.metadata_columns("mss2021_variables.csv", "column")
 
 
 def looks_like_mss(header: list[str], file_name: str = "") -> bool:
@@ -57,8 +47,7 @@ def parse_mss(
     progress: ProgressCallback | None = None,
 ) -> ParsedDelivery:
     """Every known MSS column; invalid PLRs (KOM) become 'missing' with the reason."""
-    text = decode_text(path.read_bytes(), file_name)
-    header, body = read_csv_rows(text, sniff_delimiter(text, file_name), file_name)
+    header, body = contract.read_csv_file(path, file_name)
     problems = ProblemList()
     for column in ("ZEIT", "PLR_ID", "KOM"):
         if column not in header:
@@ -69,7 +58,7 @@ def parse_mss(
         problems.add(Problem("Keine bekannte MSS-Spalte gefunden", file_name, line=1))
         problems.raise_if_any()
     idx = {c: i for i, c in enumerate(header)}
-    plr = lor_codes(level=LorUnit.Level.PLANUNGSRAUM)
+    plr = contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM)
     key_map = options.get("key_map", {})
     skip = set(options.get("skip_keys", []))
     delivery = ParsedDelivery(
@@ -107,16 +96,16 @@ def parse_mss(
             )
             continue
         zeit = cells[idx["ZEIT"]].strip()
-        if not re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", zeit):
+        if not MONTH.fullmatch(zeit):
             problems.add(
                 Problem("ZEIT ist kein Monat JJJJMM", file_name, line, "ZEIT", zeit)
             )
             continue
         key = cells[idx["PLR_ID"]].strip()
-        if not re.fullmatch(r"\d{8}", key):
+        if not PLR_KEY.fullmatch(key):
             problems.add(
                 Problem(
-                    "kein 8-stelliger Planungsraum-Schlüssel",
+                    f"kein {PLR_DIGITS}-stelliger Planungsraum-Schlüssel",
                     file_name,
                     line,
                     "PLR_ID",
@@ -137,16 +126,20 @@ def parse_mss(
             continue
         seen.add(key)
         kom = cells[idx["KOM"]].strip()
-        ref_date = month_end(zeit)
+        ref_date = contract.month_end(zeit)
         for column in columns:
             var_key = known_columns()[column]["key"]
             raw = cells[idx[column]].strip()
             if column != "EW" and (kom != VALID or raw == SENTINEL):
                 # The MSS publishes no index values for invalid PLRs; keep why.
-                delivery.rows.append((var_key, key, ref_date, None, "missing", kom))
+                delivery.rows.append(
+                    ObservationRow(var_key, key, ref_date, None, "missing", kom)
+                )
                 continue
-            if is_suppressed(raw):
-                delivery.rows.append((var_key, key, ref_date, None, "suppressed", ""))
+            if contract.is_suppressed(raw):
+                delivery.rows.append(
+                    ObservationRow(var_key, key, ref_date, None, "suppressed", "")
+                )
                 continue
             try:
                 value = float(raw)
@@ -155,12 +148,12 @@ def parse_mss(
             if not math.isfinite(value):  # float() also reads "NaN" and "inf"
                 problems.add(Problem("keine Zahl", file_name, line, column, raw))
                 continue
-            delivery.rows.append((var_key, key, ref_date, value, "ok", ""))
+            delivery.rows.append(
+                ObservationRow(var_key, key, ref_date, value, "ok", "")
+            )
     delivery.rows_read = len(body)
     problems.raise_if_any()
-    if unknown:
-        candidates = {c: n for c, n in plr.items() if c not in seen}
-        for item in unknown:
-            item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
-        delivery.unknown_keys = unknown
+    delivery.unknown_keys = contract.suggest_keys(
+        unknown, {c: n for c, n in plr.items() if c not in seen}
+    )
     return delivery

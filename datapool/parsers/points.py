@@ -32,21 +32,20 @@ from pyproj.exceptions import CRSError
 
 from lor.models import LorUnit
 
-from ..models import Theme
+from ..themes import Theme
 from .contract import (
     FacilityLayerDelivery,
     ImportValidationError,
     LayerSpec,
+    ObservationRow,
     ParsedDelivery,
     PlacedPoint,
     Problem,
     ProblemList,
     ProgressCallback,
-    Row,
     VariableSpec,
-    decode_text,
-    read_csv_rows,
-    sniff_delimiter,
+    read_csv_file,
+    width_problem,
 )
 
 SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".zip", ".shp"})
@@ -208,8 +207,9 @@ def parse_points(
     ]
     counts = Counter(p.unit_code for p in placed)
     # No point in a Planungsraum means there is no such facility: a real zero.
-    rows: list[Row] = [
-        (spec.count_key, code, ref_date, float(counts[code]), "ok", "") for code in plr
+    rows = [
+        ObservationRow(spec.count_key, code, ref_date, float(counts[code]), "ok", "")
+        for code in plr
     ]
     if sum_column:
         totals: dict[str, float] = dict.fromkeys(plr, 0.0)
@@ -217,7 +217,10 @@ def parse_points(
             if code is not None:
                 totals[code] += sums[i]
         sum_key = variables[1].key
-        rows += [(sum_key, code, ref_date, totals[code], "ok", "") for code in plr]
+        rows += [
+            ObservationRow(sum_key, code, ref_date, totals[code], "ok", "")
+            for code in plr
+        ]
 
     if progress:
         progress(total, total)
@@ -708,8 +711,7 @@ def _read_ogr(
 
 
 def _read_csv(path: Path, file_name: str, crs_option: CRS | None) -> _Points:
-    text = decode_text(path.read_bytes(), file_name)
-    header, body = read_csv_rows(text, sniff_delimiter(text, file_name))
+    header, body = read_csv_file(path, file_name)
     lowered = {h.lower(): h for h in header}
     pair = next(
         (
@@ -741,15 +743,9 @@ def _read_csv(path: Path, file_name: str, crs_option: CRS | None) -> _Points:
         line = offset + 2
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) != len(header):
-            problems.add(
-                Problem(
-                    f"{len(cells)} statt {len(header)} Felder – Trennzeichen oder "
-                    "Anführungszeichen fehlerhaft?",
-                    file_name,
-                    line=line,
-                )
-            )
+        wrong_width = width_problem(cells, header, file_name, line)
+        if wrong_width:
+            problems.add(wrong_width)
             continue
         coordinates = []
         for column in pair:

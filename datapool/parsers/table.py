@@ -1,8 +1,8 @@
 """Parser of generic tables (CSV/XLSX): one key column, one column per variable.
 
-A table has one column of LOR 2021 keys at one level (2 digits Bezirk, 4
-Prognoseraum, 6 Bezirksregion, 8 Planungsraum; a leading zero lost in Excel is
-restored) and one column per variable. What the columns mean is not in the file:
+A table has one column of LOR 2021 keys at one level (as many digits as
+``lor.hierarchy`` gives the level; a leading zero lost in Excel is restored) and
+one column per variable. What the columns mean is not in the file:
 the user maps them in the preview step (or on the command line), and the mapping
 travels in ``ImportRun.options``::
 
@@ -36,24 +36,26 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from lor.models import BERLIN_CODE, LorUnit
+from lor import hierarchy
+from lor.models import LorUnit
 
-from ..models import Theme, Variable
+from ..models import Variable
+from ..themes import Theme
 from .contract import (
     MAX_PROBLEMS,
     ImportValidationError,
+    KeyDecisions,
+    ObservationRow,
     ParsedDelivery,
     Problem,
     ProblemList,
     ProgressCallback,
-    UnknownKey,
     VariableSpec,
     decode_text,
     is_suppressed,
     lor_codes,
     read_csv_rows,
     sniff_delimiter,
-    suggest_key,
 )
 from .limits import (
     SheetCounter,
@@ -68,19 +70,28 @@ PREVIEW_ROWS = 10
 # Workbooks are always tables; a CSV file is one when no other format claims it.
 SUFFIXES = frozenset({".xlsx", ".xlsm"})
 WORKBOOK_MAGIC = b"PK\x03\x04"
-LEVEL_BY_LENGTH = {
-    2: LorUnit.Level.BEZIRK,
-    4: LorUnit.Level.PROGNOSERAUM,
-    6: LorUnit.Level.BEZIRKSREGION,
-    8: LorUnit.Level.PLANUNGSRAUM,
+# The levels' names in the (German) problem messages.
+LEVEL_NAMES = {
+    hierarchy.BERLIN: "Berlin",
+    hierarchy.BEZIRK: "Bezirk",
+    hierarchy.PROGNOSERAUM: "Prognoseraum",
+    hierarchy.BEZIRKSREGION: "Bezirksregion",
+    hierarchy.PLANUNGSRAUM: "Planungsraum",
 }
 LEVEL_LABELS = {
-    "berlin": "Berlin (11000000)",
-    "bezirk": "Bezirk (2-stellig)",
-    "prognoseraum": "Prognoseraum (4-stellig)",
-    "bezirksregion": "Bezirksregion (6-stellig)",
-    "planungsraum": "Planungsraum (8-stellig)",
+    hierarchy.BERLIN: f"Berlin ({hierarchy.BERLIN_KEY})",
+    **{
+        level: f"{LEVEL_NAMES[level]} ({hierarchy.key_length(level)}-stellig)"
+        for level in hierarchy.LEVELS_BELOW_BERLIN
+    },
 }
+# For the problem of a malformed key: "2, 4, 6 oder 8", "Bezirk, …, Planungsraum".
+_DIGITS = [str(hierarchy.key_length(lvl)) for lvl in hierarchy.LEVELS_BELOW_BERLIN]
+KEY_DIGITS = ", ".join(_DIGITS[:-1]) + " oder " + _DIGITS[-1]
+KEY_LEVELS = ", ".join(LEVEL_NAMES[lvl] for lvl in hierarchy.LEVELS_BELOW_BERLIN)
+# Excel drops the leading zero of Bezirke 01–09 in numeric columns: such a key
+# is one digit short of a level's length.
+SHORT_KEY_LENGTHS = frozenset(n - 1 for n in hierarchy.KEY_LENGTH.values())
 KEY_HEADERS = {
     "id",
     "raumid",
@@ -373,7 +384,7 @@ def _cell_text(cell: Cell) -> str:
 
 
 def normalize_key(cell: Cell) -> tuple[str, bool]:
-    """The key as 2/4/6/8 digits and whether a lost leading zero was restored."""
+    """The key as digits and whether a lost leading zero was restored."""
     if isinstance(cell, bool):
         return _cell_text(cell), False
     if isinstance(cell, float) and cell.is_integer():
@@ -381,19 +392,10 @@ def normalize_key(cell: Cell) -> tuple[str, bool]:
     text = _cell_text(cell).strip()
     if re.fullmatch(r"\d+\.0+", text):  # e.g. "1100101.0" from a numeric export
         text = text.split(".", 1)[0]
-    # Excel drops the leading zero of Bezirke 01–09 in numeric columns; a key of
-    # odd length that does not start with 0 is such a key.
-    if text.isdigit() and len(text) in (1, 3, 5, 7) and not text.startswith("0"):
+    # A key one digit short that does not start with 0 lost its leading zero.
+    if text.isdigit() and len(text) in SHORT_KEY_LENGTHS and not text.startswith("0"):
         return "0" + text, True
     return text, False
-
-
-def key_level(key: str) -> str | None:
-    if key == BERLIN_CODE:
-        return LorUnit.Level.BERLIN
-    if not key.isdigit():
-        return None
-    return LEVEL_BY_LENGTH.get(len(key))
 
 
 def _guess_key_column(table: Table, known: set[str]) -> str | None:
@@ -723,60 +725,30 @@ def parse_table(
     keyed, padded, levels = _read_keys(table, key_index, problems)
     _check_one_level(levels, problems, file_name=file_name, key_column=key_column)
     level = next(iter(levels), LorUnit.Level.PLANUNGSRAUM)
-    codes = lor_codes(level=level)
-    key_map: dict[str, str] = options.get("key_map") or {}
-    skip_keys: set[str] = set(options.get("skip_keys") or [])
-
     delivery = ParsedDelivery(
         variables=specs,
         supplier=str(options.get("supplier") or "").strip()
         or "Tabellenimport (Lieferant nicht angegeben)",
     )
-    unknown: list[UnknownKey] = []
+    decisions = KeyDecisions(
+        known=lor_codes(level=level),
+        options=options,
+        delivery=delivery,
+        problems=problems,
+        file_name=file_name,
+        column=key_column,
+        not_a_target=f"kein Schlüssel der Ebene {LEVEL_LABELS[level]}",
+    )
     seen: dict[str, int] = {}
     total = len(keyed)
     for offset, row in enumerate(keyed):
         line, key, cells = row.line, row.key, row.cells
         if progress and offset % 100 == 0:
             progress(offset, total)
-        if key in skip_keys:
-            delivery.warnings.append(
-                Problem(
-                    f"Schlüssel {key} auf Wunsch übersprungen",
-                    file_name,
-                    line,
-                    key_column,
-                    key,
-                )
-            )
+        resolved = decisions.resolve(key, line)
+        if resolved is None:
             continue
-        if key not in codes:
-            target = key_map.get(key)
-            if target is None:
-                unknown.append(UnknownKey(key=key, line=line))
-                continue
-            if target not in codes:
-                problems.add(
-                    Problem(
-                        f"Zuordnung {key} → {target}: Ziel ist kein Schlüssel der "
-                        f"Ebene {LEVEL_LABELS[level]}",
-                        file_name,
-                        line,
-                        key_column,
-                        key,
-                    )
-                )
-                continue
-            delivery.warnings.append(
-                Problem(
-                    f"Schlüssel {key} als {target} ({codes[target]}) übernommen",
-                    file_name,
-                    line,
-                    key_column,
-                    key,
-                )
-            )
-            key = target
+        key = resolved
         if key in seen:
             problems.add(
                 Problem(
@@ -813,11 +785,7 @@ def parse_table(
                 column=key_column,
             )
         )
-    if unknown:
-        candidates = {c: n for c, n in codes.items() if c not in seen}
-        for item in unknown:
-            item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
-        delivery.unknown_keys = unknown
+    delivery.unknown_keys = decisions.unknown_keys(seen)
     delivery.extra = {"table": {"level": level, "key_column": key_column}}
     if progress:
         progress(total, total)
@@ -854,7 +822,7 @@ def _read_keys(
         cells = cells + [None] * (table.width - len(cells))
         raw_key = cells[key_index]
         key, restored = normalize_key(raw_key)
-        level = key_level(key)
+        level = hierarchy.level_of_key(key)
         if not key:
             problems.add(
                 Problem("Schlüssel fehlt", file_name, line, key_column, value="")
@@ -863,8 +831,8 @@ def _read_keys(
         if level is None:
             problems.add(
                 Problem(
-                    "kein LOR-Schlüssel: erwartet werden 2, 4, 6 oder 8 Ziffern "
-                    "(Bezirk, Prognoseraum, Bezirksregion, Planungsraum)",
+                    f"kein LOR-Schlüssel: erwartet werden {KEY_DIGITS} Ziffern "
+                    f"({KEY_LEVELS})",
                     file_name,
                     line,
                     key_column,
@@ -898,7 +866,7 @@ def _check_one_level(
         more = [str(row.line) for row in rows[1:6]]
         hint = (
             " – Summenzeile für Berlin? Bitte entfernen"
-            if first.key == BERLIN_CODE
+            if first.key == hierarchy.BERLIN_KEY
             else ""
         )
         problems.add(
@@ -931,7 +899,9 @@ def _add_value(
     decimal_comma: bool,
 ) -> None:
     if cell is None or (isinstance(cell, str) and is_suppressed(cell)):
-        delivery.rows.append((column.variable, key, ref_date, None, "suppressed", ""))
+        delivery.rows.append(
+            ObservationRow(column.variable, key, ref_date, None, "suppressed", "")
+        )
         return
     shown = _cell_text(cell).strip()
     try:
@@ -969,7 +939,9 @@ def _add_value(
                 )
             )
             return
-    delivery.rows.append((column.variable, key, ref_date, value, "ok", ""))
+    delivery.rows.append(
+        ObservationRow(column.variable, key, ref_date, value, "ok", "")
+    )
 
 
 def _delimiter_name(delimiter: str) -> str:

@@ -13,14 +13,13 @@ from datetime import date
 
 from django.db import connection
 
+from lor import hierarchy
 from lor.models import CustomAreaMember, LorUnit
 
 from ..models import Coverage, ImportRun, Observation, Variable
 
 OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
-LEVELS = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
-PREFIX = {"bezirksregion": 6, "prognoseraum": 4, "bezirk": 2}
 MEMBER = CustomAreaMember._meta.db_table
 
 UPSERT = f"""
@@ -32,25 +31,26 @@ WHERE {OBS}.is_aggregate
 
 
 def _coarser(level: str) -> list[str]:
-    targets = LEVELS[LEVELS.index(level) + 1 :]
-    if level == "planungsraum" and CustomAreaMember.objects.exists():
-        targets.append("custom")
+    targets = hierarchy.levels_above(level)
+    if level == hierarchy.PLANUNGSRAUM and CustomAreaMember.objects.exists():
+        targets.append(LorUnit.Level.CUSTOM)
     return targets
 
 
 def _parent_join(target: str) -> str:
     """SQL joining source unit u to its ancestor p at the target level."""
-    if target == "custom":
+    if target == LorUnit.Level.CUSTOM:
         # Custom areas are unions of whole Planungsräume.
         return (
             f"JOIN {MEMBER} m ON m.planungsraum_id = u.id "
             f"JOIN {UNIT} p ON p.id = m.area_id"
         )
-    if target == "berlin":
-        return f"JOIN {UNIT} p ON p.scheme = u.scheme AND p.level = 'berlin'"
+    if target == hierarchy.BERLIN:
+        return f"JOIN {UNIT} p ON p.scheme = u.scheme AND p.level = '{target}'"
+    # A unit's ancestor at a level is the first digits of its key.
     return (
         f"JOIN {UNIT} p ON p.scheme = u.scheme AND p.level = '{target}' "
-        f"AND p.code = left(u.code, {PREFIX[target]})"
+        f"AND p.code = left(u.code, {hierarchy.key_length(target)})"
     )
 
 
@@ -112,15 +112,23 @@ def observations_aggregate(
     return written
 
 
+def _expected(target: str) -> str:
+    """SQL of the CTE ``expected``: how many source units each target unit has.
+
+    An aggregate over fewer values than that is incomplete.
+    """
+    return f"""expected AS (
+            SELECT p.id AS parent_id, count(*) AS n_children
+            FROM {UNIT} u {_parent_join(target)}
+            WHERE u.level = %(source)s AND u.scheme = %(scheme)s
+            GROUP BY p.id
+        )"""
+
+
 def _aggregate_sum(cursor, var_ids, dates, source, target, run_id) -> int:
     cursor.execute(
         f"""
-        WITH expected AS (
-            SELECT p.id AS parent_id, count(*) AS n_children
-            FROM {UNIT} u {_parent_join(target)}
-            WHERE u.level = %(source)s AND u.scheme = 'LOR 2021'
-            GROUP BY p.id
-        ), comp AS (
+        WITH {_expected(target)}, comp AS (
             SELECT o.variable_id, o.ref_date, p.id AS parent_id,
                    sum(o.value) FILTER (WHERE o.status IN ('ok', 'estimated')) AS total,
                    count(*) FILTER (WHERE o.status IN ('ok', 'estimated')) AS n_ok,
@@ -151,7 +159,13 @@ def _aggregate_sum(cursor, var_ids, dates, source, target, run_id) -> int:
         FROM comp c JOIN expected e ON e.parent_id = c.parent_id
         {UPSERT}
         """,
-        {"source": source, "vars": var_ids, "dates": dates, "run": run_id},
+        {
+            "source": source,
+            "scheme": LorUnit.Scheme.LOR_2021,
+            "vars": var_ids,
+            "dates": dates,
+            "run": run_id,
+        },
     )
     return cursor.rowcount
 
@@ -196,12 +210,7 @@ def _aggregate_ratio(cursor, variable: Variable, dates, run_id) -> int:
 def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> int:
     cursor.execute(
         f"""
-        WITH expected AS (
-            SELECT p.id AS parent_id, count(*) AS n_children
-            FROM {UNIT} u {_parent_join(target)}
-            WHERE u.level = %(source)s AND u.scheme = 'LOR 2021'
-            GROUP BY p.id
-        ), comp AS (
+        WITH {_expected(target)}, comp AS (
             SELECT o.ref_date, p.id AS parent_id,
                    sum(o.value * w.value) FILTER (WHERE o.value IS NOT NULL
                                                   AND w.value IS NOT NULL) AS weighted,
@@ -233,6 +242,7 @@ def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> in
             "var": variable.id,
             "weight": variable.weight_id,
             "source": variable.lowest_level,
+            "scheme": LorUnit.Scheme.LOR_2021,
             "dates": dates,
             "run": run_id,
         },
@@ -244,30 +254,35 @@ def observations_aggregate_custom(*, import_run: ImportRun) -> int:
     """Aggregate every variable to all custom areas, for all its reference dates."""
     dates_by_var: dict[int, list[date]] = {}
     for variable_id, ref_date in Coverage.objects.filter(
-        level="planungsraum"
+        level=hierarchy.PLANUNGSRAUM
     ).values_list("variable_id", "ref_date"):
         dates_by_var.setdefault(variable_id, []).append(ref_date)
     variables = list(
         Variable.objects.filter(
-            id__in=list(dates_by_var), lowest_level="planungsraum"
+            id__in=list(dates_by_var), lowest_level=hierarchy.PLANUNGSRAUM
         ).exclude(aggregation=Variable.Aggregation.NONE)
     )
     written = 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {OBS} o USING {UNIT} u WHERE u.id = o.unit_id "
-            "AND u.level = 'custom' AND o.is_aggregate AND o.variable_id = ANY(%s)",
-            [[v.id for v in variables]],
+            "AND u.level = %s AND o.is_aggregate AND o.variable_id = ANY(%s)",
+            [LorUnit.Level.CUSTOM, [v.id for v in variables]],
         )
         for v in variables:
             dates = sorted(set(dates_by_var[v.id]))
             if v.aggregation == Variable.Aggregation.SUM:
                 written += _aggregate_sum(
-                    cursor, [v.id], dates, "planungsraum", "custom", import_run.id
+                    cursor,
+                    [v.id],
+                    dates,
+                    hierarchy.PLANUNGSRAUM,
+                    LorUnit.Level.CUSTOM,
+                    import_run.id,
                 )
             elif v.aggregation == Variable.Aggregation.WEIGHTED_MEAN:
                 written += _aggregate_weighted(
-                    cursor, v, dates, "custom", import_run.id
+                    cursor, v, dates, LorUnit.Level.CUSTOM, import_run.id
                 )
         for v in variables:
             if v.aggregation == Variable.Aggregation.RATIO:

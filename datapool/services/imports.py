@@ -19,10 +19,16 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.models import AuditEvent
 from datapool.access import require_import_run_edit
+from lor import hierarchy
 from lor.models import LorUnit
 
 from ..models import Delivery, ImportRun, Observation, Variable
-from ..parsers.contract import ImportValidationError, ParsedDelivery, Problem
+from ..parsers.contract import (
+    ImportValidationError,
+    ParsedDelivery,
+    Problem,
+    rows_building,
+)
 from ..parsers.detect import HEAD_BYTES, detect_kind_of_head
 from ..parsers.registry import parser_for
 from .aggregation import observations_aggregate
@@ -207,12 +213,13 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
 def _execute(run: ImportRun, execution: RunExecution) -> None:
     try:
         parser = parser_for(run.kind)
-        delivery: ParsedDelivery = parser(
-            Path(run.file.path),
-            file_name=run.original_name,
-            options=run.options,
-            progress=execution.callback("read", "rows_read"),
-        )
+        with rows_building():
+            delivery: ParsedDelivery = parser(
+                Path(run.file.path),
+                file_name=run.original_name,
+                options=run.options,
+                progress=execution.callback("read", "rows_read"),
+            )
         if delivery.unknown_keys:
             _needs_review(run, delivery, execution)
             return
@@ -258,13 +265,19 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
     """A district's upload holds only its own units and its own variables."""
     district = run.district
     problems = []
+
+    def inside(code: str) -> bool:
+        return hierarchy.key_prefix(code, hierarchy.BEZIRK) == district.code
+
     if run.kind == ImportRun.Kind.POINTS:
         # A point layer counts every Planungsraum of Berlin; outside the district
         # those are zeros that say nothing. Points outside it are still refused.
         delivery.rows = [
-            row for row in delivery.rows if row[1][:2] == district.code or row[3]
+            row for row in delivery.rows if inside(row.unit_code) or row.value
         ]
-    outside = sorted({row[1] for row in delivery.rows if row[1][:2] != district.code})
+    outside = sorted(
+        {row.unit_code for row in delivery.rows if not inside(row.unit_code)}
+    )
     for code in outside[:20]:
         problems.append(
             Problem(
@@ -305,11 +318,8 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         else {}
     )
     levels = dict(LorUnit.objects.values_list("code", "level"))
-    delivered_levels = {levels[row[1]] for row in delivery.rows}
-    finest = next(
-        (lvl for lvl in reversed(LorUnit.Level.values) if lvl in delivered_levels),
-        LorUnit.Level.PLANUNGSRAUM,
-    )
+    delivered_levels = {levels[row.unit_code] for row in delivery.rows}
+    finest = hierarchy.finest_level(delivered_levels) or hierarchy.PLANUNGSRAUM
     variables = variables_upsert(
         specs=delivery.variables,
         supplier=supplier,
@@ -330,10 +340,10 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
     suppressed: dict[tuple[int, object], int] = {}
     counts: dict[tuple[int, object], int] = {}
     var_ids = {k: v.id for k, v in variables.items()}
-    for key, _code, ref_date, _value, status, _note in delivery.rows:
-        pair = (var_ids[key], ref_date)
+    for row in delivery.rows:
+        pair = (var_ids[row.variable_key], row.ref_date)
         counts[pair] = counts.get(pair, 0) + 1
-        if status == Observation.Status.SUPPRESSED:
+        if row.status == Observation.Status.SUPPRESSED:
             suppressed[pair] = suppressed.get(pair, 0) + 1
     Delivery.objects.bulk_create(
         [
@@ -366,7 +376,7 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         "suppressed": sum(suppressed.values()),
         "replaced": sum(result.replaced.values()),
         "aggregates": aggregated,
-        "units": len({row[1] for row in delivery.rows}),
+        "units": len({row.unit_code for row in delivery.rows}),
         "skipped_or_mapped": [w.as_dict() for w in delivery.warnings[:20]],
         **delivery.extra,
         **extra,

@@ -24,6 +24,7 @@ from lor.models import LorUnit
 from ..formula import formula_to_sql, formula_variables
 from ..models import ImportRun, Indicator, Observation, Variable
 from ..mss_index import mss_index_compute
+from ..themes import Theme, catalogue_theme
 from .aggregation import observations_aggregate_custom
 from .observations import coverage_refresh, observation_statistics_refresh
 from .runs import RunLost, run_send_on_commit, run_start
@@ -179,7 +180,7 @@ def indicator_definitions_load(*, path=None) -> int:
                     "name": row["name"],
                     "description": row["documentation"],
                     "definition": row["formula"],
-                    "theme": _variable_theme(row["theme"]),
+                    "theme": catalogue_theme(row["theme"]),
                     "unit": row["unit"],
                     "value_type": Variable.ValueType.SHARE
                     if row["kind"] == "share"
@@ -205,17 +206,6 @@ def indicator_definitions_load(*, path=None) -> int:
             indicator.save()
             count += 1
     return count
-
-
-def _variable_theme(theme: str) -> str:
-    return {
-        "bevoelkerung": "bevoelkerung",
-        "stabilitaet": "bevoelkerung",
-        "arbeit_soziales": "soziales",
-        "gesundheit": "gesundheit",
-        "bildung_jugend": "jugend",
-        "wohnen_gruen": "wohnen",
-    }[theme]
 
 
 def _placeholder_variable(key: str) -> Variable | None:
@@ -397,7 +387,7 @@ def _mss_write(*, run: ImportRun, ref_date: date, computed) -> int:
             defaults={
                 "name": name,
                 "unit": unit,
-                "theme": "soziales",
+                "theme": Theme.SOZIALES,
                 "value_type": Variable.ValueType.CLASS,
                 "aggregation": Variable.Aggregation.NONE,
                 "source": "PRISMA: nach der Methode des MSS 2021 berechnet "

@@ -8,10 +8,11 @@ from datetime import date
 
 from django.db import connection
 
+from lor import hierarchy
 from lor.models import LorUnit
 
 from ..models import Coverage, ImportRun, Observation, Variable
-from ..parsers.contract import Row
+from ..parsers.contract import ObservationRow
 
 OBS = Observation._meta.db_table
 UNIT = LorUnit._meta.db_table
@@ -28,7 +29,7 @@ class WriteResult:
 def observations_replace(
     *,
     import_run: ImportRun,
-    rows: list[Row],
+    rows: list[ObservationRow],
     variables: dict[str, Variable],
     progress=None,
 ) -> WriteResult:
@@ -43,8 +44,10 @@ def observations_replace(
     )
     var_ids = {key: v.id for key, v in variables.items()}
     slices: dict[tuple[int, date], set[str]] = {}
-    for key, code, ref_date, *_ in rows:
-        slices.setdefault((var_ids[key], ref_date), set()).add(levels_by_code[code])
+    for row in rows:
+        slices.setdefault((var_ids[row.variable_key], row.ref_date), set()).add(
+            levels_by_code[row.unit_code]
+        )
 
     replaced: Counter = Counter()
     with connection.cursor() as cursor:
@@ -78,19 +81,17 @@ def observations_replace(
                 f"COPY {OBS} (variable_id, unit_id, ref_date, value, status, "
                 "is_aggregate, incomplete, note, import_run_id) FROM STDIN"
             ) as copy:
-                for key, code, ref_date, value, status, note in rows[
-                    start : start + COPY_CHUNK
-                ]:
+                for row in rows[start : start + COPY_CHUNK]:
                     copy.write_row(
                         (
-                            var_ids[key],
-                            units[code],
-                            ref_date,
-                            value,
-                            status,
+                            var_ids[row.variable_key],
+                            units[row.unit_code],
+                            row.ref_date,
+                            row.value,
+                            row.status,
                             False,
                             False,
-                            note,
+                            row.note,
                             run_id,
                         )
                     )
@@ -98,13 +99,9 @@ def observations_replace(
                 progress(min(start + COPY_CHUNK, total), total)
     if progress:
         progress(total, total)
-    levels = {pair: _finest(lvls) for pair, lvls in slices.items()}
+    # Every delivered code is a LOR 2021 unit's, so each slice has a finest level.
+    levels = {pair: hierarchy.finest_level(lvls) for pair, lvls in slices.items()}
     return WriteResult(written=len(rows), replaced=replaced, levels=levels)
-
-
-def _finest(levels: set[str]) -> str:
-    order = ["planungsraum", "bezirksregion", "prognoseraum", "bezirk", "berlin"]
-    return next(level for level in order if level in levels)
 
 
 def observations_delete_for_units(*, unit_ids: list[int]) -> int:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from datapool.models import ImportRun, Observation, Variable
-from datapool.parsers.contract import VariableSpec
+from datapool.parsers.contract import ObservationRow, VariableSpec
 from datapool.services.aggregation import observations_aggregate
 from datapool.services.catalogue import variables_upsert
 from datapool.services.imports import import_run_create
@@ -27,7 +27,9 @@ def _write(run, specs, rows):
     variables = variables_upsert(
         specs=specs, supplier=None, lowest_level="planungsraum"
     )
-    observations_replace(import_run=run, rows=rows, variables=variables)
+    observations_replace(
+        import_run=run, rows=[ObservationRow(*row) for row in rows], variables=variables
+    )
     observations_aggregate(variables=variables.values(), ref_dates=[D], import_run=run)
     return variables
 

@@ -65,6 +65,14 @@ def test_levels_above_nearest_first():
     assert hierarchy.levels_above(BERLIN) == []
 
 
+def test_finest_level_of_a_set_ignores_what_is_no_lor_level():
+    assert hierarchy.finest_level([BERLIN, BEZIRKSREGION, BEZIRK]) == BEZIRKSREGION
+    assert hierarchy.finest_level({PLANUNGSRAUM, BERLIN}) == PLANUNGSRAUM
+    assert hierarchy.finest_level(["custom", BEZIRK]) == BEZIRK
+    assert hierarchy.finest_level(["custom"]) is None
+    assert hierarchy.finest_level([]) is None
+
+
 def test_key_lengths_of_lor_2021():
     assert [hierarchy.key_length(level) for level in LEVELS[1:]] == [2, 4, 6, 8]
     assert hierarchy.KEY_LENGTH is LOR_2021.key_lengths
