@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.access import district_edit_allowed
+from core.http import selected_or_404
 from lor.models import LorUnit
 
 from . import services
@@ -59,17 +60,11 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 def _edition_or_404(pk: int) -> ProfileEdition:
-    try:
-        return profile_edition_get(pk=pk)
-    except ProfileEdition.DoesNotExist as exc:
-        raise Http404 from exc
+    return selected_or_404(profile_edition_get, pk=pk)
 
 
 def _region_or_404(code: str) -> LorUnit:
-    try:
-        return profile_region_get(code=code)
-    except LorUnit.DoesNotExist as exc:
-        raise Http404 from exc
+    return selected_or_404(profile_region_get, code=code)
 
 
 def _js_config(region: LorUnit) -> dict:
