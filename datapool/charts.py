@@ -11,13 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-
-def _german_number(value: float, _pos=None) -> str:
-    return (
-        f"{value:,.0f}".replace(",", ".")
-        if abs(value) >= 100
-        else f"{value:.1f}".replace(".", ",")
-    )
+from .numbers import german_short  # noqa: E402
 
 
 def berlin_series_svg(
@@ -31,7 +25,7 @@ def berlin_series_svg(
         ax.plot(xs, ys, marker="o", color="#0b5c8e", linewidth=1.8)
         for x, y in points[-1:]:
             ax.annotate(
-                _german_number(y),
+                german_short(y),
                 (x, y),
                 textcoords="offset points",
                 xytext=(0, 6),
@@ -48,7 +42,7 @@ def berlin_series_svg(
             transform=ax.transAxes,
             color="#5b6775",
         )
-    ax.yaxis.set_major_formatter(FuncFormatter(_german_number))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: german_short(value)))
     ax.set_ylabel(unit, fontsize=8)
     ax.tick_params(labelsize=8)
     for side in ("top", "right"):

@@ -21,6 +21,7 @@ from datapool.age_structure import (
     age_band_width,
 )
 from datapool.models import Variable
+from datapool.numbers import german_label
 from datapool.selectors import (
     observation_values,
     variable_dates,
@@ -273,7 +274,7 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ax.set_xlabel("Einwohner je Altersjahr (Mittel der Altersgruppe)", fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
     ref_date = _latest_date()
-    residents = graphics.german_label(total).removesuffix(",0")
+    residents = german_label(total).removesuffix(",0")
     figure.suptitle(
         f"Altersaufbau: {unit.name} ({unit.code}), {residents}"
         f" Einwohner, Stichtag {_date_text(ref_date)}",

@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from datapool.models import Variable
+from datapool.numbers import german_label
 from lor.selectors import lor_unit_geometries
 
 from . import graphics
@@ -511,10 +512,7 @@ def export_map(
         for i, upper in enumerate(bounds):
             count = int((classes == i).sum())
             lower = min(lower, upper)
-            label = (
-                f"{graphics.german_label(lower)} – {graphics.german_label(upper)}"
-                f" ({count})"
-            )
+            label = f"{german_label(lower)} – {german_label(upper)} ({count})"
             handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
     if suppressed.any():

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from explorer.graphics import german
+from datapool.numbers import german
 
 from . import charts
 from .analysis_types import IndicatorMap, IndicatorRow, ProfileAnalysis, ProfileDocument
