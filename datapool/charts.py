@@ -1,24 +1,26 @@
-"""Small static charts of the Datenpool, rendered with matplotlib."""
+"""Small static charts of the Datenpool, rendered with matplotlib.
+
+Built like every PRISMA figure (see ``explorer.graphics``): a
+``matplotlib.figure.Figure`` without ``pyplot``, numbers from ``datapool.numbers``.
+"""
 
 from __future__ import annotations
 
 import io
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from .numbers import german_short  # noqa: E402
+from .numbers import german_short
 
 
 def berlin_series_svg(
     *, series: list[tuple[date, float | None, str]], unit: str
 ) -> bytes:
     """A line of Berlin's values over time; gaps where a value is not shown."""
-    fig, ax = plt.subplots(figsize=(5.2, 2.2), dpi=100)
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=(5.2, 2.2), dpi=100)
+    ax = fig.subplots()
     points = [(d, v) for d, v, _s in series if v is not None]
     if points:
         xs, ys = zip(*points, strict=True)
@@ -51,5 +53,4 @@ def berlin_series_svg(
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg")
-    plt.close(fig)
     return buffer.getvalue()
