@@ -9,6 +9,7 @@ from lor.models import LorUnit
 
 from .models import ImportRun, Variable
 from .parsers.table import NON_SUMMABLE, VARIABLE_KEY
+from .services.catalogue import EDITABLE_FIELDS
 from .themes import Theme
 
 ALLOWED_EXTENSIONS = {
@@ -427,15 +428,4 @@ class VariableEditForm(forms.ModelForm):
 
     class Meta:
         model = Variable
-        fields = [
-            "name",
-            "description",
-            "theme",
-            "definition",
-            "unit",
-            "source",
-            "license",
-            "notes",
-            "delivery_cycle",
-            "metadata_complete",
-        ]
+        fields = list(EDITABLE_FIELDS)
