@@ -218,12 +218,8 @@ def published_knowledge(
     return known, sums
 
 
-def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
-    """parent − Σ children = 0 for every parent whose value is its children's sum.
-
-    Only cells with a value enter the sums PRISMA publishes; a parent delivered
-    directly that is not the sum of its children gives the attacker no equation.
-    """
+def _children_among(cells: dict[str, tuple[str, float]]) -> dict[str, list[str]]:
+    """Parent code → codes of its children, for parents and children both in cells."""
     children: dict[str, list[str]] = {}
     for code, (level, _value) in cells.items():
         if level == "berlin":
@@ -231,6 +227,16 @@ def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation
         parent = _parent_code(code, level)
         if parent in cells:
             children.setdefault(parent, []).append(code)
+    return children
+
+
+def hierarchy_equations(*, cells: dict[str, tuple[str, float]]) -> list[Equation]:
+    """parent − Σ children = 0 for every parent whose value is its children's sum.
+
+    Only cells with a value enter the sums PRISMA publishes; a parent delivered
+    directly that is not the sum of its children gives the attacker no equation.
+    """
+    children = _children_among(cells)
     equations = []
     for parent, kids in sorted(children.items()):
         total = cells[parent][1]
@@ -270,13 +276,7 @@ def pattern_compute(
         return pattern
     known = set(known)
     hidden = set(pattern.primary)
-    children: dict[str, list[str]] = {}
-    for code, (level, _value) in cells.items():
-        if level == "berlin":
-            continue
-        parent = _parent_code(code, level)
-        if parent in cells:
-            children.setdefault(parent, []).append(code)
+    children = _children_among(cells)
     parents = sorted(children, key=lambda c: (hierarchy.level_index(cells[c][0]), c))
 
     def complement(candidates: list[str]) -> str | None:
