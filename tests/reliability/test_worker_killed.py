@@ -7,17 +7,16 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from datapool.models import Delivery, ImportRun, Observation
-from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.services.imports import import_run_enqueue
 from datapool.services.runs import import_runs_fail_stale
 from lor.models import LorUnit
-from tests.datapool.conftest import EWR_FILE, db_state
+from tests.datapool.conftest import db_state, ewr_run_created
 from tests.support.databases import other_sessions, session_connect
 from tests.support.ports import wait_for
 
@@ -57,13 +56,7 @@ def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     client, administrator, start_worker, tasks_to, request
 ):
     tasks_to.start()
-    run = import_run_create(
-        kind=ImportRun.Kind.EWR,
-        path=EWR_FILE,
-        original_name=EWR_FILE.name,
-        options={"key_map": {"06200318": "06200418"}},
-    )
-    request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
+    run = ewr_run_created(request)
     before = db_state()
     sessions_before = other_sessions()
 
