@@ -515,36 +515,25 @@ def export_map(
             label = f"{german_label(lower)} – {german_label(upper)} ({count})"
             handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
-    if suppressed.any():
-        graphics.draw_units(
-            ax,
-            frame.geometry[suppressed],
-            facecolors=graphics.SUPPRESSED_COLOR,
-            edgecolors="grey",
-            linewidths=0.3,
-            hatch="///",
-        )
-        handles.append(
-            graphics.legend_patch(
-                graphics.SUPPRESSED_COLOR,
-                f"gesperrt ({int(suppressed.sum())})",
-                hatch="///",
-            )
-        )
     missing = ~has_value & ~suppressed
-    if missing.any():
-        graphics.draw_units(
-            ax,
-            frame.geometry[missing],
-            facecolors=graphics.MISSING_COLOR,
-            edgecolors="grey",
-            linewidths=0.3,
-        )
-        handles.append(
-            graphics.legend_patch(
-                graphics.MISSING_COLOR, f"keine Daten ({int(missing.sum())})"
+    for units, color, label, hatch in (
+        (suppressed, graphics.SUPPRESSED_COLOR, "gesperrt", "///"),
+        (missing, graphics.MISSING_COLOR, "keine Daten", None),
+    ):
+        if units.any():
+            graphics.draw_units(
+                ax,
+                frame.geometry[units],
+                facecolors=color,
+                edgecolors="grey",
+                linewidths=0.3,
+                hatch=hatch,
             )
-        )
+            handles.append(
+                graphics.legend_patch(
+                    color, f"{label} ({int(units.sum())})", hatch=hatch
+                )
+            )
     ax.autoscale_view()
     ax.set_aspect("equal")
     graphics.scale_bar(ax, frame.total_bounds, style=graphics.EXPORT_MAP)
