@@ -9,12 +9,11 @@ import subprocess
 import pytest
 
 from datapool.models import ImportRun, Observation
-from datapool.services.imports import import_run_enqueue
 from prisma.celery import app as celery_app
 from tests.datapool.conftest import db_state, ewr_run_created
 from tests.reliability.test_worker_killed import (
     _deliveries_locked,
-    _import_waiting_for_lock,
+    _enqueue_until_last_writes,
 )
 from tests.support.ports import wait_for
 
@@ -57,16 +56,8 @@ def test_an_import_over_its_soft_time_limit_fails_cleanly_in_german(
 
     worker = start_worker(pool="prefork")  # a prefork pool enforces time limits
     with _deliveries_locked():
-        import_run_enqueue(import_run=run)
-        # Every value is written, uncommitted, when the import has to wait here
-        # past its limit.
-        wait_for(
-            _import_waiting_for_lock,
-            timeout=120,
-            what="the import to reach its last writes",
-            logs=[worker.log],
-        )
-        run.refresh_from_db()
+        # The import has to wait here past its limit.
+        _enqueue_until_last_writes(run, worker)
         started = run.started_at
         wait_for(
             lambda: "Soft time limit" in worker.log.read_text(),

@@ -52,6 +52,19 @@ def _import_waiting_for_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def _enqueue_until_last_writes(run: ImportRun, worker) -> None:
+    """Enqueue the run (the deliveries locked) and wait until its import has
+    written every value, uncommitted, and waits for the lock."""
+    import_run_enqueue(import_run=run)  # on_commit: sent at once here
+    wait_for(
+        _import_waiting_for_lock,
+        timeout=120,
+        what="the import to reach its last writes",
+        logs=[worker.log],
+    )
+    run.refresh_from_db()
+
+
 def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     client, administrator, start_worker, tasks_to, request
 ):
@@ -62,14 +75,7 @@ def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
 
     with _deliveries_locked():
         first = start_worker()
-        import_run_enqueue(import_run=run)  # on_commit: sent at once here
-        wait_for(
-            _import_waiting_for_lock,
-            timeout=120,
-            what="the import to reach its last writes",
-            logs=[first.log],
-        )
-        run.refresh_from_db()
+        _enqueue_until_last_writes(run, first)
         # Every value of the matrix is written, uncommitted, when the worker dies.
         assert (run.status, run.phase) == (ImportRun.Status.RUNNING, "aggregate")
         written_when_killed = run.rows_written
