@@ -31,12 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prisma.settings.local")
-os.environ.setdefault("DEBUG", "false")  # no query log in memory
-# Tasks an import schedules after its commit run here, never through a broker.
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+from _setup import bench_environment
+
+ROOT = bench_environment(eager=True)
 
 PLR_COUNT = 542
 OBS = "datapool_observation"

@@ -17,14 +17,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prisma.settings.local")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma_bench_ind")
+from _setup import bench_environment
+
+ROOT = bench_environment(database="prisma_bench_ind", eager=True)
 
 VARIABLES = 667
 DATES = 15

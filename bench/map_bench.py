@@ -20,16 +20,12 @@ Needs a database with the demo data (``migrate``, ``lor_import``, ``datapool_dem
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prisma.settings.local")
-os.environ.setdefault("DEBUG", "false")  # DEBUG would record every query
+from _setup import bench_environment
+
+ROOT = bench_environment()
 
 RAW_SQL = """
 SELECT u.code, u.name, o.value, coalesce(o.status, 'missing'),

@@ -30,11 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prisma.settings.local")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma_bench_profiles")
+from _setup import bench_environment
+
+ROOT = bench_environment(database="prisma_bench_profiles")
 EWR = ROOT.parent / "shared" / "data" / "berlin" / "EWR_L21_202412E_Matrix.csv"
 
 

@@ -25,13 +25,10 @@ import statistics
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prisma.settings.local")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma_bench_supp")
+from _setup import bench_environment
+
+ROOT = bench_environment(database="prisma_bench_supp")
 
 REF_DATE = date(2024, 12, 31)
 SMALL_CELLS = 20

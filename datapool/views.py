@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from core.access import Role, RoleRequiredMixin, data_edit_allowed
+from core.http import selected_or_404
 from datapool.access import (
     require_import_run_edit,
     require_variable_edit,
@@ -75,10 +76,9 @@ class VariableListView(LoginRequiredMixin, TemplateView):
 class VariableMixin:
     def get_variable(self) -> Variable:
         # Hidden (unreleased or confidential) variables look like unknown ones.
-        try:
-            return variable_get(key=self.kwargs["key"], user=self.request.user)
-        except Variable.DoesNotExist as exc:
-            raise Http404 from exc
+        return selected_or_404(
+            variable_get, key=self.kwargs["key"], user=self.request.user
+        )
 
 
 class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
@@ -221,10 +221,9 @@ class ImportRunMixin(RoleRequiredMixin):
     write_roles = IMPORT_WRITERS
 
     def get_run(self) -> ImportRun:
-        try:
-            return import_run_get(pk=self.kwargs["pk"], user=self.request.user)
-        except ImportRun.DoesNotExist as exc:
-            raise Http404 from exc
+        return selected_or_404(
+            import_run_get, pk=self.kwargs["pk"], user=self.request.user
+        )
 
 
 class ImportDetailView(ImportRunMixin, TemplateView):

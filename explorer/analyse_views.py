@@ -11,10 +11,10 @@ from django.views.generic import TemplateView
 
 from datapool.access import variables_require_visible
 from datapool.models import Variable
-from lor import hierarchy
 from lor.models import LorUnit
 
 from . import charts
+from .page_config import page_config
 from .selection import Selection, SelectionError, selection_evaluate
 
 KINDS = ("scatter", "ranking", "timeseries", "agestructure")
@@ -25,33 +25,22 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["analyse_config"] = {
-            "urls": {
-                "variables": reverse("datapool-api:variable-list"),
-                "areas": reverse("api-area-sets"),
-                "table": reverse("api-selection-table"),
-                "export": reverse("analysis:selection-export"),
+        context["analyse_config"] = page_config(
+            urls={
                 "chart": reverse(
                     "analysis:chart", kwargs={"kind": "KIND", "fmt": "FMT"}
                 ),
                 "saveQuery": reverse("queries:create"),
                 "geometry": reverse("maps:geometry", kwargs={"level": "LEVEL"}),
             },
-            "levels": [
-                {"value": lvl.value, "label": str(lvl.label)}
-                for lvl in map(LorUnit.Level, hierarchy.LEVELS_BELOW_BERLIN)
-            ],
-            "bezirke": list(
+            bezirke=list(
                 LorUnit.objects.filter(
                     level=LorUnit.Level.BEZIRK, scheme=LorUnit.Scheme.LOR_2021
                 )
                 .order_by("code")
                 .values_list("code", "name")
             ),
-            "text": {
-                "loading": _("Loading…"),
-                "error": _("The data could not be loaded."),
-                "suppressed": _("suppressed"),
+            text={
                 "remove": _("Remove"),
                 "matchCount": _("{n} of {m} units meet all conditions"),
                 "noColumns": _("Add at least one variable or indicator."),
@@ -60,7 +49,7 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
                 "key": _("Key"),
                 "name": _("Name"),
             },
-        }
+        )
         return context
 
 

@@ -24,6 +24,7 @@ from datapool.age_structure import (
 )
 from datapool.lineage import attribution
 from datapool.models import Variable
+from datapool.numbers import german_label
 from datapool.selectors import (
     observation_values,
     variable_dates,
@@ -287,7 +288,7 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ax.set_xlabel(_("Residents per year of age (mean of the age group)"), fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
     ref_date = _latest_date()
-    residents = graphics.german_label(total).removesuffix(",0")
+    residents = german_label(total).removesuffix(",0")
     figure.suptitle(
         _(
             "Age structure: %(name)s (%(code)s), %(residents)s residents, "

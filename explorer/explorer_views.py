@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 from datapool.themes import Theme
 from explorer.maps.classify import METHOD_LABELS, PALETTES
-from lor import hierarchy
+from explorer.page_config import page_config
 from lor.models import LorUnit
 
 
@@ -16,19 +16,15 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["explorer_config"] = {
-            "urls": {
-                "variables": reverse("datapool-api:variable-list"),
-                "areas": reverse("api-area-sets"),
+        context["explorer_config"] = page_config(
+            urls={
                 "mapValues": reverse("maps:values"),
-                "table": reverse("api-selection-table"),
                 "values": reverse("datapool-api:values"),
                 "facilities": reverse("datapool-api:facility-layers"),
-                "export": reverse("analysis:selection-export"),
                 "unitPage": reverse("lor:unit-detail", kwargs={"code": "CODE"}),
             },
             # A permalink or a saved query opens the explorer in this state.
-            "initial": {
+            initial={
                 "variable": self.request.GET.get("variable", "E_E"),
                 "level": self.request.GET.get("level", LorUnit.Level.PLANUNGSRAUM),
                 "date": self.request.GET.get("date", ""),
@@ -36,18 +32,11 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "k": self.request.GET.get("k", ""),
                 "palette": self.request.GET.get("palette", ""),
             },
-            "levels": [
-                {"value": lvl.value, "label": str(lvl.label)}
-                for lvl in map(LorUnit.Level, hierarchy.LEVELS_BELOW_BERLIN)
-            ],
-            "themes": {t.value: str(t.label) for t in Theme},
-            "methods": {k: str(v) for k, v in METHOD_LABELS.items()},
-            "palettes": list(PALETTES),
-            "text": {
+            themes={t.value: str(t.label) for t in Theme},
+            methods={k: str(v) for k, v in METHOD_LABELS.items()},
+            palettes=list(PALETTES),
+            text={
                 "allThemes": _("all themes"),
-                "loading": _("Loading…"),
-                "error": _("The data could not be loaded."),
-                "suppressed": _("suppressed"),
                 "missing": _("no data"),
                 "rankBerlin": _("Rank in Berlin"),
                 "rankBezirk": _("Rank in its Bezirk"),
@@ -67,5 +56,5 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                     "Class bounds, separated by semicolons, e.g. 3000; 6000; 9000"
                 ),
             },
-        }
+        )
         return context

@@ -53,6 +53,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from datapool.lineage import PRISMA, Attribution, attribution
+from datapool.numbers import german_label
 from lor.selectors import lor_unit_geometries
 
 from . import graphics
@@ -579,43 +580,28 @@ def export_map(
         for i, upper in enumerate(bounds):
             count = int((classes == i).sum())
             lower = min(lower, upper)
-            label = (
-                f"{graphics.german_label(lower)} – {graphics.german_label(upper)}"
-                f" ({count})"
-            )
+            label = f"{german_label(lower)} – {german_label(upper)} ({count})"
             handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
-    if suppressed.any():
-        graphics.draw_units(
-            ax,
-            frame.geometry[suppressed],
-            facecolors=graphics.SUPPRESSED_COLOR,
-            edgecolors="grey",
-            linewidths=0.3,
-            hatch="///",
-        )
-        handles.append(
-            graphics.legend_patch(
-                graphics.SUPPRESSED_COLOR,
-                f"{STATUS_LABELS['suppressed']} ({int(suppressed.sum())})",
-                hatch="///",
-            )
-        )
     missing = ~has_value & ~suppressed
-    if missing.any():
-        graphics.draw_units(
-            ax,
-            frame.geometry[missing],
-            facecolors=graphics.MISSING_COLOR,
-            edgecolors="grey",
-            linewidths=0.3,
-        )
-        handles.append(
-            graphics.legend_patch(
-                graphics.MISSING_COLOR,
-                f"{STATUS_LABELS['missing']} ({int(missing.sum())})",
+    for units, color, label, hatch in (
+        (suppressed, graphics.SUPPRESSED_COLOR, STATUS_LABELS["suppressed"], "///"),
+        (missing, graphics.MISSING_COLOR, STATUS_LABELS["missing"], None),
+    ):
+        if units.any():
+            graphics.draw_units(
+                ax,
+                frame.geometry[units],
+                facecolors=color,
+                edgecolors="grey",
+                linewidths=0.3,
+                hatch=hatch,
             )
-        )
+            handles.append(
+                graphics.legend_patch(
+                    color, f"{label} ({int(units.sum())})", hatch=hatch
+                )
+            )
     ax.autoscale_view()
     ax.set_aspect("equal")
     graphics.scale_bar(ax, frame.total_bounds, style=graphics.EXPORT_MAP)

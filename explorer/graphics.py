@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from datapool.numbers import german_tick
+
 # --- figures --------------------------------------------------------------------
 
 # Web exports and analysis charts: sharp on screen and in office documents.
@@ -117,25 +119,7 @@ def ramp_colors(cmap, n: int) -> list[tuple[float, float, float, float]]:
     return [cmap(i / max(n - 1, 1)) for i in range(n)]
 
 
-# --- German numbers -------------------------------------------------------------
-
-
-def german(value: float | None, decimals: int = 1) -> str:
-    """1234.5 → '1.234,5'; None → '–'."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
-def german_label(value: float) -> str:
-    """A value in a legend or title: one decimal, none from a million on."""
-    return german(value, 1 if abs(value) < 1e6 else 0)
-
-
-def german_tick(value: float) -> str:
-    """An axis tick: whole numbers without decimals, others with two."""
-    return german(value, 0 if float(value).is_integer() else 2)
+# --- German numbers (written by datapool.numbers) -------------------------------
 
 
 def german_formatter():

@@ -17,6 +17,7 @@ import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from datapool.numbers import german
 from explorer import graphics
 from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
@@ -176,12 +177,9 @@ def choropleth_png(
     decimals = 0 if all(float(v).is_integer() for v in ok.values()) else 1
     for i, upper in enumerate(bounds):
         if len(set(ok.values())) <= 4:
-            label = graphics.german(upper, decimals)
+            label = german(upper, decimals)
         else:
-            label = (
-                f"{graphics.german(lower, decimals)} – "
-                f"{graphics.german(upper, decimals)}"
-            )
+            label = f"{german(lower, decimals)} – {german(upper, decimals)}"
         handles.append(graphics.legend_patch(colors[i], f"{label} ({counts[i]})"))
         lower = upper
     if n_suppressed:

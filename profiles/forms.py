@@ -76,7 +76,15 @@ def _indicator_choices() -> list[tuple[str, str]]:
     ]
 
 
-class GoalForm(forms.Form):
+class _PartForm(forms.Form):
+    """A form of a goal, measure or assessment; its fields are named as the model's."""
+
+    @classmethod
+    def initial_for(cls, obj) -> dict:
+        return {name: getattr(obj, name) for name in cls.base_fields}
+
+
+class GoalForm(_PartForm):
     theme = forms.ChoiceField(label=_("Theme"), choices=ProfileTheme.choices)
     text = forms.CharField(
         label=_("Goal"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
@@ -98,19 +106,8 @@ class GoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["indicators"].choices = _indicator_choices()
 
-    @classmethod
-    def initial_for(cls, goal: Goal) -> dict:
-        return {
-            "theme": goal.theme,
-            "text": goal.text,
-            "department": goal.department,
-            "priority": goal.priority,
-            "status": goal.status,
-            "indicators": goal.indicators,
-        }
 
-
-class MeasureForm(forms.Form):
+class MeasureForm(_PartForm):
     text = forms.CharField(
         label=_("Measure"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
@@ -122,17 +119,8 @@ class MeasureForm(forms.Form):
     )
     due = forms.DateField(label=_("Due"), required=False, widget=DATE_WIDGET)
 
-    @classmethod
-    def initial_for(cls, measure: Measure) -> dict:
-        return {
-            "text": measure.text,
-            "department": measure.department,
-            "status": measure.status,
-            "due": measure.due,
-        }
 
-
-class AssessmentForm(forms.Form):
+class AssessmentForm(_PartForm):
     department = forms.CharField(label=_("Department"), max_length=120)
     text = forms.CharField(
         label=_("Assessment"),

@@ -16,6 +16,7 @@ from core.access import (
     require_profile_batch,
     user_bezirk_code,
 )
+from core.http import selected_or_404
 from lor.hierarchy import BEZIRKSREGION, level_of_key
 from lor.models import LorUnit
 
@@ -51,10 +52,7 @@ class RegionPdfView(LoginRequiredMixin, View):
 
         if level_of_key(code) != BEZIRKSREGION:
             raise Http404
-        try:
-            region = profile_region_get(code=code)
-        except LorUnit.DoesNotExist as exc:
-            raise Http404 from exc
+        region = selected_or_404(profile_region_get, code=code)
         return _pdf_response(profile_document_for_region(region=region), self.variant)
 
 
@@ -64,13 +62,9 @@ class EditionPdfView(LoginRequiredMixin, View):
     variant = "full"
 
     def get(self, request, pk: int):
-        from .models import ProfileEdition
         from .selectors import profile_document, profile_edition_get
 
-        try:
-            edition = profile_edition_get(pk=pk)
-        except ProfileEdition.DoesNotExist as exc:
-            raise Http404 from exc
+        edition = selected_or_404(profile_edition_get, pk=pk)
         return _pdf_response(profile_document(edition=edition), self.variant)
 
 

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from explorer.graphics import german
+from datapool.numbers import german
 from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 
 from . import charts

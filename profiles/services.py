@@ -49,6 +49,17 @@ def _require_open(edition: ProfileEdition) -> None:
         )
 
 
+def _require_changeable(*, user, edition: ProfileEdition) -> None:
+    """The user may edit the edition's district and the edition is not adopted."""
+    _require_edit(user=user, edition=edition)
+    _require_open(edition)
+
+
+def _next_sort_order(parts) -> int:
+    """The sort order that puts a new part after the existing ``parts``."""
+    return (parts.aggregate(n=Max("sort_order"))["n"] or 0) + 1
+
+
 def _check_region(region: LorUnit) -> None:
     if (
         region.level != LorUnit.Level.BEZIRKSREGION
@@ -176,8 +187,7 @@ def profile_edition_update(
     *, user, edition: ProfileEdition, title: str, ref_date: date | None
 ) -> ProfileEdition:
     """Change title and data reference date of an edition that is not adopted."""
-    _require_edit(user=user, edition=edition)
-    _require_open(edition)
+    _require_changeable(user=user, edition=edition)
     if ref_date is not None and ref_date not in profile_ref_dates():
         raise ProfileError(
             _("There are no population figures for this reference date.")
@@ -289,11 +299,9 @@ def goal_save(
     goal: Goal | None = None,
 ) -> Goal:
     """Create a goal in the edition, or update ``goal`` (which must belong to it)."""
-    _require_edit(user=user, edition=edition)
-    _require_open(edition)
+    _require_changeable(user=user, edition=edition)
     if goal is None:
-        order = edition.goals.aggregate(n=Max("sort_order"))["n"]
-        goal = Goal(edition=edition, sort_order=(order or 0) + 1)
+        goal = Goal(edition=edition, sort_order=_next_sort_order(edition.goals))
     elif goal.edition_id != edition.pk:
         raise ProfileError(_("The goal belongs to another edition."))
     goal.theme = theme
@@ -310,8 +318,7 @@ def goal_save(
 @transaction.atomic
 def goal_delete(*, user, goal: Goal) -> None:
     """Remove a goal and its measures from an edition that is not adopted."""
-    _require_edit(user=user, edition=goal.edition)
-    _require_open(goal.edition)
+    _require_changeable(user=user, edition=goal.edition)
     goal.delete()
 
 
@@ -327,11 +334,9 @@ def measure_save(
     measure: Measure | None = None,
 ) -> Measure:
     """Create a measure for the goal, or update ``measure`` (of the same goal)."""
-    _require_edit(user=user, edition=goal.edition)
-    _require_open(goal.edition)
+    _require_changeable(user=user, edition=goal.edition)
     if measure is None:
-        order = goal.measures.aggregate(n=Max("sort_order"))["n"]
-        measure = Measure(goal=goal, sort_order=(order or 0) + 1)
+        measure = Measure(goal=goal, sort_order=_next_sort_order(goal.measures))
     elif measure.goal_id != goal.pk:
         raise ProfileError(_("The measure belongs to another goal."))
     measure.text = text.strip()
@@ -345,8 +350,7 @@ def measure_save(
 
 @transaction.atomic
 def measure_delete(*, user, measure: Measure) -> None:
-    _require_edit(user=user, edition=measure.goal.edition)
-    _require_open(measure.goal.edition)
+    _require_changeable(user=user, edition=measure.goal.edition)
     measure.delete()
 
 
@@ -360,11 +364,11 @@ def assessment_save(
     assessment: Assessment | None = None,
 ) -> Assessment:
     """Create or update a department's assessment of an edition not yet adopted."""
-    _require_edit(user=user, edition=edition)
-    _require_open(edition)
+    _require_changeable(user=user, edition=edition)
     if assessment is None:
-        order = edition.assessments.aggregate(n=Max("sort_order"))["n"]
-        assessment = Assessment(edition=edition, sort_order=(order or 0) + 1)
+        assessment = Assessment(
+            edition=edition, sort_order=_next_sort_order(edition.assessments)
+        )
     elif assessment.edition_id != edition.pk:
         raise ProfileError(_("The assessment belongs to another edition."))
     assessment.department = department.strip()
@@ -376,6 +380,5 @@ def assessment_save(
 
 @transaction.atomic
 def assessment_delete(*, user, assessment: Assessment) -> None:
-    _require_edit(user=user, edition=assessment.edition)
-    _require_open(assessment.edition)
+    _require_changeable(user=user, edition=assessment.edition)
     assessment.delete()

@@ -38,28 +38,32 @@ urlpatterns: list = [
     ),
     path(
         "editions/<int:pk>/goals/new/",
-        views.GoalCreateView.as_view(),
+        views.PartFormView.as_view(part="goal", creating=True),
         name="goal-create",
     ),
-    path("goals/<int:pk>/edit/", views.GoalUpdateView.as_view(), name="goal-update"),
+    path(
+        "goals/<int:pk>/edit/",
+        views.PartFormView.as_view(part="goal"),
+        name="goal-update",
+    ),
     path(
         "goals/<int:pk>/measures/new/",
-        views.MeasureCreateView.as_view(),
+        views.PartFormView.as_view(part="measure", creating=True),
         name="measure-create",
     ),
     path(
         "measures/<int:pk>/edit/",
-        views.MeasureUpdateView.as_view(),
+        views.PartFormView.as_view(part="measure"),
         name="measure-update",
     ),
     path(
         "editions/<int:pk>/assessments/new/",
-        views.AssessmentCreateView.as_view(),
+        views.PartFormView.as_view(part="assessment", creating=True),
         name="assessment-create",
     ),
     path(
         "assessments/<int:pk>/edit/",
-        views.AssessmentUpdateView.as_view(),
+        views.PartFormView.as_view(part="assessment"),
         name="assessment-update",
     ),
     path("<str:kind>/<int:pk>/delete/", views.DeleteView.as_view(), name="delete"),

@@ -7,6 +7,9 @@ rule and raise ``PermissionDenied`` (Django answers 403) or ``ProfileError``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -20,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.access import district_edit_allowed
+from core.http import selected_or_404
 from lor.models import LorUnit
 
 from . import services
@@ -56,17 +60,11 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 def _edition_or_404(pk: int) -> ProfileEdition:
-    try:
-        return profile_edition_get(pk=pk)
-    except ProfileEdition.DoesNotExist as exc:
-        raise Http404 from exc
+    return selected_or_404(profile_edition_get, pk=pk)
 
 
 def _region_or_404(code: str) -> LorUnit:
-    try:
-        return profile_region_get(code=code)
-    except LorUnit.DoesNotExist as exc:
-        raise Http404 from exc
+    return selected_or_404(profile_region_get, code=code)
 
 
 def _js_config(region: LorUnit) -> dict:
@@ -333,53 +331,139 @@ class EditionCompareView(LoginRequiredMixin, TemplateView):
 # --- goals, measures, assessments ------------------------------------------------
 
 
-class _EditFormView(LoginRequiredMixin, View):
-    """GET shows the form, POST hands it to a service; errors stay on the form."""
+def _goal_or_404(pk: int) -> Goal:
+    return get_object_or_404(
+        Goal.objects.select_related("edition__profile__region"), pk=pk
+    )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A kind of part of an edition (goal, measure, assessment): how to edit it.
+
+    A part belongs to a container, the edition or (a measure) a goal; its save
+    service takes the container and the part by these names.
+    """
+
+    model: type[Goal | Measure | Assessment]
+    form_class: type[GoalForm | MeasureForm | AssessmentForm]
+    new_heading: str
+    edit_heading: str
+    container: str
+    save: Callable[..., object]
+    delete: Callable[..., None]
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name
+
+    def container_or_404(self, pk: int) -> ProfileEdition | Goal:
+        return _goal_or_404(pk) if self.container == "goal" else _edition_or_404(pk)
+
+    def get_or_404(self, pk: int) -> Goal | Measure | Assessment:
+        path = "goal__edition" if self.container == "goal" else "edition"
+        return get_object_or_404(
+            self.model.objects.select_related(f"{path}__profile__region"), pk=pk
+        )
+
+    def edition_of(self, container: ProfileEdition | Goal) -> ProfileEdition:
+        return container.edition if isinstance(container, Goal) else container
+
+
+PARTS = {
+    part.name: part
+    for part in (
+        _Part(
+            Goal,
+            GoalForm,
+            _lazy("New goal"),
+            _lazy("Edit goal"),
+            container="edition",
+            save=services.goal_save,
+            delete=services.goal_delete,
+        ),
+        _Part(
+            Measure,
+            MeasureForm,
+            _lazy("New measure"),
+            _lazy("Edit measure"),
+            container="goal",
+            save=services.measure_save,
+            delete=services.measure_delete,
+        ),
+        _Part(
+            Assessment,
+            AssessmentForm,
+            _lazy("New assessment"),
+            _lazy("Edit assessment"),
+            container="edition",
+            save=services.assessment_save,
+            delete=services.assessment_delete,
+        ),
+    )
+}
+
+
+class PartFormView(LoginRequiredMixin, View):
+    """GET shows the form of a new or existing part, POST hands it to its service.
+
+    ``part`` names the kind in ``PARTS``; with ``creating`` the URL's pk is the
+    container's, otherwise the part's. Errors stay on the form.
+    """
 
     template_name = "profiles/form.html"
-    form_class: type = GoalForm
-    heading = ""
+    part = ""
+    creating = False
 
-    def objects(self, pk: int) -> tuple[ProfileEdition, object]:
-        raise NotImplementedError
-
-    def initial(self, obj) -> dict:
-        return {}
-
-    def save(self, request, edition, obj, data) -> None:
-        raise NotImplementedError
+    def objects(self, pk: int):
+        """The edition, the part's container and the part (None when creating)."""
+        part = PARTS[self.part]
+        if self.creating:
+            container, obj = part.container_or_404(pk), None
+        else:
+            obj = part.get_or_404(pk)
+            container = getattr(obj, part.container)
+        return part.edition_of(container), container, obj
 
     def _render(self, request, edition, form, status=200):
+        part = PARTS[self.part]
         return render(
             request,
             self.template_name,
             {
                 "form": form,
                 "edition": edition,
-                "heading": self.heading,
+                "heading": part.new_heading if self.creating else part.edit_heading,
                 "cancel_url": edition.get_absolute_url(),
             },
             status=status,
         )
 
     def get(self, request, pk: int):
-        edition, obj = self.objects(pk)
+        edition, _container, obj = self.objects(pk)
         if edition.is_frozen:
             messages.error(
                 request,
                 _("This edition has been adopted and can no longer be changed."),
             )
             return HttpResponseRedirect(edition.get_absolute_url())
-        return self._render(
-            request, edition, self.form_class(initial=self.initial(obj))
-        )
+        form_class = PARTS[self.part].form_class
+        initial = {} if obj is None else form_class.initial_for(obj)
+        return self._render(request, edition, form_class(initial=initial))
 
     def post(self, request, pk: int):
-        edition, obj = self.objects(pk)
-        form = self.form_class(request.POST)
+        edition, container, obj = self.objects(pk)
+        part = PARTS[self.part]
+        form = part.form_class(request.POST)
         if form.is_valid():
+            existing = {} if obj is None else {part.name: obj}
             try:
-                self.save(request, edition, obj, form.cleaned_data)
+                part.save(
+                    user=request.user,
+                    **{part.container: container},
+                    **existing,
+                    **form.cleaned_data,
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -387,137 +471,17 @@ class _EditFormView(LoginRequiredMixin, View):
         return self._render(request, edition, form, status=400)
 
 
-def _goal_or_404(pk: int) -> Goal:
-    return get_object_or_404(
-        Goal.objects.select_related("edition__profile__region"), pk=pk
-    )
-
-
-class GoalCreateView(_EditFormView):
-    form_class = GoalForm
-
-    @property
-    def heading(self):
-        return _("New goal")
-
-    def objects(self, pk):
-        return _edition_or_404(pk), None
-
-    def save(self, request, edition, obj, data):
-        services.goal_save(user=request.user, edition=edition, **data)
-
-
-class GoalUpdateView(_EditFormView):
-    form_class = GoalForm
-
-    @property
-    def heading(self):
-        return _("Edit goal")
-
-    def objects(self, pk):
-        goal = _goal_or_404(pk)
-        return goal.edition, goal
-
-    def initial(self, obj):
-        return GoalForm.initial_for(obj)
-
-    def save(self, request, edition, obj, data):
-        services.goal_save(user=request.user, edition=edition, goal=obj, **data)
-
-
-class MeasureCreateView(_EditFormView):
-    form_class = MeasureForm
-
-    @property
-    def heading(self):
-        return _("New measure")
-
-    def objects(self, pk):
-        goal = _goal_or_404(pk)
-        return goal.edition, goal
-
-    def save(self, request, edition, obj, data):
-        services.measure_save(user=request.user, goal=obj, **data)
-
-
-class MeasureUpdateView(_EditFormView):
-    form_class = MeasureForm
-
-    @property
-    def heading(self):
-        return _("Edit measure")
-
-    def objects(self, pk):
-        measure = get_object_or_404(
-            Measure.objects.select_related("goal__edition__profile__region"), pk=pk
-        )
-        return measure.goal.edition, measure
-
-    def initial(self, obj):
-        return MeasureForm.initial_for(obj)
-
-    def save(self, request, edition, obj, data):
-        services.measure_save(user=request.user, goal=obj.goal, measure=obj, **data)
-
-
-class AssessmentCreateView(_EditFormView):
-    form_class = AssessmentForm
-
-    @property
-    def heading(self):
-        return _("New assessment")
-
-    def objects(self, pk):
-        return _edition_or_404(pk), None
-
-    def save(self, request, edition, obj, data):
-        services.assessment_save(user=request.user, edition=edition, **data)
-
-
-class AssessmentUpdateView(_EditFormView):
-    form_class = AssessmentForm
-
-    @property
-    def heading(self):
-        return _("Edit assessment")
-
-    def objects(self, pk):
-        assessment = get_object_or_404(
-            Assessment.objects.select_related("edition__profile__region"), pk=pk
-        )
-        return assessment.edition, assessment
-
-    def initial(self, obj):
-        return {"department": obj.department, "text": obj.text}
-
-    def save(self, request, edition, obj, data):
-        services.assessment_save(
-            user=request.user, edition=edition, assessment=obj, **data
-        )
-
-
 class DeleteView(LoginRequiredMixin, View):
     """POST: remove a goal, measure or assessment of an edition not yet adopted."""
 
-    kinds = {
-        "goal": (Goal, "edition", services.goal_delete, "goal"),
-        "measure": (Measure, "goal__edition", services.measure_delete, "measure"),
-        "assessment": (
-            Assessment,
-            "edition",
-            services.assessment_delete,
-            "assessment",
-        ),
-    }
-
     def post(self, request, kind: str, pk: int):
-        if kind not in self.kinds:
+        if kind not in PARTS:
             raise Http404
-        model, path, delete, argument = self.kinds[kind]
-        obj = get_object_or_404(model.objects.select_related(path), pk=pk)
-        edition = obj.edition if kind != "measure" else obj.goal.edition
+        part = PARTS[kind]
+        obj = part.get_or_404(pk)
+        edition = part.edition_of(getattr(obj, part.container))
         try:
-            delete(user=request.user, **{argument: obj})
+            part.delete(user=request.user, **{kind: obj})
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
         else:

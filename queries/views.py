@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from core.access import Role, RoleRequiredMixin
+from core.http import selected_or_404
 from datapool.access import variables_require_visible
 from explorer.selection import SelectionError
 from lor.models import LorUnit
@@ -32,10 +32,7 @@ from .services import (
 
 
 def _get_or_404(*, pk: int, user) -> SavedQuery:
-    try:
-        return saved_query_get(pk=pk, user=user)
-    except SavedQuery.DoesNotExist as exc:
-        raise Http404 from exc
+    return selected_or_404(saved_query_get, pk=pk, user=user)
 
 
 def _validation_message(exc: ValidationError) -> str:

@@ -36,11 +36,8 @@ def lor_units(django_db_blocker):
         _ensure_lor_units()
 
 
-@pytest.fixture
-def ewr_imported(db, lor_units):
+def ewr_import() -> None:
     """The real EWR matrix of 31.12.2024, with the one non-LOR key mapped."""
-    from datapool.models import ImportRun
-
     call_command(
         "datapool_import",
         str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
@@ -48,20 +45,42 @@ def ewr_imported(db, lor_units):
         "06200318=06200418",
         verbosity=0,
     )
+
+
+@pytest.fixture
+def ewr_imported(db, lor_units):
+    """The run of ``ewr_import``."""
+    from datapool.models import ImportRun
+
+    ewr_import()
     return ImportRun.objects.latest("pk")
 
 
-def jfe_import() -> None:
-    """The real youth centres (407 points) as facility layer "jfe", 31.12.2022."""
+def jfe_import(
+    *,
+    layer_name: str = "Jugendfreizeiteinrichtungen",
+    ref_date: str = "2022-12-31",
+    **options: str,
+) -> None:
+    """The real youth centres (407 points) as facility layer "jfe", 31.12.2022.
+
+    Keywords name the layer, date it or add import options (source, license).
+    """
+    extra = [
+        arg
+        for name, value in options.items()
+        for arg in ("--option", f"{name}={value}")
+    ]
     call_command(
         "datapool_import",
         str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
         "--option",
         "layer=jfe",
         "--option",
-        "layer_name=Jugendfreizeiteinrichtungen",
+        f"layer_name={layer_name}",
+        *extra,
         "--option",
-        "ref_date=2022-12-31",
+        f"ref_date={ref_date}",
         verbosity=0,
     )
 

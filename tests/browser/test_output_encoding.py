@@ -26,15 +26,9 @@ def poisoned(django_user_model, lor_units, tmp_path):
         indicator_run_execute,
     )
     from lor.services.custom_areas import AreaSpec, custom_area_set_create
-    from tests.conftest import SHARED_DATA, make_user
+    from tests.conftest import ewr_import, make_user
 
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "EWR_L21_202412E_Matrix.csv"),
-        "--map",
-        "06200318=06200418",
-        verbosity=0,
-    )
+    ewr_import()
     Variable.objects.filter(key="E_E").update(name=HTML, unit=HTML)
     # One facility near Alexanderplatz; the layer is named after the file.
     points = tmp_path / f"{FILE_PAYLOAD}.geojson"

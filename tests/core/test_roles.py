@@ -90,6 +90,15 @@ def _district_import(user, code: str, key: str) -> ImportRun:
     return import_run_execute(import_run=run)
 
 
+def _ewr_upload() -> SimpleUploadedFile:
+    """The real EWR matrix as an uploaded file."""
+    return SimpleUploadedFile(
+        "EWR_L21_202412E_Matrix.csv",
+        (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_bytes(),
+        content_type="text/csv",
+    )
+
+
 def _api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
@@ -300,11 +309,7 @@ def test_only_administrators_upload_berlin_wide_data(people):
         upload = SimpleUploadedFile("x.csv", b"a;b\n1;2\n", content_type="text/csv")
         response = _api(people[role]).post("/api/imports/", {"file": upload})
         assert response.status_code == 403, role
-    upload = SimpleUploadedFile(
-        "EWR_L21_202412E_Matrix.csv",
-        (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_bytes(),
-        content_type="text/csv",
-    )
+    upload = _ewr_upload()
     response = _api(people["admin"]).post("/api/imports/", {"file": upload})
     assert response.status_code == 201
     assert response.json()["kind"] == "ewr"
@@ -320,11 +325,7 @@ def test_api_upload_is_audited_and_a_refused_table_leaves_nothing(people):
     assert not ImportRun.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.CREATE).exists()
 
-    upload = SimpleUploadedFile(
-        "EWR_L21_202412E_Matrix.csv",
-        (SHARED_DATA / "EWR_L21_202412E_Matrix.csv").read_bytes(),
-        content_type="text/csv",
-    )
+    upload = _ewr_upload()
     response = _api(people["admin"]).post("/api/imports/", {"file": upload})
     assert response.status_code == 201
     event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE)

@@ -5,21 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from datapool.models import Coverage, Delivery, ImportRun, Observation, Variable
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, ewr_import
 
 EWR_FILE = SHARED_DATA / "EWR_L21_202412E_Matrix.csv"
 
 
 @pytest.fixture
 def ewr_imported(db) -> ImportRun:
-    """The real EWR matrix of 31.12.2024, with the one non-LOR key mapped."""
-    call_command(
-        "datapool_import", str(EWR_FILE), "--map", "06200318=06200418", verbosity=0
-    )
+    """The run of ``ewr_import`` (without the root fixture's ``lor_units``)."""
+    ewr_import()
     return ImportRun.objects.latest("pk")
+
+
+def ewr_run_created(request) -> ImportRun:
+    """A run of the real EWR matrix (the non-LOR key mapped), created, not started.
+
+    The run's stored copy of the file is removed after the test.
+    """
+    from datapool.services.imports import import_run_create
+
+    run = import_run_create(
+        kind=ImportRun.Kind.EWR,
+        path=EWR_FILE,
+        original_name=EWR_FILE.name,
+        options={"key_map": {"06200318": "06200418"}},
+    )
+    request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
+    return run
 
 
 def db_state() -> tuple:

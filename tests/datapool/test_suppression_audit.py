@@ -199,6 +199,16 @@ def _assert_protected(attacker: Attacker, hidden, truth) -> int:
 # --- finding 1: a parent whose only child with data is hidden ----------------------
 
 
+def _attack(cells: dict[str, tuple[str, float]], hidden) -> tuple[Attacker, dict]:
+    """An attacker who saw every cell not ``hidden``, and the cells' true values."""
+    plr = {c: v for c, (lvl, v) in cells.items() if lvl == "planungsraum"}
+    attacker = Attacker(plr)
+    for code, (lvl, value) in cells.items():
+        if code not in hidden:
+            attacker.learn(lvl, code, value)
+    return attacker, {(lvl, c): v for c, (lvl, v) in cells.items()}
+
+
 def _chain(only_child_level: str) -> dict[str, tuple[str, float]]:
     """Cells where the parent of a 2 at ``only_child_level`` has no other child.
 
@@ -241,12 +251,7 @@ def test_single_child_at_every_level_terminates_and_is_protected(level, deadline
     pattern = pattern_compute(cells=cells, threshold=THRESHOLD)
     assert "01100101" in pattern.hidden and not pattern.exposed
     # The independent attacker: all equations parent = Σ children over shown cells.
-    plr = {c: v for c, (lvl, v) in cells.items() if lvl == "planungsraum"}
-    attacker = Attacker(plr)
-    for code, (lvl, value) in cells.items():
-        if code not in pattern.hidden:
-            attacker.learn(lvl, code, value)
-    truth = {(lvl, c): v for c, (lvl, v) in cells.items()}
+    attacker, truth = _attack(cells, pattern.hidden)
     hidden = [(cells[c][0], c) for c in pattern.hidden]
     assert _assert_protected(attacker, hidden, truth) >= 1
 
@@ -302,12 +307,7 @@ def test_twelve_is_not_ten_plus_hidden_one_plus_hidden_one():
     assert pattern.primary == {"01100102", "01100103"}
     # Two hidden ones sum to 2 < 3: both provably small. A third cell must go.
     assert len(pattern.hidden) >= 3 and not pattern.exposed
-    plr = {c: v for c, (lvl, v) in cells.items() if lvl == "planungsraum"}
-    attacker = Attacker(plr)
-    for code, (lvl, value) in cells.items():
-        if code not in pattern.hidden:
-            attacker.learn(lvl, code, value)
-    truth = {(lvl, c): v for c, (lvl, v) in cells.items()}
+    attacker, truth = _attack(cells, pattern.hidden)
     assert _assert_protected(attacker, [("planungsraum", "01100102")], truth) == 1
 
 

@@ -530,6 +530,19 @@ def _fresh_region(ctx):
     return {"code": ctx.free_region().code}
 
 
+def _part_form(obj: str, data: dict) -> list[Call]:
+    """A goal, measure or assessment form whose URL takes ``ctx.<obj>()``'s pk:
+    every signed-in user sees it, profile editors save it."""
+
+    def pk(ctx):
+        return {"pk": getattr(ctx, obj)().pk}
+
+    return [
+        Call(kwargs=pk, expect=signed_in("200")),
+        Call("POST", kwargs=pk, data=data, expect=_profile_write()),
+    ]
+
+
 def _fresh_goal(ctx):
     return {"kind": "goal", "pk": ctx.profile_goal(fresh=True).pk}
 
@@ -595,78 +608,12 @@ MATRIX.update(
                 expect=signed_in("200"),
             )
         ],
-        "profiles:goal-create": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
-                data=GOAL,
-                expect=_profile_write(),
-            ),
-        ],
-        "profiles:goal-update": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
-                data=GOAL,
-                expect=_profile_write(),
-            ),
-        ],
-        "profiles:measure-create": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_goal().pk},
-                data=MEASURE,
-                expect=_profile_write(),
-            ),
-        ],
-        "profiles:measure-update": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
-                data=MEASURE,
-                expect=_profile_write(),
-            ),
-        ],
-        "profiles:assessment-create": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
-                data=ASSESSMENT,
-                expect=_profile_write(),
-            ),
-        ],
-        "profiles:assessment-update": [
-            Call(
-                kwargs=lambda ctx: {"pk": ctx.profile_assessment().pk},
-                expect=signed_in("200"),
-            ),
-            Call(
-                "POST",
-                kwargs=lambda ctx: {"pk": ctx.profile_assessment().pk},
-                data=ASSESSMENT,
-                expect=_profile_write(),
-            ),
-        ],
+        "profiles:goal-create": _part_form("profile_edition", GOAL),
+        "profiles:goal-update": _part_form("profile_goal", GOAL),
+        "profiles:measure-create": _part_form("profile_goal", MEASURE),
+        "profiles:measure-update": _part_form("profile_measure", MEASURE),
+        "profiles:assessment-create": _part_form("profile_edition", ASSESSMENT),
+        "profiles:assessment-update": _part_form("profile_assessment", ASSESSMENT),
         "profiles:delete": [
             Call("POST", kwargs=_fresh_goal, expect=_profile_write()),
         ],

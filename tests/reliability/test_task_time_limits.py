@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from datapool.models import ImportRun, Observation
-from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.services.imports import import_run_enqueue
 from prisma.celery import app as celery_app
-from tests.datapool.conftest import EWR_FILE, db_state
+from tests.datapool.conftest import db_state, ewr_run_created
 from tests.reliability.test_worker_killed import _deliveries_locked
 from tests.support.ports import wait_for
 
@@ -50,13 +49,7 @@ def test_an_import_over_its_soft_time_limit_fails_cleanly_in_german(
     monkeypatch.setattr(task, "time_limit", 60)
     monkeypatch.setattr(task, "_exec_options", None)  # options cached on first send
     tasks_to.start()
-    run = import_run_create(
-        kind=ImportRun.Kind.EWR,
-        path=EWR_FILE,
-        original_name=EWR_FILE.name,
-        options={"key_map": {"06200318": "06200418"}},
-    )
-    request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
+    run = ewr_run_created(request)
     before = db_state()
 
     worker = start_worker(pool="prefork")  # a prefork pool enforces time limits

@@ -7,17 +7,16 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from datapool.models import Delivery, ImportRun, Observation
-from datapool.services.imports import import_run_create, import_run_enqueue
+from datapool.services.imports import import_run_enqueue
 from datapool.services.runs import import_runs_fail_stale
 from lor.models import LorUnit
-from tests.datapool.conftest import EWR_FILE, db_state
+from tests.datapool.conftest import db_state, ewr_run_created
 from tests.support.databases import other_sessions, session_connect
 from tests.support.ports import wait_for
 
@@ -53,30 +52,30 @@ def _import_waiting_for_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def _enqueue_until_last_writes(run: ImportRun, worker) -> None:
+    """Enqueue the run (the deliveries locked) and wait until its import has
+    written every value, uncommitted, and waits for the lock."""
+    import_run_enqueue(import_run=run)  # on_commit: sent at once here
+    wait_for(
+        _import_waiting_for_lock,
+        timeout=120,
+        what="the import to reach its last writes",
+        logs=[worker.log],
+    )
+    run.refresh_from_db()
+
+
 def test_worker_killed_mid_import_leaves_nothing_and_retry_completes(
     client, administrator, start_worker, tasks_to, request
 ):
     tasks_to.start()
-    run = import_run_create(
-        kind=ImportRun.Kind.EWR,
-        path=EWR_FILE,
-        original_name=EWR_FILE.name,
-        options={"key_map": {"06200318": "06200418"}},
-    )
-    request.addfinalizer(lambda: Path(run.file.path).unlink(missing_ok=True))
+    run = ewr_run_created(request)
     before = db_state()
     sessions_before = other_sessions()
 
     with _deliveries_locked():
         first = start_worker()
-        import_run_enqueue(import_run=run)  # on_commit: sent at once here
-        wait_for(
-            _import_waiting_for_lock,
-            timeout=120,
-            what="the import to reach its last writes",
-            logs=[first.log],
-        )
-        run.refresh_from_db()
+        _enqueue_until_last_writes(run, first)
         # Every value of the matrix is written, uncommitted, when the worker dies.
         assert (run.status, run.phase) == (ImportRun.Status.RUNNING, "aggregate")
         written_when_killed = run.rows_written

@@ -17,14 +17,13 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 from openpyxl import load_workbook
 
 from datapool.models import ImportRun, Variable
 from datapool.services.indicators import indicator_run_create, indicator_run_execute
 from lor.models import LorUnit
 from lor.services.custom_areas import AreaSpec, custom_area_set_create
-from tests.conftest import SHARED_DATA
+from tests.conftest import jfe_import
 
 pytestmark = pytest.mark.django_db
 
@@ -57,20 +56,11 @@ def poisoned(ewr_imported, user):
         name=NAME, unit=UNIT, source=SOURCE, license=LICENSE, description=NAME
     )
     Variable.objects.filter(key="E_EW").update(name=NAME_2, unit=UNIT_2)
-    call_command(
-        "datapool_import",
-        str(SHARED_DATA / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson"),
-        "--option",
-        "layer=jfe",
-        "--option",
-        f"layer_name={LAYER}",
-        "--option",
-        f"source={LAYER_SOURCE}",
-        "--option",
-        f"license={LAYER_LICENSE}",
-        "--option",
-        "ref_date=2024-12-31",
-        verbosity=0,
+    jfe_import(
+        layer_name=LAYER,
+        ref_date="2024-12-31",
+        source=LAYER_SOURCE,
+        license=LAYER_LICENSE,
     )
     area_set = custom_area_set_create(
         name=AREA_SET,
