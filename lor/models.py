@@ -13,7 +13,7 @@ class LorUnit(models.Model):
 
     class Scheme(models.TextChoices):
         LOR_2021 = hierarchy.LOR_2021.name, "LOR 2021"
-        LOR_2006 = "LOR 2006", "LOR 2006"
+        LOR_2006 = hierarchy.LOR_2006.name, "LOR 2006"
         CUSTOM = "custom", _("custom areas")
 
     class Level(models.TextChoices):

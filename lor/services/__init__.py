@@ -6,15 +6,27 @@ from .custom_areas import (
     custom_area_set_create,
     custom_area_set_delete,
 )
+from .lor2006_import import (
+    KeyCorrection,
+    Lor2006ImportReport,
+    Lor2006Source,
+    lor2006_import,
+    read_corrections,
+)
 from .lor_import import LorImportError, LorImportReport, LorSource, lor_import
 
 __all__ = [
     "AreaSpec",
     "CustomAreaError",
+    "KeyCorrection",
+    "Lor2006ImportReport",
+    "Lor2006Source",
     "LorImportError",
     "LorImportReport",
     "LorSource",
     "custom_area_set_create",
     "custom_area_set_delete",
+    "lor2006_import",
     "lor_import",
+    "read_corrections",
 ]
