@@ -300,7 +300,11 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         if delivery.facility_layer
         else {}
     )
-    levels = dict(LorUnit.objects.values_list("code", "level"))
+    levels = dict(
+        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list(
+            "code", "level"
+        )
+    )
     delivered_levels = {levels[row[1]] for row in delivery.rows}
     finest = next(
         (lvl for lvl in reversed(LorUnit.Level.values) if lvl in delivered_levels),
