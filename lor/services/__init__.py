@@ -1,5 +1,6 @@
-"""Writes to the LOR tables: the scheme import and planners' custom areas."""
+"""Writes to the LOR tables: the scheme imports, the crosswalk, custom areas."""
 
+from .crosswalk import CrosswalkError, CrosswalkReport, crosswalk_compute
 from .custom_areas import (
     AreaSpec,
     CustomAreaError,
@@ -17,6 +18,8 @@ from .lor_import import LorImportError, LorImportReport, LorSource, lor_import
 
 __all__ = [
     "AreaSpec",
+    "CrosswalkError",
+    "CrosswalkReport",
     "CustomAreaError",
     "KeyCorrection",
     "Lor2006ImportReport",
@@ -24,6 +27,7 @@ __all__ = [
     "LorImportError",
     "LorImportReport",
     "LorSource",
+    "crosswalk_compute",
     "custom_area_set_create",
     "custom_area_set_delete",
     "lor2006_import",
