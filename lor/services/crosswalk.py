@@ -119,11 +119,15 @@ def crosswalk_compute(
     old_area: dict[str, float] = {}
     for (old, _new), area in pieces.items():
         old_area[old] = old_area.get(old, 0.0) + area
+    # IPF stops after fitting the columns; dividing by the row's own sum (not
+    # the margin, which it misses by < IPF_TOLERANCE) makes the weights sum to 1.
+    calibrated_rows: dict[str, float] = {}
+    for (old, _new), persons_in_piece in calibrated.items():
+        calibrated_rows[old] = calibrated_rows.get(old, 0.0) + persons_in_piece
     rows = []
     for (old, new), area in sorted(pieces.items()):
-        persons = old_population[old]
-        if persons > 0 and old not in report.area_only_old_units:
-            weight_population = calibrated.get((old, new), 0.0) / persons
+        if calibrated_rows.get(old, 0.0) > 0:
+            weight_population = calibrated.get((old, new), 0.0) / calibrated_rows[old]
             method = CrosswalkPiece.Method.IPF
         else:
             weight_population = area / old_area[old]
@@ -192,7 +196,7 @@ def _relations(pieces: dict[tuple[str, str], float]) -> dict[str, str]:
         if area >= SAME_AREA_SHARE * old_area[old]:
             whole_olds[new].append(old)
             whole_area[new] = whole_area.get(new, 0.0) + area
-    relations = {}
+    relations: dict[str, str] = {}
     for new, olds in whole_olds.items():
         covered = whole_area.get(new, 0.0) >= SAME_AREA_SHARE * new_area[new]
         if covered and len(olds) == 1:

@@ -17,7 +17,8 @@ def read_population(path: Path, *, key: str, value: str) -> dict[str, int]:
         first = fh.readline()
         fh.seek(0)
         reader = csv.DictReader(fh, delimiter=";" if ";" in first else ",")
-        if key not in (reader.fieldnames or []) or value not in reader.fieldnames:
+        columns = list(reader.fieldnames or [])
+        if key not in columns or value not in columns:
             raise CommandError(f"{path.name}: Spalten {key} und {value} erwartet.")
         population: dict[str, int] = {}
         for line_no, row in enumerate(reader, start=2):
