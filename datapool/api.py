@@ -364,7 +364,7 @@ class ImportRunCreateApi(APIView):
         district = None
         if code := data.validated_data.get("district"):
             district = LorUnit.objects.filter(
-                level=LorUnit.Level.BEZIRK, code=code
+                scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=code
             ).first()
             if district is None:
                 raise ValidationError({"district": "Diesen Bezirk gibt es nicht."})

@@ -61,7 +61,9 @@ class ImportUploadForm(forms.Form):
     district = forms.ModelChoiceField(
         label=_("District (for district data)"),
         required=False,
-        queryset=LorUnit.objects.filter(level=LorUnit.Level.BEZIRK).order_by("code"),
+        queryset=LorUnit.objects.filter(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK
+        ).order_by("code"),
     )
 
     def __init__(self, *args, user=None, **kwargs):

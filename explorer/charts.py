@@ -243,11 +243,9 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     A unit with a band ``viewer`` may not see is refused: its bands sum to E_E.
     """
     _check_format(fmt)
-    unit = (
-        LorUnit.objects.filter(code=unit_code)
-        .exclude(scheme=LorUnit.Scheme.CUSTOM)
-        .first()
-    )
+    unit = LorUnit.objects.filter(
+        code=unit_code, scheme=LorUnit.Scheme.LOR_2021
+    ).first()
     if unit is None:
         raise ChartError(_("Unknown unit “%(code)s”.") % {"code": unit_code[:20]})
     if not Variable.objects.filter(key="E_E00_01").exists():

@@ -8,10 +8,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import LorUnit
-from .selectors import custom_area_set_list, lor_unit_list, lor_units_geojson
+from .models import CrosswalkPiece, LorUnit
+from .selectors import (
+    crosswalk_pieces,
+    custom_area_set_list,
+    lor_unit_list,
+    lor_units_geojson,
+)
 
 LEVEL_CHOICES = [level.value for level in LorUnit.Level]
+# How a LOR scheme is named in query strings.
+SCHEME_PARAMS = {"lor2021": LorUnit.Scheme.LOR_2021, "lor2006": LorUnit.Scheme.LOR_2006}
 
 
 class UnitListQuery(serializers.Serializer):
@@ -19,6 +26,7 @@ class UnitListQuery(serializers.Serializer):
     # The serializer's metaclass moves declared fields out of the class, so this
     # does not replace ``Serializer.parent``; the stubs cannot see that.
     parent = serializers.RegexField(r"^\d{2,8}$", required=False)  # type: ignore[assignment]
+    scheme = serializers.ChoiceField(choices=list(SCHEME_PARAMS), default="lor2021")
 
 
 FEATURE_COLLECTION = OpenApiResponse(
@@ -37,6 +45,13 @@ class LorUnitListApi(APIView):
         parameters=[
             OpenApiParameter("level", str, enum=LEVEL_CHOICES, description="LOR level"),
             OpenApiParameter("parent", str, description="Key of the parent unit"),
+            OpenApiParameter(
+                "scheme",
+                str,
+                enum=list(SCHEME_PARAMS),
+                description="LOR scheme: lor2021 (default) or lor2006 (until 2020); "
+                "the same key names different areas in the two.",
+            ),
         ],
         responses={200: FEATURE_COLLECTION},
     )
@@ -46,6 +61,7 @@ class LorUnitListApi(APIView):
         units = lor_unit_list(
             level=query.validated_data.get("level"),
             parent_code=query.validated_data.get("parent"),
+            scheme=SCHEME_PARAMS[query.validated_data["scheme"]],
         )
         return Response(lor_units_geojson(units=units))
 
@@ -91,3 +107,51 @@ class CustomAreaSetListApi(APIView):
     def get(self, request: Request) -> Response:
         sets = custom_area_set_list().prefetch_related("areas__members__planungsraum")
         return Response(CustomAreaSetSerializer(sets, many=True).data)
+
+
+class CrosswalkPieceSerializer(serializers.ModelSerializer):
+    old_code = serializers.CharField(source="old_unit.code")
+    old_name = serializers.CharField(source="old_unit.name")
+    new_code = serializers.CharField(source="new_unit.code")
+    new_name = serializers.CharField(source="new_unit.name")
+
+    class Meta:
+        model = CrosswalkPiece
+        fields = [
+            "old_code",
+            "old_name",
+            "new_code",
+            "new_name",
+            "area_m2",
+            "weight_area",
+            "weight_population",
+            "population",
+            "method",
+            "relation",
+        ]
+
+
+class CrosswalkApi(APIView):
+    @extend_schema(
+        summary="Crosswalk LOR 2006 → LOR 2021 (Planungsräume)",
+        description=(
+            "One row per piece of the overlay of an old and a new Planungsraum. "
+            "`weight_population` (population-calibrated, 31.12.2020) and "
+            "`weight_area` are the old unit's shares; each old unit's weights sum "
+            "to 1. `relation` says whether the new unit is the same area as one old "
+            "unit (`1:1`), a `union` of whole old units, or `split`. Method and "
+            "measured error: docs/crosswalk.md. Filter with `old=` or `new=` (key)."
+        ),
+        parameters=[
+            OpenApiParameter("old", str, description="LOR 2006 Planungsraum key"),
+            OpenApiParameter("new", str, description="LOR 2021 Planungsraum key"),
+        ],
+        responses={200: CrosswalkPieceSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        pieces = crosswalk_pieces()
+        if old := request.query_params.get("old"):
+            pieces = pieces.filter(old_unit__code=old)
+        if new := request.query_params.get("new"):
+            pieces = pieces.filter(new_unit__code=new)
+        return Response(CrosswalkPieceSerializer(pieces, many=True).data)

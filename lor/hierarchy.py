@@ -14,7 +14,8 @@ Rules:
   Berlin totals. It is no prefix of other keys: every key is inside Berlin, so
   Berlin's prefix is the empty string.
 * Facts that differ between LOR schemes (Berlin's key, the key lengths) live in
-  one ``LorScheme`` per scheme; LOR 2021 is the default everywhere.
+  one ``LorScheme`` per scheme; LOR 2021 is the default everywhere, LOR 2006
+  (until 2020) is kept beside it for time series across the reform.
 
 Functions here are pure: no database, no settings.
 """
@@ -61,7 +62,20 @@ LOR_2021: Final = LorScheme(
         {BEZIRK: 2, PROGNOSERAUM: 4, BEZIRKSREGION: 6, PLANUNGSRAUM: 8}
     ),
 )
-SCHEMES: Final[Mapping[str, LorScheme]] = MappingProxyType({LOR_2021.name: LOR_2021})
+# The scheme in force until 31.12.2020 (448 Planungsräume, 138 Bezirksregionen,
+# 60 Prognoseräume). Its keys have the same lengths (BB PP RR LL: Bezirk 2,
+# Prognoseraum 4, Bezirksregion 6 digits) but name other areas: 01011101 is
+# Stülerstraße in 2006, 01100101 in 2021. Keys are only meaningful per scheme.
+LOR_2006: Final = LorScheme(
+    name="LOR 2006",
+    berlin_key="11000000",
+    key_lengths=MappingProxyType(
+        {BEZIRK: 2, PROGNOSERAUM: 4, BEZIRKSREGION: 6, PLANUNGSRAUM: 8}
+    ),
+)
+SCHEMES: Final[Mapping[str, LorScheme]] = MappingProxyType(
+    {LOR_2021.name: LOR_2021, LOR_2006.name: LOR_2006}
+)
 
 # The default scheme's facts, for the many callers that only know LOR 2021.
 BERLIN_KEY: Final = LOR_2021.berlin_key

@@ -13,7 +13,7 @@ class LorUnit(models.Model):
 
     class Scheme(models.TextChoices):
         LOR_2021 = hierarchy.LOR_2021.name, "LOR 2021"
-        LOR_2006 = "LOR 2006", "LOR 2006"
+        LOR_2006 = hierarchy.LOR_2006.name, "LOR 2006"
         CUSTOM = "custom", _("custom areas")
 
     class Level(models.TextChoices):
@@ -137,3 +137,53 @@ class CustomAreaMember(models.Model):
                 fields=["area", "planungsraum"], name="custom_member_unique"
             )
         ]
+
+
+class CrosswalkPiece(models.Model):
+    """One piece of the overlay LOR 2006 → LOR 2021 at Planungsraum level.
+
+    A value of an old Planungsraum is split onto the new ones by its weights;
+    each old unit's weights sum to 1 (method and measured error:
+    docs/crosswalk.md). Written only by ``lor.services.crosswalk_compute``.
+    """
+
+    class Method(models.TextChoices):
+        # Areal overlay calibrated by iterative proportional fitting to the
+        # population of both schemes on 31.12.2020.
+        IPF = "ipf", _("population-calibrated (IPF)")
+        # No population to calibrate with (uninhabited old unit): area share.
+        AREA = "area", _("area share")
+
+    class Relation(models.TextChoices):
+        # How the new unit is made of old ones (the same for all its pieces).
+        ONE_TO_ONE = "1:1", _("same area (1:1)")
+        UNION = "union", _("union of whole old units")
+        SPLIT = "split", _("made of parts of old units")
+
+    old_unit = models.ForeignKey(
+        LorUnit, on_delete=models.CASCADE, related_name="crosswalk_to"
+    )
+    new_unit = models.ForeignKey(
+        LorUnit, on_delete=models.CASCADE, related_name="crosswalk_from"
+    )
+    area_m2 = models.FloatField(_("area of the piece (m²)"))
+    weight_area = models.FloatField(_("share of the old unit's area"))
+    weight_population = models.FloatField(_("share of the old unit's population"))
+    population = models.FloatField(
+        _("population 31.12.2020 in the piece (calibrated)"), default=0.0
+    )
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    relation = models.CharField(_("relation"), max_length=8, choices=Relation.choices)
+
+    class Meta:
+        verbose_name = _("crosswalk piece")
+        verbose_name_plural = _("crosswalk pieces")
+        ordering = ["old_unit__code", "new_unit__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["old_unit", "new_unit"], name="crosswalk_piece_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_unit.code} → {self.new_unit.code}"

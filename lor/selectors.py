@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from . import hierarchy
-from .models import BERLIN_CODE, LorUnit
+from .models import BERLIN_CODE, CrosswalkPiece, LorUnit
 
 # Web maps need no millimetres: 6 decimals of a degree are about 10 cm.
 GEOJSON_PRECISION = 6
@@ -134,3 +135,30 @@ def lor_unit_geometries(*, level: str) -> dict[str, Any]:
     else:
         qs = qs.filter(scheme=LorUnit.Scheme.LOR_2021, level=level)
     return dict(qs.order_by("code").values_list("code", "geom"))
+
+
+def crosswalk_pieces() -> QuerySet[CrosswalkPiece]:
+    """The pieces of the crosswalk LOR 2006 → LOR 2021, by old then new key."""
+    return CrosswalkPiece.objects.select_related("old_unit", "new_unit").order_by(
+        "old_unit__code", "new_unit__code"
+    )
+
+
+def crosswalk_convert(
+    *, values: Mapping[str, float], weight: str = "population"
+) -> dict[str, float]:
+    """Counts per LOR 2006 Planungsraum spread onto LOR 2021 Planungsräume.
+
+    ``weight`` is ``population`` (calibrated) or ``area`` (plain areal overlay).
+    Old keys without a value contribute nothing; only counts may be converted
+    this way (shares are recomputed from converted counts, docs/crosswalk.md).
+    """
+    if weight not in ("population", "area"):
+        raise ValueError(f"unknown crosswalk weight {weight!r}")
+    converted: dict[str, float] = {}
+    for old, new, w in CrosswalkPiece.objects.values_list(
+        "old_unit__code", "new_unit__code", f"weight_{weight}"
+    ):
+        if old in values:
+            converted[new] = converted.get(new, 0.0) + values[old] * w
+    return converted

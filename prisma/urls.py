@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 
 from explorer.api import SelectionTableApi
-from lor.api import CustomAreaSetListApi
+from lor.api import CrosswalkApi, CustomAreaSetListApi
 from start.views import StartView
 
 from . import views
@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/lor/", include("lor.api_urls")),
     path("api/maps/", include("explorer.maps.urls")),
     path("api/areas/", CustomAreaSetListApi.as_view(), name="api-area-sets"),
+    path("api/crosswalk/", CrosswalkApi.as_view(), name="api-crosswalk"),
     path(
         "api/analysis/table/", SelectionTableApi.as_view(), name="api-selection-table"
     ),

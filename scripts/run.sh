@@ -17,6 +17,10 @@ log "migrating the database"
 $PY manage.py migrate --noinput -v 0
 log "loading the LOR 2021 units (idempotent)"
 $PY manage.py lor_import
+log "loading the LOR 2006 units with the documented key correction (idempotent)"
+$PY manage.py lor2006_import --corrections lor/data/lor2006/korrekturen.csv
+log "computing the crosswalk LOR 2006 -> 2021 (idempotent)"
+$PY manage.py lor_crosswalk
 log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
 log "computing the indicators"

@@ -18,7 +18,12 @@ CHROMIUM = "/usr/bin/chromium"
 def _ensure_lor_units() -> None:
     from lor.models import LorUnit
 
-    if LorUnit.objects.filter(level=LorUnit.Level.PLANUNGSRAUM).count() != 542:
+    if (
+        LorUnit.objects.filter(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.PLANUNGSRAUM
+        ).count()
+        != 542
+    ):
         call_command("lor_import", verbosity=0)
 
 

@@ -317,7 +317,11 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         if delivery.facility_layer
         else {}
     )
-    levels = dict(LorUnit.objects.values_list("code", "level"))
+    levels = dict(
+        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list(
+            "code", "level"
+        )
+    )
     delivered_levels = {levels[row.unit_code] for row in delivery.rows}
     finest = hierarchy.finest_level(delivered_levels) or hierarchy.PLANUNGSRAUM
     variables = variables_upsert(
