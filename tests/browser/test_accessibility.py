@@ -58,7 +58,8 @@ def _profile_map_ready(page):
 
 
 PAGES: dict[str, Page] = {
-    "start": Page("/", ready=_map_ready),
+    "start": Page("/"),
+    "start-search": Page("/?q=Moabit"),
     "login": Page("/accounts/login/", role=None),
     "explorer": Page("/analysis/explorer/", ready=_explorer_ready),
     "explorer-table": Page("/analysis/explorer/", ready=_explorer_table),
