@@ -8,16 +8,7 @@
   const active = ["queued", "running"];
   if (active.indexOf(box.dataset.status) < 0) return;
   const bar = document.getElementById("progress-bar");
-  async function poll() {
-    let run;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      run = await response.json();
-    } catch (error) {
-      setTimeout(poll, 3000);
-      return;
-    }
+  PRISMA.poll(url, function (run) {
     bar.style.width = run.percent + "%";
     bar.parentElement.setAttribute("aria-valuenow", run.percent);
     function show(id, value) {
@@ -28,11 +19,8 @@
     show("rows-read", run.rows_read);
     show("rows-written", run.rows_written);
     show("run-status", run.status_label);
-    if (active.indexOf(run.status) >= 0) {
-      setTimeout(poll, 700);
-    } else {
-      window.location.reload();
-    }
-  }
-  setTimeout(poll, 300);
+    if (active.indexOf(run.status) >= 0) return true;
+    window.location.reload();
+    return false;
+  }, 700, 300);
 })();

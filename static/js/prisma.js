@@ -39,7 +39,27 @@
     return node;
   }
 
-  window.PRISMA = Object.freeze({ el: el, append: append });
+  /* Poll a JSON status URL: show(data) is called with every answer and returns
+     true while there is more to wait for; then poll asks again after `every` ms.
+     A failed request (network, 5xx) is retried after 3 s: a progress page keeps
+     going through a short outage. */
+  function poll(url, show, every, first) {
+    async function ask() {
+      let data;
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error(String(response.status));
+        data = await response.json();
+      } catch (error) {
+        setTimeout(ask, 3000);
+        return;
+      }
+      if (show(data)) setTimeout(ask, every);
+    }
+    setTimeout(ask, first);
+  }
+
+  window.PRISMA = Object.freeze({ el: el, append: append, poll: poll });
 
   document.addEventListener("submit", function (event) {
     const message = event.target.dataset ? event.target.dataset.confirm : null;

@@ -8,16 +8,7 @@
   if (final.indexOf(box.dataset.state) >= 0) return;
   const bar = document.getElementById("batch-progress-bar");
   const state = document.getElementById("batch-state");
-  async function poll() {
-    let batch;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      batch = await response.json();
-    } catch (error) {
-      setTimeout(poll, 3000);
-      return;
-    }
+  PRISMA.poll(url, function (batch) {
     bar.style.width = batch.percent + "%";
     bar.parentElement.setAttribute("aria-valuenow", batch.percent);
     document.getElementById("batch-done").textContent = batch.done;
@@ -25,14 +16,15 @@
     if (batch.state === "SUCCESS") {
       document.getElementById("batch-download").hidden = false;
       window.location.reload();
-    } else if (batch.state === "FAILURE") {
+      return false;
+    }
+    if (batch.state === "FAILURE") {
       const error = document.getElementById("batch-error");
       error.textContent = batch.error;
       error.hidden = false;
       window.location.reload();
-    } else {
-      setTimeout(poll, 1000);
+      return false;
     }
-  }
-  setTimeout(poll, 500);
+    return true;
+  }, 1000, 500);
 })();
