@@ -41,7 +41,7 @@ from .observations import (
     observation_statistics_refresh,
     observations_replace,
 )
-from .runs import RunExecution, RunLost, run_send_on_commit, run_start
+from .runs import RunExecution, RunLost, run_execute, run_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -180,34 +180,16 @@ def _sha256(field_file) -> str:
 
 def import_run_enqueue(*, import_run: ImportRun) -> None:
     """Hand the run to the worker once the surrounding transaction commits."""
-    queued = (
-        ImportRun.objects.filter(pk=import_run.pk)
-        .exclude(status__in=[ImportRun.Status.RUNNING, ImportRun.Status.SUCCEEDED])
-        .update(
-            status=ImportRun.Status.QUEUED,
-            error="",
-            report=[],
-            percent=0,
-            phase="",
-            task_id="",
-        )
-    )
-    if not queued:
+    if not run_requeue(run=import_run):
         raise ImportRunNotRetryable("Dieser Import läuft bereits oder ist fertig.")
-    run_send_on_commit(run=import_run)
 
 
 def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
     """Read, validate and write one run, all or nothing; the run records the outcome."""
     run = import_run
-    execution = run_start(run=run, echo=echo)
-    if execution is None:  # running elsewhere, or done
-        run.refresh_from_db()
-        return run
-    with execution.heartbeat():
-        _execute(run, execution)
-    run.refresh_from_db()
-    return run
+    return run_execute(
+        run=run, work=lambda execution: _execute(run, execution), echo=echo
+    )
 
 
 def _execute(run: ImportRun, execution: RunExecution) -> None:

@@ -27,7 +27,7 @@ from ..mss_index import mss_index_compute
 from ..themes import Theme, catalogue_theme
 from .aggregation import observations_aggregate_custom
 from .observations import coverage_refresh, observation_statistics_refresh
-from .runs import RunLost, run_send_on_commit, run_start
+from .runs import RunExecution, RunLost, run_execute, run_send_on_commit
 
 logger = logging.getLogger(__name__)
 OBS = Observation._meta.db_table
@@ -276,11 +276,8 @@ def indicator_run_execute(*, run: ImportRun) -> ImportRun:
     indicators = list(Indicator.objects.select_related("variable", "denominator"))
     if ids is not None:
         indicators = [i for i in indicators if i.pk in set(ids)]
-    execution = run_start(run=run)
-    if execution is None:  # running elsewhere, or done
-        run.refresh_from_db()
-        return run
-    with execution.heartbeat():
+
+    def work(execution: RunExecution) -> None:
         try:
             with transaction.atomic():
                 summary = indicators_compute(
@@ -301,8 +298,8 @@ def indicator_run_execute(*, run: ImportRun) -> ImportRun:
                 f"geändert. ({type(exc).__name__}: {exc})",
                 [],
             )
-    run.refresh_from_db()
-    return run
+
+    return run_execute(run=run, work=work)
 
 
 MSS_INPUTS = {

@@ -23,7 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from ..models import ImportRun
 from ..parsers.contract import ImportValidationError
 from ..parsers.table import table_preview
-from .runs import RunExecution, run_send_on_commit, run_start
+from .runs import RunExecution, run_execute, run_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -40,37 +40,16 @@ class InspectionRefused(Exception):
 
 def import_run_inspect_enqueue(*, import_run: ImportRun) -> ImportRun:
     """Mark a table run as awaiting inspection and queue the task after commit."""
-    queued = (
-        ImportRun.objects.filter(pk=import_run.pk, kind=ImportRun.Kind.TABLE)
-        .exclude(status__in=[ImportRun.Status.RUNNING, ImportRun.Status.SUCCEEDED])
-        .update(
-            status=ImportRun.Status.QUEUED,
-            inspection={},
-            error="",
-            report=[],
-            percent=0,
-            phase="",
-            task_id="",
-        )
-    )
-    if not queued:
+    if not run_requeue(run=import_run, kind=ImportRun.Kind.TABLE, inspection={}):
         raise InspectionRefused("Diese Tabelle lässt sich nicht (mehr) prüfen.")
     import_run.refresh_from_db()
-    run_send_on_commit(run=import_run)
     return import_run
 
 
 def import_run_inspect(*, import_run: ImportRun) -> ImportRun:
     """Read the table once within the limits; store its preview or fail the run."""
     run = import_run
-    execution = run_start(run=run)
-    if execution is None:  # inspected or running elsewhere
-        run.refresh_from_db()
-        return run
-    with execution.heartbeat():
-        _inspect(run, execution)
-    run.refresh_from_db()
-    return run
+    return run_execute(run=run, work=lambda execution: _inspect(run, execution))
 
 
 def _inspect(run: ImportRun, execution: RunExecution) -> None:

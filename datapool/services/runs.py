@@ -268,6 +268,54 @@ def run_start(*, run: ImportRun, echo: Echo | None = None) -> RunExecution | Non
     return RunExecution(run, attempt, echo)
 
 
+def run_execute(
+    *,
+    run: ImportRun,
+    work: Callable[[RunExecution], None],
+    echo: Echo | None = None,
+) -> ImportRun:
+    """Start the run as a new attempt and do ``work`` under its heartbeat.
+
+    A run that is running elsewhere or done is left alone; either way the run
+    comes back refreshed with the recorded outcome.
+    """
+    execution = run_start(run=run, echo=echo)
+    if execution is not None:
+        with execution.heartbeat():
+            work(execution)
+    run.refresh_from_db()
+    return run
+
+
+def run_requeue(*, run: ImportRun, kind: str | None = None, **reset: Any) -> bool:
+    """Queue a run again, its last outcome cleared, and send it after commit.
+
+    ``reset`` clears further fields (also on ``run``, which decides the task);
+    ``kind`` restricts which runs qualify. False, and nothing changed, if the
+    run is running or succeeded (or of another kind).
+    """
+    runs = ImportRun.objects.filter(pk=run.pk)
+    if kind is not None:
+        runs = runs.filter(kind=kind)
+    fields: dict[str, Any] = {
+        "status": ImportRun.Status.QUEUED,
+        "error": "",
+        "report": [],
+        "percent": 0,
+        "phase": "",
+        "task_id": "",
+        **reset,
+    }
+    if not runs.exclude(
+        status__in=[ImportRun.Status.RUNNING, ImportRun.Status.SUCCEEDED]
+    ).update(**fields):
+        return False
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run_send_on_commit(run=run)
+    return True
+
+
 def import_runs_fail_stale(*, now: datetime | None = None) -> int:
     """Mark runs whose worker went silent as failed; their transaction rolled back."""
     now = now or timezone.now()

@@ -14,7 +14,8 @@ from .lor2006_import import (
     lor2006_import,
     read_corrections,
 )
-from .lor_import import LorImportError, LorImportReport, LorSource, lor_import
+from .lor_import import LorImportReport, LorSource, lor_import
+from .scheme_import import LorImportError
 
 __all__ = [
     "AreaSpec",

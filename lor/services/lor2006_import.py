@@ -20,25 +20,25 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import cast
 
 import pyogrio
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db import connection, transaction
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon
 from shapely.geometry import Point
-from shapely.validation import explain_validity
 
 from .. import hierarchy
 from ..hierarchy import LOR_2006
-from ..models import LorUnit
-from .lor_import import (
-    BERLIN_AREA_KM2,
-    BERLIN_AREA_TOLERANCE,
-    SLIVER_TOLERANCE_M2,
+from .scheme_import import (
     LorImportError,
-    _dissolve_in_postgis,
-    _to_25833,
+    SchemeImportReport,
+    UnitRow,
+    check_gaps_and_area,
+    check_overlaps,
+    checked_multipolygon,
+    dissolve_in_postgis,
+    to_25833,
+    write_units,
 )
 
 PLR_COUNT = 448
@@ -97,13 +97,10 @@ class KeyCorrection:
 
 
 @dataclass
-class Lor2006ImportReport:
-    created: int = 0
-    updated: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    total_area_km2: float = 0.0
+class Lor2006ImportReport(SchemeImportReport):
+    """What the LOR 2006 import wrote and checked, and which keys it corrected."""
+
     corrections: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
 
 
 def read_corrections(path: Path) -> list[KeyCorrection]:
@@ -158,7 +155,7 @@ def lor2006_import(
 
     with transaction.atomic():
         geoms = {code: geom for code, (_name, geom) in plr.items()}
-        derived = _dissolve_in_postgis(geoms)
+        derived = dissolve_in_postgis(geoms, scheme=LOR_2006)
         _write_units(
             plr=plr,
             derived=derived,
@@ -184,7 +181,7 @@ def _read_planungsraeume(
         if column not in frame.columns:
             raise LorImportError(f"{path.name}: Attribut „{column}“ fehlt.")
     wgs84 = frame.to_crs(4326) if frame.crs is not None else frame
-    frame = _to_25833(path, frame)
+    frame = to_25833(path, frame)
 
     features: list[tuple[str, str, ShapelyMultiPolygon, Point]] = []
     for index, (key, name, geom, geom_wgs84) in enumerate(
@@ -192,16 +189,7 @@ def _read_planungsraeume(
     ):
         key, name = str(key).strip(), str(name).strip()
         where = f"{path.name}, Objekt {index + 1} ({key} {name})"
-        if geom is None or geom.is_empty:
-            raise LorImportError(f"{where}: Geometrie fehlt.")
-        if geom.geom_type == "Polygon":
-            geom = ShapelyMultiPolygon([geom])
-        if geom.geom_type != "MultiPolygon":
-            raise LorImportError(f"{where}: {geom.geom_type} statt Polygon.")
-        if not geom.is_valid:
-            raise LorImportError(
-                f"{where}: ungültige Geometrie ({explain_validity(geom)})."
-            )
+        geom = checked_multipolygon(geom, where=where)
         if not re.fullmatch(r"\d{8}", key):
             raise LorImportError(f"{where}: „{key}“ ist kein 8-stelliger Schlüssel.")
         features.append((key, name, geom, geom_wgs84.representative_point()))
@@ -311,9 +299,6 @@ def _write_units(
     bez_names: dict[str, str],
     report: Lor2006ImportReport,
 ) -> None:
-    scheme = LorUnit.Scheme.LOR_2006
-    existing = {u.code: u for u in LorUnit.objects.filter(scheme=scheme)}
-    by_code: dict[str, LorUnit] = {}
     names: dict[str, str] = {LOR_2006.berlin_key: "Berlin"}
     for code in derived:
         level = hierarchy.level_of_key(code, scheme=LOR_2006)
@@ -323,87 +308,39 @@ def _write_units(
             names[code] = bzr_names[code]
         elif level == hierarchy.PROGNOSERAUM:
             names[code] = f"Prognoseraum {code}"
-    fields = ["level", "name", "parent", "geom", "area_m2", "valid_from"]
-    for level in hierarchy.LEVELS:
-        to_create: list[LorUnit] = []
-        to_update: list[LorUnit] = []
-        if level == hierarchy.PLANUNGSRAUM:
-            units = {
-                code: (name, GEOSGeometry(memoryview(geom.wkb), srid=25833))
-                for code, (name, geom) in plr.items()
-            }
-        else:
-            units = {
-                code: (names[code], geom)
+    levels: list[tuple[str, dict[str, UnitRow]]] = [
+        (
+            level,
+            {
+                code: UnitRow(names[code], geom)
                 for code, geom in derived.items()
                 if hierarchy.level_of_key(code, scheme=LOR_2006) == level
-            }
-        for code, (name, geom) in sorted(units.items()):
-            parent = (
-                None
-                if level in (hierarchy.BERLIN, hierarchy.BEZIRK)
-                else by_code[hierarchy.parent_key(code, scheme=LOR_2006) or ""]
-            )
-            unit = existing.get(code) or LorUnit(scheme=scheme, code=code)
-            unit.level = level
-            unit.name = name
-            unit.parent = parent
-            unit.geom = cast(MultiPolygon, geom)
-            unit.area_m2 = geom.area
-            # The old scheme was introduced in 2006 and replaced on 1.1.2021.
-            unit.valid_from = date(2006, 1, 1)
-            (to_update if unit.pk else to_create).append(unit)
-            by_code[code] = unit
-        LorUnit.objects.bulk_create(to_create)
-        LorUnit.objects.bulk_update(to_update, fields)
-        report.created += len(to_create)
-        report.updated += len(to_update)
-        report.counts[level] = len(units)
+            },
+        )
+        for level in hierarchy.LEVELS
+        if level != hierarchy.PLANUNGSRAUM
+    ]
+    levels.append(
+        (
+            hierarchy.PLANUNGSRAUM,
+            {
+                code: UnitRow(name, GEOSGeometry(memoryview(geom.wkb), srid=25833))
+                for code, (name, geom) in plr.items()
+            },
+        )
+    )
+    # The old scheme was introduced in 2006 and replaced on 1.1.2021.
+    write_units(
+        scheme=LOR_2006,
+        levels=levels,
+        scheme_start=date(2006, 1, 1),
+        report=report,
+    )
 
 
 def _validate(report: Lor2006ImportReport) -> None:
     """Overlaps, gaps and Berlin's area in PostGIS; raising rolls the import back."""
-    scheme = LorUnit.Scheme.LOR_2006
-    table = LorUnit._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT a.code, a.name, b.code, b.name,
-                       ST_Area(ST_Intersection(a.geom, b.geom))
-                FROM {table} a JOIN {table} b
-                  ON a.scheme = b.scheme AND a.level = b.level AND a.id < b.id
-                 AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
-                WHERE a.scheme = %s AND a.level = %s
-                  AND ST_Area(ST_Intersection(a.geom, b.geom)) > %s""",
-            [scheme, hierarchy.PLANUNGSRAUM, SLIVER_TOLERANCE_M2],
-        )
-        if overlaps := cursor.fetchall():
-            a, a_name, b, b_name, area = overlaps[0]
-            raise LorImportError(
-                f"{len(overlaps)} Überlappung(en) zwischen Planungsräumen, z. B. "
-                f"{a} „{a_name}“ und {b} „{b_name}“ mit {area:.0f} m²."
-            )
-        cursor.execute(
-            f"""SELECT coalesce(sum(ST_Area(ST_MakePolygon(ST_ExteriorRing(d.geom)))
-                                    - ST_Area(d.geom)), 0), ST_Area(u.geom)
-                FROM {table} u, ST_Dump(u.geom) d
-                WHERE u.scheme = %s AND u.code = %s GROUP BY u.geom""",
-            [scheme, LOR_2006.berlin_key],
-        )
-        gaps_m2, berlin_m2 = cursor.fetchone()
-    if gaps_m2 > SLIVER_TOLERANCE_M2:
-        raise LorImportError(
-            f"Lücken zwischen den Planungsräumen: {gaps_m2:.0f} m² innerhalb Berlins "
-            "gehören zu keinem Planungsraum."
-        )
-    report.checks.append(f"Lücken zwischen Planungsräumen: {gaps_m2:.0f} m²")
-    report.total_area_km2 = berlin_m2 / 1e6
-    deviation = abs(report.total_area_km2 - BERLIN_AREA_KM2) / BERLIN_AREA_KM2
-    if deviation > BERLIN_AREA_TOLERANCE:
-        raise LorImportError(
-            f"Fläche Berlins (LOR 2006) {report.total_area_km2:.1f} km² weicht um "
-            f"{deviation:.1%} von {BERLIN_AREA_KM2} km² ab."
-        )
-    report.checks.append(
-        f"Fläche Berlin: {report.total_area_km2:.2f} km² "
-        f"(amtlich {BERLIN_AREA_KM2} km², Abweichung {deviation:.2%})"
+    check_overlaps(scheme=LOR_2006, with_names=True)
+    check_gaps_and_area(
+        scheme=LOR_2006, report=report, berlin_label="Berlins (LOR 2006)"
     )

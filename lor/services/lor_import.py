@@ -4,34 +4,43 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import cast
 
-import geopandas as gpd
 import pyogrio
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from shapely import wkb as shapely_wkb
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon
-from shapely.validation import explain_validity
 
 from .. import hierarchy
-from ..hierarchy import BEZIRK, BEZIRKSREGION, KEY_LENGTH, PLANUNGSRAUM, PROGNOSERAUM
+from ..hierarchy import (
+    BERLIN,
+    BEZIRK,
+    BEZIRKSREGION,
+    KEY_LENGTH,
+    LOR_2021,
+    PLANUNGSRAUM,
+    PROGNOSERAUM,
+)
 from ..models import BERLIN_CODE, LorUnit
+from .scheme_import import (
+    SLIVER_TOLERANCE_M2,
+    LorImportError,
+    SchemeImportReport,
+    UnitRow,
+    check_gaps_and_area,
+    check_overlaps,
+    checked_multipolygon,
+    dissolve_in_postgis,
+    to_25833,
+    write_units,
+)
 
-# Berlin's extent in EPSG:25833 with a margin: coordinates outside it mean the
-# file is in another CRS than declared (or assumed).
-BERLIN_ENVELOPE_25833 = (360_000.0, 5_790_000.0, 420_000.0, 5_845_000.0)
-BERLIN_AREA_KM2 = 891.1
-BERLIN_AREA_TOLERANCE = 0.005
 # Derived parents are compared with the official polygons; the shipped PLR
 # layer is lightly simplified, so they agree only within a few per mille.
 OFFICIAL_SYMDIFF_TOLERANCE = 0.003
-# Slivers below this area (m²) between or inside units are digitising noise.
-SLIVER_TOLERANCE_M2 = 100.0
 
 KEY_TABLE_COLUMNS = {
     "plr": "Planungsraum (Nummer)",
@@ -44,10 +53,6 @@ KEY_TABLE_COLUMNS = {
     "area": "Fläche in qm",
     "stand": "Stand der Daten",
 }
-
-
-class LorImportError(Exception):
-    """The source files are not a valid LOR scheme; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,8 @@ class KeyRow:
     valid_from: date | None
 
 
-@dataclass
-class LorImportReport:
-    created: int = 0
-    updated: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    total_area_km2: float = 0.0
-    checks: list[str] = field(default_factory=list)
+class LorImportReport(SchemeImportReport):
+    """What the LOR 2021 import wrote and checked."""
 
 
 def lor_import(*, source: LorSource) -> LorImportReport:
@@ -109,7 +109,7 @@ def lor_import(*, source: LorSource) -> LorImportReport:
 
     report = LorImportReport()
     with transaction.atomic():
-        derived = _dissolve_in_postgis(plr_geoms)
+        derived = dissolve_in_postgis(plr_geoms, scheme=LOR_2021)
         _write_units(keys=keys, plr_geoms=plr_geoms, derived=derived, report=report)
         _validate(
             report=report,
@@ -213,47 +213,18 @@ def _read_polygons(path: Path, *, id_field: str) -> dict[str, ShapelyMultiPolygo
         raise LorImportError(f"{path.name}: Attribut „{id_field}“ fehlt.")
     if frame.empty:
         raise LorImportError(f"{path.name}: Die Datei enthält keine Objekte.")
-    frame = _to_25833(path, frame)
+    frame = to_25833(path, frame)
     polygons: dict[str, ShapelyMultiPolygon] = {}
     for index, (key, geom) in enumerate(
         zip(frame[id_field], frame.geometry, strict=True)
     ):
         where = f"{path.name}, Objekt {index + 1} ({id_field} {key})"
-        if geom is None or geom.is_empty:
-            raise LorImportError(f"{where}: Geometrie fehlt.")
-        if geom.geom_type == "Polygon":
-            geom = ShapelyMultiPolygon([geom])
-        if geom.geom_type != "MultiPolygon":
-            raise LorImportError(f"{where}: {geom.geom_type} statt Polygon.")
-        if not geom.is_valid:
-            raise LorImportError(
-                f"{where}: ungültige Geometrie ({explain_validity(geom)})."
-            )
+        geom = checked_multipolygon(geom, where=where)
         key = str(key).strip()
         if key in polygons:
             raise LorImportError(f"{where}: Schlüssel doppelt.")
         polygons[key] = geom
     return polygons
-
-
-def _to_25833(path: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    minx, miny, maxx, maxy = frame.total_bounds
-    looks_geographic = minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
-    if frame.crs is None or (frame.crs.to_epsg() == 4326 and not looks_geographic):
-        # GeoJSON without a crs member is read as WGS 84; the Geoportal's LOR
-        # layers are exported that way with UTM coordinates.
-        frame = frame.set_crs(4326 if looks_geographic else 25833, allow_override=True)
-    frame = frame.to_crs(25833)
-    x0, y0, x1, y1 = BERLIN_ENVELOPE_25833
-    minx, miny, maxx, maxy = frame.total_bounds
-    if not (x0 <= minx and maxx <= x1 and y0 <= miny and maxy <= y1):
-        raise LorImportError(
-            f"{path.name}: Die Koordinaten liegen nicht in Berlin "
-            f"(Ausdehnung {minx:.0f}, {miny:.0f} – {maxx:.0f}, {maxy:.0f} "
-            "in EPSG:25833); "
-            "ist das Koordinatensystem richtig angegeben?"
-        )
-    return frame
 
 
 def _check_plr_against_keys(
@@ -273,43 +244,6 @@ def _check_plr_against_keys(
         )
 
 
-def _dissolve_in_postgis(
-    plr_geoms: dict[str, ShapelyMultiPolygon],
-) -> dict[str, GEOSGeometry]:
-    """Union of the Planungsräume per key prefix, and of all of them for Berlin."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE lor_import_plr (code text PRIMARY KEY, "
-            "geom geometry(MultiPolygon, 25833)) ON COMMIT DROP"
-        )
-        cursor.executemany(
-            "INSERT INTO lor_import_plr VALUES (%s, ST_GeomFromWKB(%s, 25833))",
-            [(code, shapely_wkb.dumps(geom)) for code, geom in plr_geoms.items()],
-        )
-        cursor.execute(
-            """
-            SELECT left(code, n), ST_AsEWKB(ST_Multi(ST_Union(geom)))
-            FROM lor_import_plr, unnest(%s::int[]) AS lengths(n)
-            GROUP BY n, left(code, n)
-            UNION ALL
-            SELECT %s, ST_AsEWKB(ST_Multi(ST_Union(geom))) FROM lor_import_plr
-            """,
-            # Bezirk, Prognoseraum and Bezirksregion: the key prefixes of a PLR.
-            [
-                [KEY_LENGTH[level] for level in (BEZIRK, PROGNOSERAUM, BEZIRKSREGION)],
-                BERLIN_CODE,
-            ],
-        )
-        derived = {
-            code: GEOSGeometry(memoryview(ewkb)) for code, ewkb in cursor.fetchall()
-        }
-        cursor.execute("DROP TABLE lor_import_plr")
-    for code, geom in derived.items():
-        if geom.geom_type != "MultiPolygon":
-            derived[code] = MultiPolygon(geom, srid=25833)
-    return derived
-
-
 def _write_units(
     *,
     keys: dict[str, KeyRow],
@@ -317,72 +251,44 @@ def _write_units(
     derived: dict[str, GEOSGeometry],
     report: LorImportReport,
 ) -> None:
-    scheme = LorUnit.Scheme.LOR_2021
-    existing = {u.code: u for u in LorUnit.objects.filter(scheme=scheme)}
-    scheme_start = date(2021, 1, 1)
-
-    berlin = {BERLIN_CODE: ("Berlin", None, None)}
-    bezirke = {
-        hierarchy.key_prefix(row.plr, BEZIRK): (row.bez_name, None, None)
-        for row in keys.values()
-    }
-    prognoseraeume = {row.pgr: (row.pgr_name, None, None) for row in keys.values()}
-    regionen = {row.bzr: (row.bzr_name, None, None) for row in keys.values()}
-    planungsraeume = {
-        row.plr: (row.plr_name, row.official_area_m2, row.valid_from)
-        for row in keys.values()
-    }
     _check_unique_names(keys)
-
-    # (name, official area, valid from) per key, and how a key finds its parent.
-    levels: list[
-        tuple[
-            LorUnit.Level,
-            Mapping[str, tuple[str, float | None, date | None]],
-            Callable[[str], str | None],
-        ]
-    ] = [
-        (LorUnit.Level.BERLIN, berlin, lambda code: None),
-        (LorUnit.Level.BEZIRK, bezirke, lambda code: None),
-        (LorUnit.Level.PROGNOSERAUM, prognoseraeume, hierarchy.parent_key),
-        (LorUnit.Level.BEZIRKSREGION, regionen, hierarchy.parent_key),
-        (LorUnit.Level.PLANUNGSRAUM, planungsraeume, hierarchy.parent_key),
-    ]
-    by_code: dict[str, LorUnit] = {}
-    fields = [
-        "level",
-        "name",
-        "parent",
-        "geom",
-        "area_m2",
-        "official_area_m2",
-        "valid_from",
-    ]
-    for level, units, parent_code in levels:
-        to_create: list[LorUnit] = []
-        to_update: list[LorUnit] = []
-        for code, (name, official_area, valid_from) in sorted(units.items()):
-            if level == LorUnit.Level.PLANUNGSRAUM:
-                geom = GEOSGeometry(memoryview(plr_geoms[code].wkb), srid=25833)
-            else:
-                geom = derived[code]
-            parent = by_code.get(parent_code(code) or "")
-            unit = existing.get(code) or LorUnit(scheme=scheme, code=code)
-            unit.level = level
-            unit.name = name
-            unit.parent = parent
-            # GEOSGeometry is of the WKB's type; both sources are MultiPolygons.
-            unit.geom = cast(MultiPolygon, geom)
-            unit.area_m2 = geom.area
-            unit.official_area_m2 = official_area
-            unit.valid_from = valid_from or scheme_start
-            (to_update if unit.pk else to_create).append(unit)
-            by_code[code] = unit
-        LorUnit.objects.bulk_create(to_create)
-        LorUnit.objects.bulk_update(to_update, fields)
-        report.created += len(to_create)
-        report.updated += len(to_update)
-        report.counts[level.value] = len(units)
+    names_by_level = {
+        BEZIRK: {
+            hierarchy.key_prefix(row.plr, BEZIRK): row.bez_name for row in keys.values()
+        },
+        PROGNOSERAUM: {row.pgr: row.pgr_name for row in keys.values()},
+        BEZIRKSREGION: {row.bzr: row.bzr_name for row in keys.values()},
+    }
+    write_units(
+        scheme=LOR_2021,
+        levels=[
+            (BERLIN, {BERLIN_CODE: UnitRow("Berlin", derived[BERLIN_CODE])}),
+            *(
+                (
+                    level,
+                    {
+                        code: UnitRow(name, derived[code])
+                        for code, name in names.items()
+                    },
+                )
+                for level, names in names_by_level.items()
+            ),
+            (
+                PLANUNGSRAUM,
+                {
+                    row.plr: UnitRow(
+                        row.plr_name,
+                        GEOSGeometry(memoryview(plr_geoms[row.plr].wkb), srid=25833),
+                        row.official_area_m2,
+                        row.valid_from,
+                    )
+                    for row in keys.values()
+                },
+            ),
+        ],
+        scheme_start=date(2021, 1, 1),
+        report=report,
+    )
 
 
 def _check_unique_names(keys: dict[str, KeyRow]) -> None:
@@ -439,48 +345,9 @@ def _validate(
                 f"z. B. {code} um {area:.0f} m²."
             )
 
-        # Siblings of the same level neither overlap nor (within Berlin) leave gaps.
-        cursor.execute(
-            f"""SELECT a.code, b.code, ST_Area(ST_Intersection(a.geom, b.geom))
-                FROM {table} a JOIN {table} b
-                  ON a.scheme = b.scheme AND a.level = b.level AND a.id < b.id
-                 AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
-                WHERE a.scheme = %s AND a.level = %s
-                  AND ST_Area(ST_Intersection(a.geom, b.geom)) > %s""",
-            [scheme, LorUnit.Level.PLANUNGSRAUM, SLIVER_TOLERANCE_M2],
-        )
-        if overlaps := cursor.fetchall():
-            a, b, area = overlaps[0]
-            raise LorImportError(
-                f"{len(overlaps)} Überlappung(en) zwischen Planungsräumen, "
-                f"z. B. {a} und {b} mit {area:.0f} m²."
-            )
-        cursor.execute(
-            f"""SELECT coalesce(sum(ST_Area(ST_MakePolygon(ST_ExteriorRing(d.geom)))
-                                    - ST_Area(d.geom)), 0), ST_Area(u.geom)
-                FROM {table} u, ST_Dump(u.geom) d
-                WHERE u.scheme = %s AND u.code = %s GROUP BY u.geom""",
-            [scheme, BERLIN_CODE],
-        )
-        gaps_m2, berlin_m2 = cursor.fetchone()
-    if gaps_m2 > SLIVER_TOLERANCE_M2:
-        raise LorImportError(
-            f"Lücken zwischen den Planungsräumen: {gaps_m2:.0f} m² innerhalb Berlins "
-            "gehören zu keinem Planungsraum."
-        )
-    report.checks.append(f"Lücken zwischen Planungsräumen: {gaps_m2:.0f} m²")
-
-    report.total_area_km2 = berlin_m2 / 1e6
-    deviation = abs(report.total_area_km2 - BERLIN_AREA_KM2) / BERLIN_AREA_KM2
-    if deviation > BERLIN_AREA_TOLERANCE:
-        raise LorImportError(
-            f"Fläche Berlins {report.total_area_km2:.1f} km² weicht um {deviation:.1%} "
-            f"von {BERLIN_AREA_KM2} km² ab."
-        )
-    report.checks.append(
-        f"Fläche Berlin: {report.total_area_km2:.2f} km² "
-        f"(amtlich {BERLIN_AREA_KM2} km², Abweichung {deviation:.2%})"
-    )
+    # Siblings of the same level neither overlap nor (within Berlin) leave gaps.
+    check_overlaps(scheme=LOR_2021)
+    check_gaps_and_area(scheme=LOR_2021, report=report)
 
     for level, official, path in (
         (LorUnit.Level.PROGNOSERAUM, official_pgr, source.prognoseraeume),

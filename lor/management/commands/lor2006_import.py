@@ -64,10 +64,5 @@ class Command(BaseCommand):
             ) from exc
         for line in report.corrections:
             self.stdout.write(f"  Korrektur: {line}")
-        counts = ", ".join(f"{level}: {n}" for level, n in report.counts.items())
-        self.stdout.write(
-            f"LOR 2006 geladen ({counts}); neu {report.created}, "
-            f"aktualisiert {report.updated}."
-        )
-        for line in report.checks:
-            self.stdout.write(f"  ✓ {line}")
+        for line in report.summary(label="LOR 2006"):
+            self.stdout.write(line)

@@ -46,10 +46,5 @@ class Command(BaseCommand):
             raise CommandError(
                 f"LOR-Import abgebrochen, nichts geändert: {exc}"
             ) from exc
-        counts = ", ".join(f"{level}: {n}" for level, n in report.counts.items())
-        self.stdout.write(
-            f"LOR 2021 geladen ({counts}); neu {report.created}, "
-            f"aktualisiert {report.updated}."
-        )
-        for line in report.checks:
-            self.stdout.write(f"  ✓ {line}")
+        for line in report.summary(label="LOR 2021"):
+            self.stdout.write(line)
