@@ -91,6 +91,8 @@ class ExportMeta:
     )
     labels: dict[str, str] = field(default_factory=dict)  # column key → label
     derived: frozenset[str] = frozenset()  # keys of derived columns
+    # Further (label, text) rows after the title, e.g. a saved query's reference.
+    notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def source_text(self) -> str:
@@ -124,6 +126,7 @@ class ExportMeta:
     def pairs(self) -> list[tuple[str, str]]:
         return [
             (_("Title"), self.title),
+            *self.notes,
             (_("Source"), self.source_text),
             (_("License"), self.license_text),
             (_("Reference date"), self.date_text),
@@ -143,7 +146,9 @@ def export_title(*, title: str, result: SelectionResult) -> str:
     return f"{title} – {scope}" if title else scope
 
 
-def export_meta(*, result: SelectionResult, title: str) -> ExportMeta:
+def export_meta(
+    *, result: SelectionResult, title: str, notes: tuple[tuple[str, str], ...] = ()
+) -> ExportMeta:
     """Title, sources and licences by lineage, and reference dates of the columns."""
     delivered = [c.key for c in result.columns if not c.derived]
     credits = attribution(
@@ -155,6 +160,7 @@ def export_meta(*, result: SelectionResult, title: str) -> ExportMeta:
         dates={c.key: c.date for c in result.columns},
         labels={c.key: c.label for c in result.columns},
         derived=frozenset(c.key for c in result.columns if c.derived),
+        notes=notes,
     )
 
 
@@ -236,9 +242,15 @@ def excel_text_key(code: str) -> str:
     return f"{EXCEL_TEXT_MARK}{code}" if code.isdigit() else code
 
 
-def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> Export:
+def export_csv(
+    *,
+    result: SelectionResult,
+    title: str,
+    german: bool = True,
+    notes: tuple[tuple[str, str], ...] = (),
+) -> Export:
     """CSV for German Excel (BOM, ';', decimal comma) or plain CSV (',', '.')."""
-    meta = export_meta(result=result, title=title)
+    meta = export_meta(result=result, title=title, notes=notes)
     buffer = io.StringIO()
     if german:
         writer = _CsvRows(csv.writer(buffer, delimiter=";", lineterminator="\r\n"), ",")
@@ -265,12 +277,14 @@ def export_csv(*, result: SelectionResult, title: str, german: bool = True) -> E
     )
 
 
-def export_xlsx(*, result: SelectionResult, title: str) -> Export:
+def export_xlsx(
+    *, result: SelectionResult, title: str, notes: tuple[tuple[str, str], ...] = ()
+) -> Export:
     """Workbook: metadata rows, an empty row, the table with numbers as numbers."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    meta = export_meta(result=result, title=title)
+    meta = export_meta(result=result, title=title, notes=notes)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Data")

@@ -36,8 +36,9 @@ class SavedQueryForm(forms.Form):
         choices=SavedQuery.Sharing.choices,
         initial=SavedQuery.Sharing.PRIVATE,
         help_text=_(
-            "District queries are visible to all staff for now and marked with the "
-            "district; once users belong to a district only its users will see them."
+            "Private: only you. District: the planners and data coordinators of the "
+            "chosen district and the administrators. All staff: every planner, data "
+            "coordinator and administrator. Guest reviewers see no shared queries."
         ),
     )
     district = forms.ModelChoiceField(
@@ -46,6 +47,7 @@ class SavedQueryForm(forms.Form):
             level=LorUnit.Level.BEZIRK, scheme=LorUnit.Scheme.LOR_2021
         ).order_by("code"),
         required=False,
+        help_text=_("Needed when sharing with a district; preset to your district."),
     )
     level = forms.ChoiceField(label=_("Level"), choices=LEVELS, required=False)
     columns = forms.CharField(
@@ -83,6 +85,12 @@ class SavedQueryForm(forms.Form):
         except ValueError:
             presentation = {}
         data["presentation"] = presentation if isinstance(presentation, dict) else {}
+        if data.get("sharing") == SavedQuery.Sharing.DISTRICT and not data.get(
+            "district"
+        ):
+            self.add_error(
+                "district", _("A query shared with a district needs the district.")
+            )
         raw = (data.get("selection_json") or "").strip()
         if raw:
             try:

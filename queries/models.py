@@ -19,8 +19,8 @@ class SavedQuery(models.Model):
 
     class Sharing(models.TextChoices):
         PRIVATE = "private", _("Private")
-        # Until users carry a district (a later issue), district queries are
-        # visible to all staff and only marked with their district.
+        # Visible to the planners and coordinators of ``district`` (and to
+        # administrators); the rule is ``queries.selectors._visible_q``.
         DISTRICT = "district", _("District")
         STAFF = "staff", _("All staff")
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.access import Role, user_bezirk_code, user_role
-from datapool.models import ImportRun, Observation
+from datapool.models import ImportRun, Observation, Variable
 from datapool.selectors import level_parse
-from explorer.selection import Selection, SelectionResult, selection_evaluate
+from explorer.selection import (
+    Cell,
+    Column,
+    Selection,
+    SelectionResult,
+    SelectionUnit,
+    selection_evaluate,
+)
 from queries.models import SavedQuery
 
 
 def _visible_q(user) -> Q:
     """Own queries; staff-shared ones; district-shared ones of the user's district.
 
-    Administrators also see every district's shared queries. Guests see only
-    their own (they cannot save any): shared answers may hold unreleased data.
+    "All staff" means administrators, data coordinators and planners; "District"
+    means the planners and coordinators of that district (and administrators,
+    who see every district's). Guests see only their own (they cannot save any):
+    shared answers may hold unreleased data. Lists, pages, the API and the
+    exports all filter with this, so they agree.
     """
     own = Q(owner_id=user.pk)
     role = user_role(user)
@@ -124,3 +135,47 @@ def saved_query_result(*, query: SavedQuery, current: bool = False) -> dict[str,
         return {**query.snapshot, "source": "snapshot"}
     answer = selection_answer(selection=Selection.from_dict(query.selection))
     return {**answer, "source": "current"}
+
+
+def selection_column_names(*, keys: list[str]) -> dict[str, dict[str, str]]:
+    """Name and unit of each variable key of a selection (unknown keys left out)."""
+    return {
+        v.key: {"name": v.name, "unit": v.unit}
+        for v in Variable.objects.filter(key__in=keys).only("key", "name", "unit")
+    }
+
+
+def saved_query_snapshot_result(*, query: SavedQuery) -> SelectionResult:
+    """The pinned answer as a ``SelectionResult``, for the explorer's exporters.
+
+    Values, statuses, columns and matches come from the snapshot only, so an
+    export says what was pinned whatever was imported since. Raises
+    ``SavedQuery.DoesNotExist`` for a query without a pinned answer.
+    """
+    if not (query.pinned and query.snapshot):
+        raise SavedQuery.DoesNotExist("The query has no pinned answer.")
+    snapshot = query.snapshot
+    columns = [
+        Column(
+            key=c["key"],
+            label=c.get("label") or c["key"],
+            unit=c.get("unit") or "",
+            date=date.fromisoformat(c["date"]) if c.get("date") else None,
+            derived=bool(c.get("derived")),
+        )
+        for c in snapshot["columns"]
+    ]
+    rows = snapshot["rows"]
+    return SelectionResult(
+        selection=Selection.from_dict(query.selection),
+        columns=columns,
+        units=[SelectionUnit(r["code"], r["name"]) for r in rows],
+        cells={
+            c.key: {
+                r["code"]: Cell(r.get(c.key), r.get(f"{c.key}__status") or "missing")
+                for r in rows
+            }
+            for c in columns
+        },
+        matches=[r["code"] for r in rows if r.get("match")],
+    )

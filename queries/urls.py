@@ -16,4 +16,9 @@ urlpatterns = [
     path("<int:pk>/delete/", views.SavedQueryDeleteView.as_view(), name="delete"),
     path("<int:pk>/pin/", views.SavedQueryPinView.as_view(), name="pin"),
     path("<int:pk>/unpin/", views.SavedQueryUnpinView.as_view(), name="unpin"),
+    path(
+        "<int:pk>/pinned.<str:fmt>",
+        views.SavedQueryPinnedExportView.as_view(),
+        name="pinned-export",
+    ),
 ]

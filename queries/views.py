@@ -8,20 +8,27 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from core.access import Role, RoleRequiredMixin
+from core.access import Role, RoleRequiredMixin, user_bezirk_code
 from core.http import selected_or_404
 from datapool.access import variables_require_visible
 from explorer.selection import SelectionError
 from lor.models import LorUnit
 from queries.models import SavedQuery
 
+from .exports import saved_query_pinned_export
 from .forms import SavedQueryForm
-from .selectors import saved_query_get, saved_query_list, saved_query_result
+from .selectors import (
+    saved_query_get,
+    saved_query_list,
+    saved_query_result,
+    selection_column_names,
+)
 from .services import (
     saved_query_create,
     saved_query_delete,
@@ -82,9 +89,15 @@ class SavedQueryDetailView(LoginRequiredMixin, TemplateView):
             user=self.request.user, keys=query.selection.get("columns") or []
         )
         current = self.request.GET.get("current") == "1"
+        keys = query.selection.get("columns") or []
+        names = selection_column_names(keys=keys)
         context.update(
             query=query,
             selection=query.selection,
+            # Names first, keys as secondary text (a key unknown by now stays a key).
+            selection_columns=[
+                {"key": key, **names.get(key, {"name": "", "unit": ""})} for key in keys
+            ],
             level_label=dict(LorUnit.Level.choices).get(
                 query.selection.get("level"), query.selection.get("level")
             ),
@@ -110,6 +123,12 @@ class SavedQueryCreateView(RoleRequiredMixin, FormView):
     def get_initial(self):
         # The explorer links here with its current selection and a title.
         initial = super().get_initial()
+        # Sharing with "District" means the user's own district unless changed.
+        code = user_bezirk_code(self.request.user)
+        if code:
+            initial["district"] = LorUnit.objects.filter(
+                scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code=code
+            ).first()
         for name in ("selection_json", "presentation_json", "title"):
             if self.request.GET.get(name):
                 initial[name] = self.request.GET[name][:5000]
@@ -176,3 +195,22 @@ class SavedQueryUnpinView(_QueryActionView):
         saved_query_unpin(query=query, user=self.request.user)
         messages.success(self.request, _("The query answers from current data again."))
         return redirect(query.get_absolute_url())
+
+
+class SavedQueryPinnedExportView(LoginRequiredMixin, View):
+    """The pinned answer of a visible query as a file; 404 without a pinned answer."""
+
+    def get(self, request, pk, fmt):
+        query = _get_or_404(pk=pk, user=request.user)
+        variables_require_visible(
+            user=request.user, keys=query.selection.get("columns") or []
+        )
+        try:
+            content, content_type, filename = saved_query_pinned_export(
+                query=query, fmt=fmt
+            )
+        except (SavedQuery.DoesNotExist, ValueError) as exc:
+            raise Http404(_("This query has no pinned answer.")) from exc
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

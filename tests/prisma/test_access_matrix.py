@@ -31,7 +31,7 @@ from datapool.services.imports import import_run_create
 from lor.models import CustomAreaSet, LorUnit
 from lor.services import AreaSpec, custom_area_set_create
 from queries.models import SavedQuery
-from queries.services import saved_query_create
+from queries.services import saved_query_create, saved_query_pin
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -472,6 +472,17 @@ MATRIX: dict[str, list[Call]] = {
             expect=roles(REDIRECT, "403", who=("planner",)) | {"guest": "404"},
         )
     ],
+    # The pinned answer as a file: whoever sees the query; none without a pin.
+    "queries:pinned-export": [
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_pinned.pk, "fmt": "csv"},
+            expect=roles("200", "404", who=STAFF),
+        ),
+        Call(
+            kwargs=lambda ctx: {"pk": ctx.q_district03.pk, "fmt": "xlsx"},
+            expect=every("404") | {"anonymous": LOGIN},
+        ),
+    ],
     "queries-api:list": [
         Call(expect=signed_in("200", API_DENIED)),
         Call(
@@ -894,6 +905,15 @@ class Context:
         )
         self.q_private = saved_query_create(
             owner=self.users["planner"], title="Privat", selection=SELECTION
+        )
+        self.q_pinned = saved_query_pin(
+            query=saved_query_create(
+                owner=self.users["planner"],
+                title="Festgeschrieben",
+                selection=SELECTION,
+                sharing=SavedQuery.Sharing.STAFF,
+            ),
+            user=self.users["planner"],
         )
 
     def _district_variable(self, code: str, *, released: bool) -> Variable:
