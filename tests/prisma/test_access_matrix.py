@@ -154,6 +154,9 @@ MATRIX: dict[str, list[Call]] = {
         Call(kwargs={"code": "01"}, expect=signed_in("200", API_DENIED))
     ],
     "api-area-sets": [Call(expect=signed_in("200", API_DENIED))],
+    # The crosswalk's weights describe geometry and published totals: every
+    # signed-in reader, like the units themselves.
+    "api-crosswalk": [Call(expect=signed_in("200", API_DENIED))],
     # Maps and analysis (reads of released data)
     "maps:geometry": [
         Call(kwargs={"level": "bezirk"}, expect=signed_in("200", API_DENIED))
