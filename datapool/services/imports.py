@@ -355,7 +355,15 @@ def problem_groups(
     by_kind: dict[str, list[Problem]] = {}
     for problem in problems:
         by_kind.setdefault(problem.kind, []).append(problem)
-    keys_total = len(delivery.key_lines) if delivery and delivery.key_lines else None
+    keys_total = (
+        len(
+            set(delivery.key_lines)
+            | {row.unit_code for row in delivery.rows}
+            | {k.key for k in delivery.unknown_keys}
+        )
+        if delivery
+        else None
+    )
     groups = []
     for kind, items in by_kind.items():
         count = max(counts.get(kind, 0), len(items))
