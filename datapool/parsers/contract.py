@@ -386,12 +386,11 @@ def blank_meanings(options: Mapping[str, Any]) -> dict[str, str]:
     chosen = options.get("blanks") or {}
     if not isinstance(chosen, Mapping):
         chosen = {}
-    return {
-        token: chosen.get(token)
-        if chosen.get(token) in BLANK_MEANINGS
-        else BLANK_SUPPRESSED
-        for token in BLANK_TOKENS
-    }
+    meanings = {}
+    for token in BLANK_TOKENS:
+        meaning = chosen.get(token)
+        meanings[token] = meaning if meaning in BLANK_MEANINGS else BLANK_SUPPRESSED
+    return meanings
 
 
 def blank_meaning(raw: str | None, meanings: Mapping[str, str]) -> str | None:
