@@ -193,6 +193,27 @@ class TableMappingForm(forms.Form):
         label=_("Source publication"), required=False, max_length=300
     )
     license = forms.CharField(label=_("License"), required=False, max_length=120)
+    BLANK_CHOICES = [
+        ("suppressed", _("suppressed (kept secret)")),
+        ("zero", _("0 (zero)")),
+        ("missing", _("missing (no value)")),
+    ]
+    BLANK_FIELDS = {"blank_dash": "–", "blank_dot": ".", "blank_empty": ""}
+    blank_dash = forms.ChoiceField(
+        label=_("Cells with “–” mean"), choices=BLANK_CHOICES, required=False
+    )
+    blank_dot = forms.ChoiceField(
+        label=_("Cells with “.” mean"), choices=BLANK_CHOICES, required=False
+    )
+    blank_empty = forms.ChoiceField(
+        label=_("Empty cells mean"), choices=BLANK_CHOICES, required=False
+    )
+    SUGGESTION_REASONS = {
+        "earlier": _("mapped like this in an earlier import of your district"),
+        "key": _("the column name is the variable key"),
+        "name": _("the column name is the variable name"),
+        "alias": _("the column name is a usual name of this variable"),
+    }
 
     def __init__(self, *args, preview: dict, variables=(), mapping=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -220,6 +241,14 @@ class TableMappingForm(forms.Form):
         )
         for name in ("supplier", "source", "license"):
             self.initial.setdefault(name, mapping.get(name, ""))
+        blanks = mapping.get("blanks") or {}
+        present = preview.get("blanks")
+        for name, token in self.BLANK_FIELDS.items():
+            self.initial.setdefault(name, blanks.get(token) or "suppressed")
+            self.fields[name].widget.attrs["data-testid"] = name.replace("_", "-")
+            if present is not None and token not in present and token not in blanks:
+                # Not in the file: nothing to decide.
+                self.fields[name].widget = forms.HiddenInput()
         for column in self.columns:
             self._add_column_fields(column, chosen.get(column["name"]))
 
@@ -308,6 +337,9 @@ class TableMappingForm(forms.Form):
                     "action": self[prefix + "action"],
                     "variable": self[prefix + "variable"],
                     "new_fields": [self[prefix + part] for part in new_parts],
+                    "suggestion": self.SUGGESTION_REASONS.get(
+                        column.get("suggested_by") or ""
+                    ),
                 }
             )
         return rows
@@ -323,7 +355,15 @@ class TableMappingForm(forms.Form):
         return value_type, aggregation
 
     def global_fields(self) -> list:
-        names = ("key_column", "ref_date", "decimal", "supplier", "source", "license")
+        names = (
+            "key_column",
+            "ref_date",
+            "decimal",
+            *self.BLANK_FIELDS,
+            "supplier",
+            "source",
+            "license",
+        )
         return [self[name] for name in names]
 
     def clean(self):
@@ -434,6 +474,10 @@ class TableMappingForm(forms.Form):
             "key_column": data["key_column"],
             "ref_date": data["ref_date"].isoformat(),
             "decimal": data["decimal"],
+            "blanks": {
+                token: data.get(name) or "suppressed"
+                for name, token in self.BLANK_FIELDS.items()
+            },
             "columns": columns,
         }
         for name in ("supplier", "source", "license"):

@@ -43,6 +43,8 @@ class Problem:
     line: int | None = None
     column: str | None = None
     value: str | None = None
+    # What kind of problem (PROBLEM_KINDS): the run page groups a report by it.
+    kind: str = ""
 
     def __str__(self) -> str:
         where = [self.file]
@@ -62,26 +64,59 @@ class Problem:
             "line": self.line,
             "column": self.column,
             "value": self.value,
+            "kind": self.kind,
             "text": str(self),
         }
 
 
-class ImportValidationError(Exception):
-    """The file has problems; nothing may be written."""
+# The kinds of problems a file is checked for in one pass, so that a report
+# names all of them at once (with counts) instead of one kind per upload.
+NUMBER = "number"
+UNKNOWN_KEY = "unknown_key"
+FOREIGN_KEY = "foreign_key"
+FOREIGN_VARIABLE = "foreign_variable"
+EXAMPLES_PER_KIND = 5
 
-    def __init__(self, problems: list[Problem]) -> None:
+
+class ImportValidationError(Exception):
+    """The file has problems; nothing may be written.
+
+    ``counts`` holds the number of problems per kind beyond those listed; a
+    parser that read the whole file hands its ``delivery`` along, so that the
+    import can add the checks that only it can make (districts) to one report.
+    """
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        counts: dict[str, int] | None = None,
+        delivery: ParsedDelivery | None = None,
+    ) -> None:
         self.problems = problems
+        self.counts = counts or {}
+        self.delivery = delivery
         super().__init__("; ".join(str(p) for p in problems[:3]))
 
 
 class ProblemList(list[Problem]):
+    """At most MAX_PROBLEMS problems, but every kind counted and exemplified."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.counts: dict[str, int] = {}
+
     def add(self, problem: Problem) -> None:
-        if len(self) < MAX_PROBLEMS:
+        seen = self.counts.get(problem.kind, 0)
+        self.counts[problem.kind] = seen + 1
+        if len(self) < MAX_PROBLEMS or (problem.kind and seen < EXAMPLES_PER_KIND):
             self.append(problem)
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, delivery: ParsedDelivery | None = None) -> None:
         if self:
-            raise ImportValidationError(list(self))
+            raise ImportValidationError(
+                list(self), counts=dict(self.counts), delivery=delivery
+            )
 
 
 @dataclass
@@ -207,6 +242,8 @@ class ParsedDelivery:
     # Deliveries that bring more than values: the points of a facility layer,
     # written inside the import's transaction before the values.
     facility_layer: FacilityLayerDelivery | None = None
+    # The line of each key in the file, where the parser knows it (for reports).
+    key_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def ref_dates(self) -> set[date]:
@@ -333,6 +370,37 @@ def month_end(yyyymm: str) -> date:
 
 def is_suppressed(raw: str | None) -> bool:
     return raw is None or raw.strip().lower() in SUPPRESSED_TOKENS
+
+
+# What a placeholder cell means is the file's convention, not ours: the AfS
+# half-yearly tables of 30.06.2022 write "–" for zero, most others for a value
+# kept secret. The user chooses per file (option "blanks"); "-" counts as "–".
+BLANK_TOKENS = ("–", ".", "")
+BLANK_SUPPRESSED, BLANK_ZERO, BLANK_MISSING = "suppressed", "zero", "missing"
+BLANK_MEANINGS = (BLANK_SUPPRESSED, BLANK_ZERO, BLANK_MISSING)
+
+
+def blank_meanings(options: Mapping[str, Any]) -> dict[str, str]:
+    """The meaning of "–", "." and empty cells chosen in the options (default:
+    suppressed)."""
+    chosen = options.get("blanks") or {}
+    if not isinstance(chosen, Mapping):
+        chosen = {}
+    meanings = {}
+    for token in BLANK_TOKENS:
+        meaning = chosen.get(token)
+        meanings[token] = meaning if meaning in BLANK_MEANINGS else BLANK_SUPPRESSED
+    return meanings
+
+
+def blank_meaning(raw: str | None, meanings: Mapping[str, str]) -> str | None:
+    """What a placeholder cell stands for; None if the cell is no placeholder."""
+    text = "" if raw is None else raw.strip()
+    if text == "-":
+        text = "–"
+    if text in meanings:
+        return meanings[text]
+    return BLANK_SUPPRESSED if is_suppressed(text) else None
 
 
 def lor_codes(*, level: str | None = None) -> dict[str, str]:

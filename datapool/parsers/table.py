@@ -42,7 +42,10 @@ from lor.models import LorUnit
 from ..models import Variable
 from ..themes import Theme
 from .contract import (
+    BLANK_TOKENS,
+    BLANK_ZERO,
     MAX_PROBLEMS,
+    NUMBER,
     ImportValidationError,
     KeyDecisions,
     ObservationRow,
@@ -51,6 +54,8 @@ from .contract import (
     ProblemList,
     ProgressCallback,
     VariableSpec,
+    blank_meaning,
+    blank_meanings,
     decode_text,
     is_suppressed,
     lor_codes,
@@ -721,6 +726,7 @@ def parse_table(
         )
         problems.raise_if_any()
     decimal_comma = decimal == "comma"
+    blanks = blank_meanings(options)
 
     keyed, padded, levels = _read_keys(table, key_index, problems)
     _check_one_level(levels, problems, file_name=file_name, key_column=key_column)
@@ -772,9 +778,13 @@ def parse_table(
                 line=line,
                 file_name=file_name,
                 decimal_comma=decimal_comma,
+                blanks=blanks,
             )
     delivery.rows_read = len(table.rows)
-    problems.raise_if_any()
+    delivery.key_lines = seen
+    # The unknown keys travel with the other problems: one report names all.
+    delivery.unknown_keys = decisions.unknown_keys(seen)
+    problems.raise_if_any(delivery)
     if padded:
         example_old, example_new = padded[0]
         delivery.warnings.append(
@@ -785,7 +795,6 @@ def parse_table(
                 column=key_column,
             )
         )
-    delivery.unknown_keys = decisions.unknown_keys(seen)
     delivery.extra = {"table": {"level": level, "key_column": key_column}}
     if progress:
         progress(total, total)
@@ -897,10 +906,19 @@ def _add_value(
     line: int,
     file_name: str,
     decimal_comma: bool,
+    blanks: dict[str, str],
 ) -> None:
-    if cell is None or (isinstance(cell, str) and is_suppressed(cell)):
+    meaning = (
+        blank_meaning(cell, blanks) if cell is None or isinstance(cell, str) else None
+    )
+    if meaning == BLANK_ZERO:
         delivery.rows.append(
-            ObservationRow(column.variable, key, ref_date, None, "suppressed", "")
+            ObservationRow(column.variable, key, ref_date, 0.0, "ok", "")
+        )
+        return
+    if meaning is not None:
+        delivery.rows.append(
+            ObservationRow(column.variable, key, ref_date, None, meaning, "")
         )
         return
     shown = _cell_text(cell).strip()
@@ -914,7 +932,9 @@ def _add_value(
                 + ("Komma" if decimal_comma else "Punkt")
                 + " gewählt – passt es zur Datei?)"
             )
-        problems.add(Problem("keine Zahl" + hint, file_name, line, column.name, shown))
+        problems.add(
+            Problem("keine Zahl" + hint, file_name, line, column.name, shown, NUMBER)
+        )
         return
     if column.value_type == Variable.ValueType.COUNT:
         if value < 0:
@@ -925,6 +945,7 @@ def _add_value(
                     line,
                     column.name,
                     shown,
+                    NUMBER,
                 )
             )
             return
@@ -936,6 +957,7 @@ def _add_value(
                     line,
                     column.name,
                     shown,
+                    NUMBER,
                 )
             )
             return
@@ -952,17 +974,26 @@ def _delimiter_name(delimiter: str) -> str:
 
 
 def table_preview(
-    path: Path, file_name: str, options: dict[str, Any] | None = None
+    path: Path,
+    file_name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    earlier: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The first rows of a table and guesses for its mapping, for the preview step."""
+    """The first rows of a table and guesses for its mapping, for the preview step.
+
+    ``earlier`` maps column headers to the variables the same district chose for
+    them in earlier imports; those are the first suggestions.
+    """
     options = options or {}
     table = table_read(path, file_name, sheet=options.get("sheet") or None)
     known = set(lor_codes())
     key_column = _guess_key_column(table, known)
     key_index = table.header.index(key_column) if key_column else None
-    catalogue = set(
-        Variable.objects.filter(key__in=table.header).values_list("key", flat=True)
-    )
+    catalogue = _catalogue_by_name()
+    earlier = {
+        header: key for header, key in (earlier or {}).items() if key in catalogue
+    }
     columns = []
     for index, name in enumerate(table.header):
         cells = [
@@ -976,9 +1007,11 @@ def table_preview(
                 "index": index,
                 "is_key": name == key_column,
                 "samples": [_cell_text(c) for c in cells[:3]],
-                **_column_guess(name, index, cells, catalogue),
+                **_column_guess(name, index, cells, catalogue, earlier),
             }
         )
+        if name == key_column:  # the keys are no variable
+            columns[-1].update(action="ignore", variable="", suggested_by="")
     return {
         "file_name": file_name,
         "format": table.format,
@@ -996,8 +1029,92 @@ def table_preview(
         "key_column": key_column,
         "ref_date": _ref_date_in_name(file_name),
         "decimal": _guess_decimal(table, key_index),
+        "blanks": _blanks_present(table, key_index),
         "columns": columns,
     }
+
+
+def _blanks_present(table: Table, key_index: int | None) -> list[str]:
+    """Which of "–", "." and empty cells the table has (the user says what they
+    mean)."""
+    found: set[str] = set()
+    for _line, cells in table.rows:
+        for index, cell in enumerate(cells):
+            if index == key_index or not (cell is None or isinstance(cell, str)):
+                continue
+            text = "" if cell is None else cell.strip()
+            text = "–" if text == "-" else text
+            if text in BLANK_TOKENS:
+                found.add(text)
+        if len(found) == len(BLANK_TOKENS):
+            break
+    return [token for token in BLANK_TOKENS if token in found]
+
+
+# Column headers that name a catalogue variable in other words (normalised:
+# lower case, umlauts folded, separators as "_"). Share columns never match.
+VARIABLE_ALIASES = {
+    "E_E": ("gesamt", "insgesamt", "einwohner", "einwohnende", "ew", "ew_gesamt"),
+    "E_EW": ("weiblich", "frauen", "einwohnerinnen", "ew_weiblich"),
+    "E_EM": ("maennlich", "maenner", "ew_maennlich"),
+}
+
+
+def normalise_header(text: str) -> str:
+    text = text.strip().lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class _CatalogueEntry:
+    key: str
+    name: str
+    value_type: str
+    unit: str
+
+
+def _catalogue_by_name() -> dict[str, _CatalogueEntry]:
+    return {
+        key: _CatalogueEntry(key, name, value_type, unit)
+        for key, name, value_type, unit in Variable.objects.values_list(
+            "key", "name", "value_type", "unit"
+        )
+    }
+
+
+def _suggestion(
+    name: str,
+    value_type: str,
+    catalogue: dict[str, _CatalogueEntry],
+    earlier: dict[str, str],
+) -> tuple[str, str] | None:
+    """(variable key, why) for a column header, or None."""
+    if name in earlier:
+        return earlier[name], "earlier"
+    if name in catalogue:
+        return name, "key"
+    header = normalise_header(name)
+    if not header:
+        return None
+    share = value_type == Variable.ValueType.SHARE
+
+    def fits(entry: _CatalogueEntry) -> bool:
+        # A share is no count: "Anteil weiblich" is not E_EW.
+        return (entry.value_type == Variable.ValueType.SHARE) == share
+
+    for entry in catalogue.values():
+        if header == normalise_header(entry.key) and fits(entry):
+            return entry.key, "key"
+    for entry in catalogue.values():
+        if header == normalise_header(entry.name) and fits(entry):
+            return entry.key, "name"
+    if not share:
+        for key, aliases in VARIABLE_ALIASES.items():
+            if header in aliases and key in catalogue and fits(catalogue[key]):
+                return key, "alias"
+    return None
 
 
 def _ref_date_in_name(file_name: str) -> date | None:
@@ -1006,7 +1123,11 @@ def _ref_date_in_name(file_name: str) -> date | None:
 
 
 def _column_guess(
-    name: str, index: int, cells: list[Cell], catalogue: set[str]
+    name: str,
+    index: int,
+    cells: list[Cell],
+    catalogue: dict[str, _CatalogueEntry],
+    earlier: dict[str, str],
 ) -> dict[str, Any]:
     numbers = []
     for cell in cells[:500]:
@@ -1028,10 +1149,12 @@ def _column_guess(
         value_type, aggregation, unit = "count", "sum", ""
     else:
         value_type, aggregation, unit = "amount", "none", ""
+    suggested = _suggestion(name, value_type, catalogue, earlier)
     return {
         "numeric": numeric,
-        "action": "existing" if name in catalogue else "ignore",
-        "variable": name if name in catalogue else "",
+        "action": "existing" if suggested else "ignore",
+        "variable": suggested[0] if suggested else "",
+        "suggested_by": suggested[1] if suggested else "",
         "new_key": variable_key_suggestion(name, index),
         "new_name": name,
         "value_type": value_type,

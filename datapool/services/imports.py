@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit import audit_record
 from core.models import AuditEvent
@@ -24,9 +25,15 @@ from lor.models import LorUnit
 
 from ..models import Delivery, ImportRun, Observation, Variable
 from ..parsers.contract import (
+    EXAMPLES_PER_KIND,
+    FOREIGN_KEY,
+    FOREIGN_VARIABLE,
+    NUMBER,
+    UNKNOWN_KEY,
     ImportValidationError,
     ParsedDelivery,
     Problem,
+    ProblemList,
     rows_building,
 )
 from ..parsers.detect import HEAD_BYTES, detect_kind_of_head
@@ -195,18 +202,34 @@ def import_run_execute(*, import_run: ImportRun, echo=None) -> ImportRun:
 def _execute(run: ImportRun, execution: RunExecution) -> None:
     try:
         parser = parser_for(run.kind)
-        with rows_building():
-            delivery: ParsedDelivery = parser(
-                Path(run.file.path),
-                file_name=run.original_name,
-                options=run.options,
-                progress=execution.callback("read", "rows_read"),
+        problems = ProblemList()
+        try:
+            with rows_building():
+                delivery: ParsedDelivery = parser(
+                    Path(run.file.path),
+                    file_name=run.original_name,
+                    options=run.options,
+                    progress=execution.callback("read", "rows_read"),
+                )
+        except ImportValidationError as exc:
+            if exc.delivery is None:  # the file could not be read through
+                raise
+            # The parser read every row: add the district's checks and the
+            # unknown keys, so that one report names every kind of problem.
+            delivery = exc.delivery
+            problems.extend(exc.problems)
+            problems.counts = dict(exc.counts)
+        if run.district_id:
+            _check_district_rows(run, delivery, problems)
+        if problems:
+            for problem in _unknown_key_problems(run, delivery):
+                problems.add(problem)
+            raise ImportValidationError(
+                list(problems), counts=problems.counts, delivery=delivery
             )
         if delivery.unknown_keys:
             _needs_review(run, delivery, execution)
             return
-        if run.district_id:
-            _check_district_rows(run, delivery)
         with transaction.atomic():
             summary = _write(run, delivery, execution)
             execution.succeed(
@@ -230,9 +253,14 @@ def _execute(run: ImportRun, execution: RunExecution) -> None:
         # its writes rolled back and the recorded state stands.
         logger.warning("import run %s lost its run; nothing written", run.pk)
     except ImportValidationError as exc:
+        groups = problem_groups(
+            exc.problems, exc.counts, delivery=exc.delivery, district=run.district
+        )
         execution.fail(
             "Die Datei wurde nicht importiert.",
             [p.as_dict() for p in exc.problems],
+            # The file itself is at fault: running it again cannot help.
+            summary={"problem_groups": groups, "validation": True},
         )
     except Exception as exc:
         logger.exception("import run %s failed", run.pk)
@@ -243,10 +271,11 @@ def _execute(run: ImportRun, execution: RunExecution) -> None:
         )
 
 
-def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
+def _check_district_rows(
+    run: ImportRun, delivery: ParsedDelivery, problems: ProblemList
+) -> None:
     """A district's upload holds only its own units and its own variables."""
     district = run.district
-    problems = []
 
     def inside(code: str) -> bool:
         return hierarchy.key_prefix(code, hierarchy.BEZIRK) == district.code
@@ -257,17 +286,22 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
         delivery.rows = [
             row for row in delivery.rows if inside(row.unit_code) or row.value
         ]
+    keys = {row.unit_code for row in delivery.rows} | set(delivery.key_lines)
+    lines = delivery.key_lines
     outside = sorted(
-        {row.unit_code for row in delivery.rows if not inside(row.unit_code)}
+        (code for code in keys if not inside(code)),
+        key=lambda code: (lines.get(code, 0), code),
     )
-    for code in outside[:20]:
-        problems.append(
+    for code in outside:
+        problems.add(
             Problem(
                 f"Der Schlüssel {code} liegt nicht im Bezirk {district.code} "
                 f"{district.name}; ein Bezirk darf nur Daten seines eigenen "
                 "Bezirks hochladen.",
                 run.original_name,
+                line=lines.get(code),
                 value=code,
+                kind=FOREIGN_KEY,
             )
         )
     foreign = Variable.objects.filter(
@@ -279,17 +313,102 @@ def _check_district_rows(run: ImportRun, delivery: ParsedDelivery) -> None:
             if variable.district_id
             else "berlinweit (nur Administration)"
         )
-        problems.append(
+        problems.add(
             Problem(
                 f"Die Variable {variable.key} gehört nicht diesem Bezirk, sondern "
                 f"ist {owner} geführt; bitte einen eigenen Variablenschlüssel "
                 "verwenden.",
                 run.original_name,
                 column=variable.key,
+                kind=FOREIGN_VARIABLE,
             )
         )
-    if problems:
-        raise ImportValidationError(problems)
+
+
+def problem_groups(
+    problems: list[Problem],
+    counts: dict[str, int],
+    *,
+    delivery: ParsedDelivery | None = None,
+    district: LorUnit | None = None,
+) -> list[dict]:
+    """The problems of a report grouped by kind: a headline with the count, and
+    the first examples (line, column, value) of each kind."""
+    by_kind: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_kind.setdefault(problem.kind, []).append(problem)
+    keys_total = (
+        len(
+            set(delivery.key_lines)
+            | {row.unit_code for row in delivery.rows}
+            | {k.key for k in delivery.unknown_keys}
+        )
+        if delivery
+        else None
+    )
+    groups = []
+    for kind, items in by_kind.items():
+        count = max(counts.get(kind, 0), len(items))
+        groups.append(
+            {
+                "kind": kind or "other",
+                "count": count,
+                "title": _group_title(kind, count, keys_total, district),
+                "examples": [
+                    _example(p) for p in items[: EXAMPLES_PER_KIND if kind else 50]
+                ],
+            }
+        )
+    order = [NUMBER, UNKNOWN_KEY, FOREIGN_KEY, FOREIGN_VARIABLE, "other"]
+    groups.sort(key=lambda g: order.index(g["kind"]) if g["kind"] in order else 9)
+    return groups
+
+
+def _group_title(
+    kind: str, count: int, keys_total: int | None, district: LorUnit | None
+) -> str:
+    if kind == NUMBER:
+        return ngettext(
+            "%(count)d value is not a valid number",
+            "%(count)d values are not valid numbers",
+            count,
+        ) % {"count": count}
+    if kind == UNKNOWN_KEY:
+        return ngettext(
+            "%(count)d key does not exist in LOR 2021",
+            "%(count)d keys do not exist in LOR 2021",
+            count,
+        ) % {"count": count}
+    if kind == FOREIGN_KEY:
+        name = district.name if district else ""
+        return _("%(count)d of %(total)d keys lie outside %(district)s") % {
+            "count": count,
+            "total": keys_total or count,
+            "district": name,
+        }
+    if kind == FOREIGN_VARIABLE:
+        return ngettext(
+            "%(count)d variable belongs to another district",
+            "%(count)d variables belong to another district",
+            count,
+        ) % {"count": count}
+    return ngettext(
+        "%(count)d further problem", "%(count)d further problems", count
+    ) % {"count": count}
+
+
+def _example(problem: Problem) -> dict:
+    where = []
+    if problem.line is not None:
+        where.append(_("line %(line)d") % {"line": problem.line})
+    if problem.column:
+        where.append(_("column “%(column)s”") % {"column": problem.column})
+    return {
+        "where": ", ".join(where),
+        "value": problem.value,
+        "message": problem.message,
+        "text": str(problem),
+    }
 
 
 def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) -> dict:
@@ -379,11 +498,8 @@ def _with_dependants(variable_ids) -> list[int]:
     return sorted(ids)
 
 
-def _needs_review(
-    run: ImportRun, delivery: ParsedDelivery, execution: RunExecution
-) -> None:
-    keys = [k.as_dict() for k in delivery.unknown_keys]
-    problems = [
+def _unknown_key_problems(run: ImportRun, delivery: ParsedDelivery) -> list[Problem]:
+    return [
         Problem(
             f"Schlüssel {k.key} gibt es im LOR 2021 nicht"
             + (
@@ -395,9 +511,17 @@ def _needs_review(
             line=k.line,
             column="RAUMID" if run.kind == ImportRun.Kind.EWR else None,
             value=k.key,
-        ).as_dict()
+            kind=UNKNOWN_KEY,
+        )
         for k in delivery.unknown_keys
     ]
+
+
+def _needs_review(
+    run: ImportRun, delivery: ParsedDelivery, execution: RunExecution
+) -> None:
+    keys = [k.as_dict() for k in delivery.unknown_keys]
+    problems = [p.as_dict() for p in _unknown_key_problems(run, delivery)]
     execution.review(
         summary={"unknown_keys": keys},
         report=problems,

@@ -52,12 +52,45 @@ def import_run_inspect(*, import_run: ImportRun) -> ImportRun:
     return run_execute(run=run, work=lambda execution: _inspect(run, execution))
 
 
+def earlier_column_mappings(*, district, runs: int = 50) -> dict[str, str]:
+    """Column header → catalogue variable, as the district's (or, without one,
+    the Berlin-wide) successful table imports mapped them, the latest first."""
+    found: dict[str, str] = {}
+    options = (
+        ImportRun.objects.filter(
+            kind=ImportRun.Kind.TABLE,
+            status=ImportRun.Status.SUCCEEDED,
+            district=district,
+        )
+        .order_by("-pk")
+        .values_list("options", flat=True)[:runs]
+    )
+    for option in options:
+        columns = (option or {}).get("columns") or {}
+        if not isinstance(columns, dict):
+            continue
+        for header, entry in columns.items():
+            key = entry if isinstance(entry, str) else (entry or {}).get("variable")
+            if key and header not in found:
+                found[header] = str(key)
+    return found
+
+
 def _inspect(run: ImportRun, execution: RunExecution) -> None:
     execution.progress("inspect", 0, 1)
     try:
-        preview = table_preview(Path(run.file.path), run.original_name, run.options)
+        preview = table_preview(
+            Path(run.file.path),
+            run.original_name,
+            run.options,
+            earlier=earlier_column_mappings(district=run.district),
+        )
     except ImportValidationError as exc:
-        execution.fail(FAILED_MESSAGE, [p.as_dict() for p in exc.problems])
+        execution.fail(
+            FAILED_MESSAGE,
+            [p.as_dict() for p in exc.problems],
+            summary={"validation": True},
+        )
         return
     except SoftTimeLimitExceeded as exc:
         execution.fail(f"{TIMEOUT_MESSAGE} ({exc})", [])

@@ -157,12 +157,20 @@ class RunExecution:
         if not updated:
             raise RunLost(f"run {self.run.pk} attempt {self.attempt}")
 
-    def fail(self, message: str, report: list[dict[str, Any]]) -> bool:
+    def fail(
+        self,
+        message: str,
+        report: list[dict[str, Any]],
+        *,
+        summary: dict[str, Any] | None = None,
+    ) -> bool:
         """Mark the run failed unless it already left this attempt's hands."""
         return self._end(
             status=ImportRun.Status.FAILED,
             error=message,
             report=report,
+            # Also cleared: a summary of an earlier attempt does not describe this one.
+            summary=summary or {},
             finished_at=timezone.now(),
             phase="failed",
         )
