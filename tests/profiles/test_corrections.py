@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
 from datapool.age_structure import AGE_BANDS, age_band_label, age_band_width
+from lor.models import LorUnit
 from profiles import charts
+from profiles.analysis import profile_analysis_build
+from profiles.rendering import profile_pdf_context, profile_pdf_render
+from tests.conftest import SHARED_DATA
+from tests.profiles.conftest import REGION, indicators_compute
+from tests.profiles.test_pdf import _pages, _save, _text
 
 
 def _bands(values: dict[str, float | None]) -> list:
@@ -48,3 +55,84 @@ def test_age_chart_draws_bars_as_wide_as_their_band():
         assert patch.get_width() == pytest.approx(width)
         assert patch.get_height() == pytest.approx(band["value"] / width)
     assert ax.get_ylabel() in ("Persons per year of age", "Personen je Altersjahr")
+
+
+# --- dates, pages and sources on the real data -----------------------------------
+
+
+MSS_DATE = "2020-12-31"
+
+
+@pytest.fixture
+def with_mss(indicators_2024):
+    """EWR 12/2024 plus the MSS 2021 indicators and indices (as of 31.12.2020)."""
+    for name in ("mss2021_index_indikatoren_plr.csv", "mss2021_indizes_plr.csv"):
+        call_command("datapool_import", str(SHARED_DATA / name), verbosity=0)
+    indicators_compute()
+
+
+def _document(code: str = REGION) -> dict:
+    region = LorUnit.objects.get(scheme="LOR 2021", code=code)
+    analysis = profile_analysis_build(region=region)
+    return {"edition": None, "analysis": analysis, "goals": [], "assessments": []}
+
+
+@pytest.mark.django_db
+def test_mss_indicator_map_and_table_carry_the_date_of_their_values(with_mss):
+    document = _document()
+    analysis = document["analysis"]
+    assert analysis["ref_date"] == "2024-12-31"
+    [mapped] = [m for m in analysis["maps"] if m["key"] == "KI_ARBEITSLOSE"]
+    [row] = [
+        i
+        for t in analysis["themes"]
+        for i in t["indicators"]
+        if i["key"] == mapped["key"]
+    ]
+    assert mapped["date"] == row["date"] == MSS_DATE
+
+    context = profile_pdf_context(document=document, variant="full")
+    [drawn] = [m for m in context["maps"] if m["key"] == "KI_ARBEITSLOSE"]
+    [shown] = [
+        r for t in context["themes"] for r in t["rows"] if r["key"] == "KI_ARBEITSLOSE"
+    ]
+    assert drawn["date"] == shown["date"] == "31.12.2020"
+    assert shown["other_date"] is True
+    # Not "no data": the values are the Planungsräume's, on the map.
+    assert shown["status_label"] in (
+        "Planungsräume only, see map",
+        "nur Planungsräume, s. Karte",
+    )
+    # An EWR indicator keeps the profile's date.
+    [u18] = [m for m in context["maps"] if m["key"] == "KI_ANTEIL_U18"]
+    assert u18["date"] == "31.12.2024"
+
+
+@pytest.mark.django_db
+def test_full_pdf_labels_the_mss_map_with_31_12_2020(with_mss, artifacts):
+    pdf = _save(
+        artifacts,
+        f"dates-{REGION}.pdf",
+        profile_pdf_render(document=_document(), variant="full"),
+    )
+    text = " ".join(_text(pdf).split())
+    assert "Arbeitslose, 31.12.2020." in text
+    assert "Arbeitslose, 31.12.2024" not in text
+    assert "Stand 31.12.2020" in text
+
+
+@pytest.mark.django_db
+def test_kurzprofil_has_two_pages_and_one_source_prefix(with_mss, artifacts):
+    pdf = _save(
+        artifacts,
+        f"kurzprofil-two-pages-{REGION}.pdf",
+        profile_pdf_render(document=_document(), variant="short"),
+    )
+    assert _pages(pdf) == 2
+    text = _text(pdf)
+    assert "Quelle: Quelle" not in text
+    # One source line, with its prefix once.
+    assert text.count("Quelle") == 1
+    page_2 = text.split("\f")[1]
+    assert "Monitoring Soziale Stadtentwicklung" in page_2
+    assert "Quelle:" in page_2
