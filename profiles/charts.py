@@ -18,7 +18,7 @@ import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from datapool.age_structure import age_band_width
+from datapool.age_structure import age_band_start, age_band_width
 from datapool.numbers import german
 from explorer import graphics
 from explorer.maps.geometry import lor_simplify
@@ -234,22 +234,35 @@ class AgeBar(NamedTuple):
     per_year: float | None  # persons per year of age; None when not shown
 
 
+def _band_span(band: AgeBand) -> tuple[int, int]:
+    """(first year of age, width in years) of a band, from its key or label."""
+    label = band.get("band", "")
+    if band.get("key"):
+        key = band["key"]
+        return age_band_start(key), age_band_width(key)
+    # A stored band without its variable key: from its label ("0", "3–4",
+    # "95+", as ``age_band_label`` writes it).
+    if label.endswith("+"):
+        low = int(label[:-1])
+        return low, age_band_width(f"E_E{low:02d}_110")
+    low, _sep, last = label.partition("–")
+    return int(low), int(last or low) - int(low) + 1
+
+
 def age_bars(bands: list[AgeBand]) -> list[AgeBar]:
     """The bands as bars of persons per year of age, so widths stay comparable.
 
-    The EWR bands are 1, 2, 3 or 5 years wide: drawn as counts, a 5-year band
-    would look five times as large as its neighbours. The bands are contiguous
-    from age 0 (see ``datapool.age_structure``), so each starts where the
-    previous ends.
+    The EWR bands are 1, 2, 3 or 5 years wide (``datapool.age_structure``):
+    drawn as counts, a 5-year band would look five times as large as its
+    neighbours.
     """
-    bars, start = [], 0
+    bars = []
     for band in bands:
-        width = age_band_width(band["key"])
+        start, width = _band_span(band)
         shown = band.get("status", "ok") == "ok" and band.get("value") is not None
         bars.append(
             AgeBar(start, width, float(band["value"]) / width if shown else None)
         )
-        start += width
     return bars
 
 

@@ -136,3 +136,10 @@ def test_kurzprofil_has_two_pages_and_one_source_prefix(with_mss, artifacts):
     page_2 = text.split("\f")[1]
     assert "Monitoring Soziale Stadtentwicklung" in page_2
     assert "Quelle:" in page_2
+
+
+def test_age_bars_of_stored_bands_without_key_take_the_width_from_the_label():
+    bands = [{k: v for k, v in b.items() if k != "key"} for b in _bands({})]
+    assert [b.width for b in charts.age_bars(bands)] == [
+        age_band_width(k) for k in AGE_BANDS
+    ]
