@@ -64,3 +64,8 @@ def age_band_width(key: str) -> int:
     """Years of age in the band (the open last band as if it ended at 100)."""
     low, high = _bounds(key)
     return min(high, OPEN_BAND_END) - low
+
+
+def age_band_start(key: str) -> int:
+    """The first year of age in the band: 'E_E03_05' → 3."""
+    return _bounds(key)[0]

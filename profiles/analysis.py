@@ -170,6 +170,24 @@ def _date_at_or_before(dates: list[date], ref_date: date) -> date | None:
     return earlier[-1] if earlier else None
 
 
+def _date_with_value(
+    dates: list[date], ref_date: date | None, value_at: Callable[[date], UnitValue]
+) -> date | None:
+    """The latest date on or before ``ref_date`` at which the unit has a value.
+
+    An indicator delivered less often (the MSS every two years) is shown with
+    its last value and that value's date, not as "no data" at the newest
+    date. Without any value, the latest date on or before ``ref_date``.
+    """
+    if ref_date is None:
+        return None
+    earlier = [d for d in dates if d <= ref_date]
+    for d in reversed(earlier):
+        if value_at(d).status != "missing":
+            return d
+    return earlier[-1] if earlier else None
+
+
 def _previous(dates: list[date], current: date | None) -> date | None:
     if current is None:
         return None
@@ -399,7 +417,11 @@ def _themes(
     for ind in indicators:
         variable = ind.variable
         dates = values.dates(variable, "bezirksregion")
-        current = _date_at_or_before(dates, ref_date) if ref_date else None
+        current = _date_with_value(
+            dates,
+            ref_date,
+            lambda d, v=variable: values.value(v, "bezirksregion", d, region.code),
+        )
         before = _previous(dates, current)
         value, status = values.value(variable, "bezirksregion", current, region.code)
         row = values.rows(variable, "bezirksregion", current).get(region.code)

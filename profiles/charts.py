@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from datapool.age_structure import age_band_start, age_band_width
 from datapool.numbers import german
 from explorer import graphics
 from explorer.maps.geometry import lor_simplify
@@ -224,29 +226,92 @@ def choropleth_png(
     return graphics.figure_png_opaque(figure)
 
 
+class AgeBar(NamedTuple):
+    """One age band as drawn: from ``start`` (years) over ``width`` years."""
+
+    start: int
+    width: int
+    per_year: float | None  # persons per year of age; None when not shown
+
+
+def _band_span(band: AgeBand) -> tuple[int, int]:
+    """(first year of age, width in years) of a band, from its key or label."""
+    label = band.get("band", "")
+    if band.get("key"):
+        key = band["key"]
+        return age_band_start(key), age_band_width(key)
+    # A stored band without its variable key: from its label ("0", "3–4",
+    # "95+", as ``age_band_label`` writes it).
+    if label.endswith("+"):
+        low = int(label[:-1])
+        return low, age_band_width(f"E_E{low:02d}_110")
+    low, _sep, last = label.partition("–")
+    return int(low), int(last or low) - int(low) + 1
+
+
+def age_bars(bands: list[AgeBand]) -> list[AgeBar]:
+    """The bands as bars of persons per year of age, so widths stay comparable.
+
+    The EWR bands are 1, 2, 3 or 5 years wide (``datapool.age_structure``):
+    drawn as counts, a 5-year band would look five times as large as its
+    neighbours.
+    """
+    bars = []
+    for band in bands:
+        start, width = _band_span(band)
+        shown = band.get("status", "ok") == "ok" and band.get("value") is not None
+        bars.append(
+            AgeBar(start, width, float(band["value"]) / width if shown else None)
+        )
+    return bars
+
+
 def age_structure_png(*, bands: list[AgeBand], size=(6.7, 3.0)) -> bytes | None:
-    """Residents per age band as bars; None when every band is suppressed."""
-    shown = [
-        b for b in bands if b.get("status", "ok") == "ok" and b.get("value") is not None
-    ]
-    if not shown:
+    """Residents per year of age, a bar per band; None when all are suppressed."""
+    figure = age_structure_figure(bands=bands, size=size)
+    return None if figure is None else graphics.figure_png_opaque(figure)
+
+
+def age_structure_figure(*, bands: list[AgeBand], size=(6.7, 3.0)):
+    """The figure of ``age_structure_png`` (bars as wide as their bands)."""
+    bars = age_bars(bands)
+    if all(bar.per_year is None for bar in bars):
         return None
     figure = graphics.figure_in(*size)
     ax = figure.add_axes((0.09, 0.15, 0.89, 0.8))
-    positions = np.arange(len(bands))
-    heights = [float(b["value"]) if b in shown else 0.0 for b in bands]
-    ax.bar(positions, heights, color="#41b6c4", width=0.8)
-    for i, band in enumerate(bands):
-        if band not in shown:
-            ax.text(i, 0, "g", ha="center", va="bottom", fontsize=6, color="#777777")
-    # Every second band is labelled: 32 labels would overlap at print width.
-    ax.set_xticks(positions[::2], [b["band"] for b in bands][::2], fontsize=6)
+    drawn = [bar for bar in bars if bar.per_year is not None]
+    ax.bar(
+        [bar.start for bar in drawn],
+        [bar.per_year for bar in drawn],
+        width=[bar.width for bar in drawn],
+        align="edge",
+        color="#41b6c4",
+        edgecolor="white",
+        linewidth=0.4,
+    )
+    for bar in bars:
+        if bar.per_year is None:
+            ax.text(
+                bar.start + bar.width / 2,
+                0,
+                "g",
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color="#777777",
+            )
+    end = bars[-1].start + bars[-1].width
+    ax.set_xlim(0, end)
+    ticks = list(range(0, end + 1, 10))
+    ax.set_xticks(
+        ticks, [f"{t}+" if t == bars[-1].start else str(t) for t in ticks], fontsize=6
+    )
     ax.tick_params(axis="y", labelsize=6)
     ax.yaxis.set_major_formatter(graphics.german_formatter())
-    ax.set_xlabel(_("Age group (years)"), fontsize=7)
-    ax.set_ylabel(_("Residents"), fontsize=7)
+    ax.set_xlabel(_("Age (years)"), fontsize=7)
+    ax.set_ylabel(_("Persons per year of age"), fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    return graphics.figure_png_opaque(figure)
+    return figure
 
 
 def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:

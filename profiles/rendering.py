@@ -122,18 +122,29 @@ def _arrow(change: float | None) -> str:
     return "↑" if shown > 0 else ("↓" if shown < 0 else "→")
 
 
-def _indicator_row(indicator: IndicatorRow) -> dict:
+def _indicator_row(
+    indicator: IndicatorRow, *, ref_date: str | None = None, mapped: bool = False
+) -> dict:
+    """A table row; ``mapped``: the indicator's map shows Planungsraum values."""
     unit = indicator.get("unit") or ""
     status = indicator.get("status") or "missing"
     shown = status == "ok" and indicator.get("value") is not None
     rank = indicator.get("rank")
+    label = None if shown else status_label(status)
+    if status == "missing" and mapped:
+        # Delivered for Planungsräume only (the MSS): the map has the values.
+        label = _("Planungsräume only, see map")
+    value_date = indicator.get("date")
     return {
         "key": indicator.get("key", ""),
         "name": indicator.get("name", ""),
         "unit": unit,
         "value": _number(indicator["value"], unit) if shown else None,
         "status": status,
-        "status_label": None if shown else status_label(status),
+        "status_label": label,
+        "date": _date(value_date) if value_date else None,
+        # Named next to the value when it is not the profile's reference date.
+        "other_date": bool(value_date) and value_date != ref_date,
         "district": _number(indicator.get("district"), unit),
         "berlin": _number(indicator.get("berlin"), unit),
         "rank": f"{rank} / {indicator.get('rank_of')}" if shown and rank else "–",
@@ -144,8 +155,20 @@ def _indicator_row(indicator: IndicatorRow) -> dict:
     }
 
 
+def _unprefixed(source: str) -> str:
+    # The line says "Quelle:" once; a source stored with its own prefix (an
+    # import's free text, a frozen edition) would print it twice.
+    for prefix in ("Quelle:", "Quellen:", "Source:", "Sources:", _("Source") + ":"):
+        if source.startswith(prefix):
+            return source[len(prefix) :].strip()
+    return source
+
+
 def _source_line(analysis: ProfileAnalysis) -> str:
-    sources = "; ".join(analysis.get("sources") or []) or "PRISMA Berlin"
+    sources = (
+        "; ".join(_unprefixed(s) for s in analysis.get("sources") or [])
+        or "PRISMA Berlin"
+    )
     licenses = "; ".join(analysis.get("licenses") or [])
     line = f"{_('Source')}: {sources}; {GEODATA_LINE}"
     return f"{line} · {_('License')}: {licenses}" if licenses else line
@@ -191,6 +214,9 @@ def _maps(analysis: ProfileAnalysis, limit: int, source: str, size) -> list[dict
             {
                 "key": map_data.get("key"),
                 "name": map_data.get("name", ""),
+                # The date of the values drawn, which may be older than the
+                # profile's (the MSS); stored editions keep theirs.
+                "date": _date(map_data.get("date") or analysis.get("ref_date")),
                 "src": data_uri(png),
             }
         )
@@ -220,9 +246,15 @@ def profile_pdf_context(
     if not region.get("code"):
         raise RenderError("The document has no region.")
     source = _source_line(analysis)
+    mapped = {m.get("key") for m in _maps_with_data(analysis)}
     themes = []
     for theme in analysis.get("themes") or []:
-        rows = [_indicator_row(i) for i in theme.get("indicators") or []]
+        rows = [
+            _indicator_row(
+                i, ref_date=analysis.get("ref_date"), mapped=i.get("key") in mapped
+            )
+            for i in theme.get("indicators") or []
+        ]
         if variant == "short":
             # The most important: the first of the theme that have a value (or
             # are suppressed); rows without data would only fill the two pages.
@@ -255,7 +287,11 @@ def profile_pdf_context(
         "created": date.today().strftime("%d.%m.%Y"),
     }
     if variant == "short":
-        context["maps"] = _maps(analysis, 1, source, (6.7, 3.3))
+        context["maps"] = _maps(analysis, 1, source, (6.7, 3.9))
+        context["mss"] = analysis.get("mss") or []
+        context["mss_date"] = (
+            _date(analysis.get("mss_date")) if analysis.get("mss_date") else None
+        )
         return context
     context["maps"] = _maps(analysis, MAX_MAPS, source, (6.7, 3.9))
     with_data = {m.get("key") for m in _maps_with_data(analysis)}
