@@ -77,3 +77,35 @@ def test_under_six_share_in_friedrichshain_kreuzberg(page, login, lor_units):
     assert response.ok
     assert "within" in parse_qs(urlsplit(href).query)["selection"][0]
     assert "Friedrichshain-Kreuzberg" in response.body().decode("utf-8-sig")
+
+
+def test_explorer_restricted_to_a_bezirk(page, login, lor_units):
+    """Bezirk 02 from the permalink: ranking, rank "von N", units and export."""
+    planner = user_with_role("planung02", Role.PLANNER, "02")
+    login(planner, "/analysis/explorer/?variable=E_E&level=planungsraum&bezirk=02")
+    page.locator("#map[data-ready^='E_E|']").wait_for(state="attached")
+    page.wait_for_function("document.querySelectorAll('#ranking-top li').length === 5")
+    codes = (
+        page.get_by_test_id("ranking-top")
+        .locator("li")
+        .evaluate_all("items => items.map(i => i.dataset.code)")
+    )
+    assert all(code.startswith("02") for code in codes)
+    assert "Personen" in page.get_by_test_id("ranking-top").inner_text()
+    assert page.get_by_test_id("map").get_attribute("data-bezirk") == "02"
+    assert "Personen" in page.locator(".legend h2").inner_text()
+    href = page.locator('#exports a[data-format="csv"]').get_attribute("href")
+    assert '"within": "02"' in parse_qs(urlsplit(href).query)["selection"][0] or (
+        '"within":"02"' in parse_qs(urlsplit(href).query)["selection"][0]
+    )
+
+    # Search by name picks the variable; the panel tells the rank "von N".
+    page.get_by_test_id("variable-search").fill("Einwohner unter 1 Jahr")
+    page.locator("#map[data-ready^='E_EU1|']").wait_for(state="attached")
+    page.get_by_test_id("tab-table").click()
+    page.locator("#explorer-table tr[data-code^='02']").first.wait_for()
+    page.get_by_test_id("tab-map").click()
+    page.locator(f"#map path[data-code='{codes[0]}']").click(force=True)
+    panel = page.get_by_test_id("unit-panel")
+    panel.wait_for()
+    assert " von " in panel.inner_text()
