@@ -169,7 +169,9 @@
     const lg = data.legend;
     const name = (els.variable.selectedOptions[0] || {}).textContent || "";
     const unit = variableUnit();
-    const parts = [el("h2", { text: name + (unit ? " (" + unit + ")" : "") })];
+    // The unit on its own line, so the heading stays the variable's name.
+    const parts = [el("h2", { text: name })];
+    if (unit) parts.push(el("div", { class: "muted", "data-testid": "legend-unit", text: unit }));
     if (data.compare) parts.push(el("div", { class: "muted", text: t.change + " " + fmtDate(data.compare) }));
     lg.classes.forEach(function (c) {
       parts.push(legendRow(swatch(c.color), fmt(c.lower) + " – " + fmt(c.upper), c.count));

@@ -93,7 +93,7 @@ def test_explorer_restricted_to_a_bezirk(page, login, lor_units):
     assert all(code.startswith("02") for code in codes)
     assert "Personen" in page.get_by_test_id("ranking-top").inner_text()
     assert page.get_by_test_id("map").get_attribute("data-bezirk") == "02"
-    assert "Personen" in page.locator(".legend h2").inner_text()
+    assert "Personen" in page.get_by_test_id("legend-unit").inner_text()
     href = page.locator('#exports a[data-format="csv"]').get_attribute("href")
     assert '"within": "02"' in parse_qs(urlsplit(href).query)["selection"][0] or (
         '"within":"02"' in parse_qs(urlsplit(href).query)["selection"][0]
