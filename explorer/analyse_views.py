@@ -48,6 +48,11 @@ class AnalyseView(LoginRequiredMixin, TemplateView):
                 "title": _("Analysis"),
                 "key": _("Key"),
                 "name": _("Name"),
+                "unknownVariable": _(
+                    "No variable or indicator is called „{name}“; pick one from "
+                    "the list."
+                ),
+                "shareLabel": _("Share of {parts} in {total}"),
             },
         )
         return context

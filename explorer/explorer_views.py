@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from datapool.themes import Theme
-from explorer.maps.classify import METHOD_LABELS, PALETTES
+from explorer.maps.classify import METHOD_LABELS, PALETTES, palette_colors
 from explorer.page_config import page_config
 from lor.models import LorUnit
 
@@ -31,7 +31,17 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "method": self.request.GET.get("method", ""),
                 "k": self.request.GET.get("k", ""),
                 "palette": self.request.GET.get("palette", ""),
+                "bezirk": self.request.GET.get("bezirk", ""),
             },
+            bezirke=list(
+                LorUnit.objects.filter(
+                    level=LorUnit.Level.BEZIRK, scheme=LorUnit.Scheme.LOR_2021
+                )
+                .order_by("code")
+                .values_list("code", "name")
+            ),
+            # Five colours per palette draw its ramp in the palette chooser.
+            ramps={p: palette_colors(p, 5) for p in PALETTES},
             themes={t.value: str(t.label) for t in Theme},
             methods={k: str(v) for k, v in METHOD_LABELS.items()},
             palettes=list(PALETTES),
@@ -50,6 +60,9 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "noChange": _("– no comparison –"),
                 "details": _("Details of this unit"),
                 "of": _("of"),
+                "rankOf": _("Rank {rank} of {n} in the Bezirk"),
+                "rankOfBerlin": _("Rank {rank} of {n} in Berlin"),
+                "allBerlin": _("all of Berlin"),
                 "facilities": _("Facilities"),
                 "facilityCountsOnly": _("location confidential: counts only"),
                 "breaksHint": _(

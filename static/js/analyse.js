@@ -14,7 +14,7 @@
     conditions: $("condition-list"), error: $("analyse-error"), count: $("match-count"),
     table: $("analyse-table"), exports: $("exports"), saveQuery: $("save-query"),
   };
-  const state = { level: "planungsraum", within: "", columns: [], derived: [], conditions: [], variables: [], result: null };
+  const state = { level: "planungsraum", within: "", columns: [], derived: [], conditions: [], variables: [], result: null, sort: null };
   let request = 0;
 
   function fmt(value) {
@@ -101,14 +101,18 @@
 
   function renderTable(data) {
     const head = els.table.tHead, body = els.table.tBodies[0];
-    const tr = document.createElement("tr");
-    [cfg.text.key, cfg.text.name].concat(data.columns.map(function (c) { return c.label + (c.unit ? " (" + c.unit + ")" : ""); })).forEach(function (text) {
-      const th = document.createElement("th"); th.textContent = text; tr.appendChild(th);
-    });
-    head.replaceChildren(tr);
+    const heads = [["code", cfg.text.key], ["name", cfg.text.name]].concat(data.columns.map(function (c) {
+      return [c.key, c.label + (c.unit ? " (" + c.unit + ")" : "")];
+    }));
+    // Sortable headers are buttons (keyboard), aria-sort tells the current order.
+    head.replaceChildren(PRISMA.el("tr", null, heads.map(function (h) {
+      const sorted = state.sort && state.sort.key === h[0];
+      return PRISMA.el("th", { scope: "col", "aria-sort": sorted ? (state.sort.dir > 0 ? "ascending" : "descending") : null },
+        PRISMA.el("button", { type: "button", class: "sort", "data-key": h[0], text: h[1] }));
+    })));
     body.replaceChildren();
     const conditional = state.conditions.length > 0;
-    data.rows.forEach(function (row) {
+    sortedRows(data.rows, state.sort).forEach(function (row) {
       const r = document.createElement("tr");
       r.dataset.code = row.code;
       if (conditional && row.match) { r.classList.add("match"); r.dataset.match = "1"; }
@@ -131,6 +135,47 @@
     els.count.textContent = conditional
       ? t.matchCount.replace("{n}", data.matches.length).replace("{m}", data.rows.length)
       : data.rows.length + " · " + state.level;
+  }
+
+  // Missing values sort last in either direction.
+  function sortedRows(rows, sort) {
+    const out = rows.slice();
+    if (!sort) return out;
+    out.sort(function (a, b) {
+      const x = a[sort.key], y = b[sort.key];
+      if (x === null || x === undefined) return (y === null || y === undefined) ? 0 : 1;
+      if (y === null || y === undefined) return -1;
+      return (x < y ? -1 : x > y ? 1 : 0) * sort.dir;
+    });
+    return out;
+  }
+
+  // The n highest and lowest units of one column of the current table.
+  function renderRanking() {
+    const data = state.result;
+    const select = $("ranking-of");
+    const current = select.value;
+    select.replaceChildren();
+    if (!data) return;
+    data.columns.forEach(function (c) { option(select, c.key, c.label); });
+    const keys = data.columns.map(function (c) { return c.key; });
+    // A newly added column (the share just built) is what the user asked about.
+    select.value = state.rankingFollow && keys.indexOf(state.rankingFollow) >= 0 ? state.rankingFollow
+      : (keys.indexOf(current) >= 0 ? current : keys[keys.length - 1]);
+    state.rankingFollow = null;
+    const key = select.value;
+    const column = data.columns.find(function (c) { return c.key === key; });
+    const n = Number($("ranking-n").value);
+    const valued = data.rows.filter(function (r) { return r[key] !== null && r[key] !== undefined; });
+    const unit = column && column.unit ? " " + column.unit : "";
+    function fill(list, rows) {
+      list.replaceChildren.apply(list, rows.map(function (r) {
+        return PRISMA.el("li", { "data-code": r.code, "data-value": String(r[key]) },
+          [r.name + " (" + r.code + "): ", PRISMA.el("strong", { text: fmt(r[key]) + unit })]);
+      }));
+    }
+    fill($("ranking-top"), sortedRows(valued, { key: key, dir: -1 }).slice(0, n));
+    fill($("ranking-bottom"), sortedRows(valued, { key: key, dir: 1 }).slice(0, n));
   }
 
   function updateLinks() {
@@ -166,6 +211,7 @@
     state.result = data;
     fillColumnSelects(data.columns);
     renderTable(data);
+    renderRanking();
     drawMatches(data);
     els.table.dataset.ready = JSON.stringify(selection());
     return true;
@@ -257,6 +303,57 @@
     state.variables = await getJson(cfg.urls.variables, { level: state.level.startsWith("custom:") ? "custom" : state.level });
     els.variable.replaceChildren();
     state.variables.forEach(function (v) { option(els.variable, v.key, v.name + " (" + v.key + ")"); });
+    // Names to pick in the share builder; the key shows as secondary text.
+    const names = $("variable-names");
+    names.replaceChildren.apply(names, state.variables.map(function (v) {
+      return PRISMA.el("option", { value: v.name, label: v.key });
+    }));
+  }
+
+  // A variable from what the user typed: its name, its key, or a unique part of the name.
+  function variableFrom(text) {
+    const q = text.trim().toLowerCase();
+    if (!q) return null;
+    const exact = state.variables.find(function (v) { return v.name.toLowerCase() === q || v.key.toLowerCase() === q; });
+    if (exact) return exact;
+    const partial = state.variables.filter(function (v) { return v.name.toLowerCase().indexOf(q) >= 0; });
+    return partial.length === 1 ? partial[0] : null;
+  }
+
+  async function addDerived(label, formula) {
+    let n = state.derived.length + 1;
+    while (state.derived.some(function (d) { return d.key === "d" + n; })) n += 1;
+    const d = { key: "d" + n, label: label, formula: formula };
+    state.derived.push(d);
+    state.rankingFollow = d.key;
+    if (await refresh() === false) {
+      // Keep the server's message visible and drop the column it refused.
+      const message = els.error.textContent;
+      state.derived = state.derived.filter(function (x) { return x !== d; });
+      await refresh();
+      els.error.textContent = message;
+      return false;
+    }
+    return true;
+  }
+
+  async function addShare() {
+    const parts = [$("share-a"), $("share-b")].filter(function (input) { return input.value.trim(); });
+    const inputs = parts.concat([$("share-of")]);
+    const picked = inputs.map(function (input) { return variableFrom(input.value); });
+    const unknown = inputs.filter(function (input, i) { return !picked[i]; });
+    if (!parts.length || unknown.length) {
+      els.error.textContent = t.unknownVariable.replace("{name}", unknown.length ? unknown[0].value : "");
+      return;
+    }
+    const summands = picked.slice(0, -1), total = picked[picked.length - 1];
+    picked.forEach(function (v) { if (state.columns.indexOf(v.key) < 0) state.columns.push(v.key); });
+    const top = summands.map(function (v) { return v.key; }).join(" + ");
+    const formula = (summands.length > 1 ? "(" + top + ")" : top) + " / " + total.key + " * 100";
+    const label = t.shareLabel.replace("{parts}", summands.map(function (v) { return v.name; }).join(" + ")).replace("{total}", total.name);
+    // The formula stays visible and editable in the formula field.
+    els.derivedFormula.value = formula;
+    if (await addDerived(label, formula)) inputs.forEach(function (input) { input.value = ""; });
   }
 
   async function init() {
@@ -283,19 +380,18 @@
     $("add-derived").addEventListener("click", async function () {
       const label = els.derivedLabel.value.trim(), formula = els.derivedFormula.value.trim();
       if (!label || !formula) return;
-      let n = state.derived.length + 1;
-      while (state.derived.some(function (d) { return d.key === "d" + n; })) n += 1;
-      const d = { key: "d" + n, label: label, formula: formula };
-      state.derived.push(d);
-      if (await refresh() === false) {
-        // Keep the server's message visible and drop the column it refused.
-        const message = els.error.textContent;
-        state.derived = state.derived.filter(function (x) { return x !== d; });
-        await refresh();
-        els.error.textContent = message;
-        return;
-      }
-      els.derivedLabel.value = ""; els.derivedFormula.value = "";
+      if (await addDerived(label, formula)) { els.derivedLabel.value = ""; els.derivedFormula.value = ""; }
+    });
+    $("add-share").addEventListener("click", addShare);
+    $("ranking-of").addEventListener("change", renderRanking);
+    $("ranking-n").addEventListener("change", renderRanking);
+    els.table.tHead.addEventListener("click", function (event) {
+      const button = event.target.closest("button[data-key]");
+      if (!button || !state.result) return;
+      const key = button.dataset.key;
+      state.sort = state.sort && state.sort.key === key ? { key: key, dir: -state.sort.dir } : { key: key, dir: -1 };
+      renderTable(state.result);
+      els.table.tHead.querySelector('button[data-key="' + key + '"]').focus();
     });
     $("add-condition").addEventListener("click", function () {
       const value = number(els.condValue.value);

@@ -13,7 +13,7 @@
     dateLabel: $("date-label"), compare: $("compare"), method: $("method"), k: $("k"),
     palette: $("palette"), breaks: $("breaks"), status: $("explorer-status"), panel: $("unit-panel"),
     mapEl: $("map"), table: $("explorer-table"), tableView: $("table-view"),
-    filter: $("table-filter"),
+    filter: $("table-filter"), bezirk: $("bezirk"), search: $("variable-search"),
   };
   const state = { variables: [], dates: [], values: {}, legend: null, selected: null, rows: [], sort: null };
   const geometryCache = new Map();
@@ -77,7 +77,22 @@
     svg.insertBefore(defs, svg.firstChild);
   }
 
+  // The Bezirk restriction: units of other Bezirke stay as a faint backdrop.
+  function inBezirk(code) {
+    return !els.bezirk.value || String(code).indexOf(els.bezirk.value) === 0;
+  }
+  function variableUnit() {
+    if (state.legend && state.legend.unit) return state.legend.unit;
+    const v = state.variables.find(function (x) { return x.key === els.variable.value; });
+    return v && v.unit ? v.unit : "";
+  }
+  function withUnit(text) {
+    const unit = variableUnit();
+    return unit && text !== "–" ? text + " " + unit : text;
+  }
+
   function styleFor(code) {
+    if (!inBezirk(code)) return { color: "#b0b7bf", weight: 0.3, fillColor: "#f4f4f4", fillOpacity: 0.3 };
     const v = state.values[code];
     const base = { color: "#5b6775", weight: 0.6, fillOpacity: 0.85 };
     if (!v || v.status === "missing" || (v.value === null && v.status !== "suppressed")) {
@@ -93,10 +108,9 @@
     const p = feature.properties;
     const v = state.values[p.code];
     let text = "—";
-    if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : fmt(v.value));
-    const unit = state.legend ? state.legend.unit || "" : "";
+    if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : withUnit(fmt(v.value)));
     return el("span", { "data-testid": "map-tooltip" },
-      [el("strong", { text: p.name }), " (" + p.code + ")", el("br"), text + " " + unit]);
+      [el("strong", { text: p.name }), " (" + p.code + ")", el("br"), text]);
   }
 
   async function loadGeometry(level, url) {
@@ -119,9 +133,21 @@
       const el = l.getElement && l.getElement();
       if (el) el.dataset.code = l.feature.properties.code;
     });
-    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
+    fitToSelection();
     ensureHatch();
     els.mapEl.dataset.featureCount = String(geojson.features.length);
+  }
+
+  // Zoom to the Bezirk when the map is restricted to one, else to all of Berlin.
+  function fitToSelection() {
+    if (!layer) return;
+    let bounds = null;
+    layer.eachLayer(function (l) {
+      if (!inBezirk(l.feature.properties.code)) return;
+      bounds = bounds ? bounds.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast());
+    });
+    if (bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
+    els.mapEl.dataset.bezirk = els.bezirk.value;
   }
 
   function restyle() {
@@ -142,7 +168,10 @@
     const div = els.mapEl.querySelector(".legend");
     const lg = data.legend;
     const name = (els.variable.selectedOptions[0] || {}).textContent || "";
-    const parts = [el("h2", { text: name + (lg.unit ? " (" + lg.unit + ")" : "") })];
+    const unit = variableUnit();
+    // The unit on its own line, so the heading stays the variable's name.
+    const parts = [el("h2", { text: name })];
+    if (unit) parts.push(el("div", { class: "muted", "data-testid": "legend-unit", text: unit }));
     if (data.compare) parts.push(el("div", { class: "muted", text: t.change + " " + fmtDate(data.compare) }));
     lg.classes.forEach(function (c) {
       parts.push(legendRow(swatch(c.color), fmt(c.lower) + " – " + fmt(c.upper), c.count));
@@ -155,6 +184,13 @@
     }
     (lg.notes || []).forEach(function (n) { parts.push(el("div", { class: "muted", text: n })); });
     // Sources and licences of the values and the geometry, as text (never HTML).
+    Object.keys(overlays).forEach(function (key) {
+      const o = overlays[key];
+      if (!map.hasLayer(o)) return;
+      const dot = el("span", { class: "point" });
+      dot.style.background = o.color;
+      parts.push(legendRow(dot, o.label, o.pointCount, { "data-testid": "legend-facility-" + key }));
+    });
     if (data.sources) parts.push(el("div", { class: "sources muted", text: data.sources, "data-testid": "legend-sources" }));
     div.replaceChildren.apply(div, parts);
     div.dataset.classes = String(lg.classes.length);
@@ -213,6 +249,7 @@
     if (mine !== request) return;
     drawGeometry(geometry, level);
     restyle();
+    state.lastData = data;
     renderLegend(data);
     els.status.textContent = data.results.length + " " + t.units + (data.date ? ", " + fmtDate(data.date) : "");
     els.mapEl.dataset.ready = [variable, level, data.date, data.compare || "", params.method, params.k].join("|");
@@ -220,12 +257,14 @@
     updateExports(variable, level, data.date, params);
     if (state.selected) selectUnit(state.selected);
     const link = { variable: variable, level: level, method: params.method, k: params.k, palette: params.palette };
+    if (els.bezirk.value) link.bezirk = els.bezirk.value;
     if (data.date) link.date = data.date;
     history.replaceState(null, "", "?" + new URLSearchParams(link).toString());
   }
 
   function updateExports(variable, level, date, params) {
-    const selection = { level: level, columns: [variable], date: date || null };
+    // The Bezirk restriction travels with the selection; the export names it in its title.
+    const selection = { level: level, columns: [variable], date: date || null, within: els.bezirk.value };
     const title = (els.variable.selectedOptions[0] || {}).textContent + " – " +
       (els.level.selectedOptions[0] || {}).textContent + (date ? ", " + fmtDate(date) : "");
     document.querySelectorAll("#exports a[data-format]").forEach(function (a) {
@@ -266,7 +305,8 @@
       return el("th", { scope: "col", "aria-sort": sorted ? (state.sort.dir > 0 ? "ascending" : "descending") : null },
         el("button", { type: "button", class: "sort", "data-key": h[0], text: h[1] }));
     })));
-    let rows = data.rows.slice();
+    let rows = data.rows.filter(function (r) { return inBezirk(r.code); });
+    renderRanking(rows, col);
     const q = els.filter.value.trim().toLowerCase();
     if (q) rows = rows.filter(function (r) { return r.code.indexOf(q) === 0 || r.name.toLowerCase().indexOf(q) >= 0; });
     if (state.sort) {
@@ -298,18 +338,42 @@
     els.table.dataset.rows = String(rows.length);
   }
 
+  // The n highest and lowest units of the table (within the chosen Bezirk).
+  function renderRanking(rows, col) {
+    const n = Number($("ranking-n").value);
+    const valued = rows.filter(function (r) { return r[col.key] !== null && r[col.key] !== undefined; });
+    const byValue = valued.slice().sort(function (a, b) { return b[col.key] - a[col.key]; });
+    function fill(list, items) {
+      list.replaceChildren.apply(list, items.map(function (r) {
+        return el("li", { "data-code": r.code, "data-value": String(r[col.key]) },
+          [r.name + " (" + r.code + "): ", el("strong", { text: withUnit(fmt(r[col.key])) })]);
+      }));
+    }
+    fill($("ranking-top"), byValue.slice(0, n));
+    fill($("ranking-bottom"), byValue.slice().reverse().slice(0, n));
+  }
+  // How many units of the unit's Bezirk have a rank (for "Rang 3 von 36").
+  function bezirkCount(code, col) {
+    const prefix = String(code).slice(0, 2);
+    return state.table.rows.filter(function (r) {
+      return r.code.indexOf(prefix) === 0 && r[col.key + "__rank_bezirk"];
+    }).length;
+  }
+
   async function selectUnit(props) {
     state.selected = props;
     const v = state.values[props.code];
     const row = state.table ? state.table.rows.find(function (r) { return r.code === props.code; }) : null;
     const col = state.table ? state.table.columns[0] : null;
     $("panel-name").textContent = props.name + " (" + props.code + ")";
-    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : fmt(v.value)) : "–"]];
+    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : withUnit(fmt(v.value))) : "–"]];
     if (row && col) {
-      facts.push([t.rankBezirk, row[col.key + "__rank_bezirk"] || "–"]);
-      facts.push([t.rankBerlin, row[col.key + "__rank_berlin"] ? row[col.key + "__rank_berlin"] + " " + t.of + " " + state.table.rows.length : "–"]);
-      facts.push([t.parent, fmt(row[col.key + "__parent"])]);
-      facts.push([t.berlin, fmt(col.berlin)]);
+      const rb = row[col.key + "__rank_bezirk"], rB = row[col.key + "__rank_berlin"];
+      const ranked = state.table.rows.filter(function (r) { return r[col.key + "__rank_berlin"]; }).length;
+      facts.push([t.rankBezirk, rb ? t.rankOf.replace("{rank}", rb).replace("{n}", bezirkCount(props.code, col)) : "–"]);
+      facts.push([t.rankBerlin, rB ? t.rankOfBerlin.replace("{rank}", rB).replace("{n}", ranked) : "–"]);
+      facts.push([t.parent, withUnit(fmt(row[col.key + "__parent"]))]);
+      facts.push([t.berlin, withUnit(fmt(col.berlin))]);
     }
     $("panel-facts").replaceChildren.apply($("panel-facts"), facts.flatMap(function (f) {
       return [el("dt", { text: f[0] }), el("dd", { "data-testid": "panel-" + f[0], text: f[1] })];
@@ -363,12 +427,55 @@
       option(els.variable, v.key, v.name);
     });
     if (Array.prototype.some.call(els.variable.options, function (o) { return o.value === current; })) els.variable.value = current;
+    // Search by name over all themes; the key shows as secondary text.
+    const names = $("variable-names");
+    names.replaceChildren.apply(names, state.variables.map(function (v) {
+      return el("option", { value: v.name, label: v.key });
+    }));
+  }
+
+  // A variable from the search text: its exact name or key, or a unique part of the name.
+  function pickSearched() {
+    const q = els.search.value.trim().toLowerCase();
+    if (!q) return;
+    let hit = state.variables.find(function (v) { return v.name.toLowerCase() === q || v.key.toLowerCase() === q; });
+    if (!hit) {
+      const partial = state.variables.filter(function (v) { return v.name.toLowerCase().indexOf(q) >= 0; });
+      if (partial.length === 1) hit = partial[0];
+    }
+    if (!hit || hit.key === els.variable.value) return;
+    if (els.theme.value && els.theme.value !== hit.theme) { els.theme.value = ""; fillVariables(); }
+    els.variable.value = hit.key;
+    refresh();
+  }
+
+  // Each palette as a strip of its colours; the name is the accessible label.
+  function renderRamps() {
+    const box = $("palette-ramps");
+    box.replaceChildren.apply(box, cfg.palettes.map(function (p) {
+      const button = el("button", { type: "button", role: "radio", "aria-label": p, title: p,
+        "aria-checked": String(els.palette.value === p), "data-palette": p },
+        (cfg.ramps[p] || []).map(function (c) {
+          const cell = el("span", { class: "ramp-cell" });
+          cell.style.background = c;
+          return cell;
+        }));
+      button.addEventListener("click", function () {
+        els.palette.value = p;
+        renderRamps();
+        refresh({ keepDate: true });
+      });
+      return button;
+    }));
   }
 
   async function init() {
     Object.keys(cfg.methods).forEach(function (m) { option(els.method, m, cfg.methods[m]); });
     cfg.palettes.forEach(function (p) { option(els.palette, p, p); });
     cfg.levels.forEach(function (l) { option(els.level, l.value, l.label); });
+    option(els.bezirk, "", t.allBerlin);
+    cfg.bezirke.forEach(function (b) { option(els.bezirk, b[0], b[1]); });
+    if (cfg.initial.bezirk) els.bezirk.value = cfg.initial.bezirk;
     try {
       (await getJson(cfg.urls.areas)).forEach(function (s) { option(els.level, s.level, s.name); });
     } catch (error) { /* custom areas are optional */ }
@@ -381,9 +488,24 @@
     await loadVariables();
     els.theme.addEventListener("change", function () { fillVariables(); refresh(); });
     els.variable.addEventListener("change", function () { refresh(); });
+    els.search.addEventListener("change", pickSearched);
+    els.search.addEventListener("input", pickSearched);
+    renderRamps();
+    els.palette.addEventListener("change", renderRamps);
+    $("ranking-n").addEventListener("change", renderTable);
+    $("panel-close").addEventListener("click", function () { els.panel.hidden = true; state.selected = null; });
+    els.bezirk.addEventListener("change", function () {
+      restyle();
+      fitToSelection();
+      renderTable();
+      refresh({ keepDate: true });
+    });
     els.level.addEventListener("change", async function () {
       state.selected = null;
       els.panel.hidden = true;
+      // Custom areas have no Bezirk key prefix.
+      els.bezirk.disabled = els.level.value.indexOf("custom:") === 0;
+      if (els.bezirk.disabled) els.bezirk.value = "";
       await loadVariables();
       refresh();
     });
@@ -442,6 +564,7 @@
       input.addEventListener("change", async function (event) {
         if (!event.target.checked) {
           if (overlays[info.key]) map.removeLayer(overlays[info.key]);
+          if (state.lastData) renderLegend(state.lastData);
           return;
         }
         if (!overlays[info.key]) {
@@ -449,15 +572,18 @@
           overlays[info.key] = L.geoJSON(data, {
             pointToLayer: function (f, latlng) {
               return L.circleMarker(latlng, {
-                renderer: pointRenderer, radius: 3, color: "#fff", weight: 0.8,
+                renderer: pointRenderer, radius: 5, color: "#fff", weight: 1.2,
                 fillColor: colors[n % colors.length], fillOpacity: 0.9,
               }).bindTooltip(function () { return el("span", { text: f.properties.name || info.name }); });
             },
           });
           overlays[info.key].pointCount = data.features.length;
+          overlays[info.key].color = colors[n % colors.length];
+          overlays[info.key].label = info.name;
         }
         overlays[info.key].addTo(map);
         els.mapEl.dataset.points = String(overlays[info.key].pointCount);
+        if (state.lastData) renderLegend(state.lastData);
       });
     });
     $("facility-box").hidden = false;

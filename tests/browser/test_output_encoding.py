@@ -139,7 +139,7 @@ def test_explorer_shows_names_units_and_layer_names_as_text(
 
     # Legend: the variable's name.
     legend = page.get_by_test_id("legend")
-    assert legend.locator("h3").inner_text() == HTML
+    assert legend.locator("h2").inner_text() == HTML
 
     # Tooltip of a unit: the area's name and the unit.
     codes = page.locator("#map path[data-code]").evaluate_all(
