@@ -285,6 +285,7 @@ ADMIN_APPS = (
     "axes",
     "core",
     "datapool",
+    "infrastructure",
     "lor",
     "queries",
     "profiles",

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "lor",
     "core",
     "datapool",
+    "infrastructure",
     "explorer",
     "queries",
     "profiles",

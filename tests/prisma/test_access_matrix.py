@@ -702,6 +702,8 @@ MATRIX.update(
 ADMIN_WITHOUT_ADD = {
     "datapool.facilitylayer",
     "datapool.facility",
+    # An import record is written by `infrastructure_import` only.
+    "infrastructure.facilityimport",
     "profiles.profileedition",
     # The login throttle's records (django-axes) are written by logins only.
     "axes.accessattempt",

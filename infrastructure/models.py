@@ -1,0 +1,158 @@
+"""The facility register: facilities of several types with capacity and history."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lor.models import LorUnit
+
+
+class FacilityType(models.Model):
+    """A kind of facility (Kita, Spielplatz, …) and the unit its capacity is in."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    capacity_unit = models.CharField(
+        _("capacity unit"),
+        max_length=60,
+        help_text=_("For example places, m² net play area or m²."),
+    )
+    demand_group = models.TextField(
+        _("demand group"),
+        blank=True,
+        help_text=_("Who the supply is for, e.g. children under 6 or all residents."),
+    )
+    supply_variable = models.CharField(
+        _("supply variable"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Datenpool variable that receives the summed capacity per Planungsraum."
+        ),
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    license = models.CharField(_("licence"), max_length=200, blank=True)
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        help_text=_("Empty for Berlin-wide types; set for types a district adds."),
+    )
+
+    class Meta:
+        verbose_name = _("facility type")
+        verbose_name_plural = _("facility types")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FacilityImport(models.Model):
+    """One imported file; a re-import of the same file replaces its facilities."""
+
+    facility_type = models.ForeignKey(
+        FacilityType,
+        verbose_name=_("facility type"),
+        on_delete=models.PROTECT,
+        related_name="imports",
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    checksum = models.CharField(_("SHA-256 of the file"), max_length=64)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("facility import")
+        verbose_name_plural = _("facility imports")
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility_type", "file_name"],
+                name="facility_import_unique_type_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Facility(models.Model):
+    """One facility with its capacity, valid from its opening to its closing date."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PLANNED = "planned", _("planned")
+        CLOSED = "closed", _("closed")
+
+    facility_type = models.ForeignKey(
+        FacilityType,
+        verbose_name=_("facility type"),
+        on_delete=models.PROTECT,
+        related_name="facilities",
+    )
+    name = models.CharField(_("name"), max_length=300, blank=True, default="")
+    source_key = models.CharField(
+        _("key in the source"), max_length=80, blank=True, default=""
+    )
+    # Point or polygon; empty for records that only a table delivers, which
+    # carry their Planungsraum instead.
+    geom = models.GeometryField(_("location"), srid=25833, null=True, blank=True)
+    unit = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("Planungsraum"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": LorUnit.Level.PLANUNGSRAUM},
+    )
+    capacity = models.DecimalField(
+        _("capacity"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("In the type's unit; empty where the source did not record it."),
+    )
+    operator = models.CharField(_("operator"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(
+        _("valid to"),
+        null=True,
+        blank=True,
+        help_text=_("Closing date: from this day on the facility no longer counts."),
+    )
+    source_import = models.ForeignKey(
+        FacilityImport,
+        verbose_name=_("import"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="facilities",
+    )
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["facility_type", "name"]
+        indexes = [models.Index(fields=["facility_type", "unit"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_from__isnull=True)
+                | models.Q(valid_to__gt=models.F("valid_from")),
+                name="facility_valid_to_after_valid_from",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.source_key or f"#{self.pk}"
