@@ -9,6 +9,7 @@ from django.views import View
 from core.audit import audit_record
 from core.models import AuditEvent
 from datapool.access import variables_require_visible
+from datapool.api_params import ParamError, number_parse, texts_check
 
 from . import exports
 from .selection import Selection, SelectionError, selection_evaluate
@@ -47,10 +48,10 @@ def _breaks(value: str) -> list[float] | None:
     if not value:
         return None
     try:
-        return [float(part.replace(",", ".")) for part in value.split(";")]
-    except ValueError as exc:
+        return [number_parse(part.replace(",", ".")) for part in value.split(";")]
+    except ParamError as exc:
         raise exports.ExportError(
-            "Klassengrenzen bitte als Zahlen mit „;“ getrennt angeben."
+            f"{exc.message} Klassengrenzen bitte als Zahlen mit „;“ getrennt angeben."
         ) from exc
 
 
@@ -59,6 +60,10 @@ class SelectionExportView(LoginRequiredMixin, View):
 
     def get(self, request):
         params = request.GET
+        try:
+            texts_check(params)
+        except ParamError as exc:
+            return _bad_request(exc.message)
         fmt = params.get("format", "")
         if fmt not in FORMATS:
             return _bad_request(f"unbekanntes Format „{fmt[:20]}“.")
