@@ -76,6 +76,19 @@ def texts_check(params: Mapping[str, Any]) -> None:
             )
 
 
+def json_check(data: Any, *, field: str = "") -> None:
+    """``ParamError`` unless ``data`` can be stored as JSON: no NUL in its texts
+    (keys included), no NaN or ±Infinity among its numbers."""
+    texts_check({field: data} if field else data)
+    for name, value in _walk(data, field):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(
+                gettext("„%(name)s“: „%(value)s“ is not a finite number.")
+                % {"name": _shown(name), "value": value},
+                field,
+            )
+
+
 def _walk(data: Any, name: str = "") -> Iterable[tuple[str, Any]]:
     """(name, value) of every leaf of nested dicts, lists and query dicts."""
     if hasattr(data, "lists"):  # a QueryDict: every value of a repeated key
