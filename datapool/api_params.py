@@ -148,7 +148,7 @@ def date_parse(value: Any, *, field: str = "date") -> date:
 
 def level_check(value: Any, *, field: str = "level") -> str:
     """The level if it is a LOR level or ``custom:<id>``; format only, no database."""
-    level = str(value)
+    level = text_check(str(value), field=field)
     if not LEVEL_RE.fullmatch(level):
         raise ParamError(
             gettext("Unknown level „%(level)s“.") % {"level": _shown(level)}, field

@@ -105,7 +105,9 @@ class CustomAreaSetForm(forms.Form):
         areas = []
         for n, feature in enumerate(features, start=1):
             try:
-                geom = GEOSGeometry(json.dumps(feature["geometry"]), srid=srid)
+                geom = GEOSGeometry(json.dumps(feature["geometry"]))
+                # GDAL reads any GeoJSON as WGS84; the crs of the file decides.
+                geom.srid = srid
                 extent = geom.extent
             except (
                 GDALException,
