@@ -50,10 +50,11 @@ OPERATORS = {
     "!=": operator.ne,
 }
 MAX_COLUMNS = 12
-# A derived column's key: usable in conditions, free of the "__" of the row keys
-# ("E_E__status") and none of the keys every row has.
+# A derived column's key: usable in conditions and free of the "__" of the row
+# keys ("E_E__status"). Exports add "<key>_status" beside each column, and every
+# row has a code, a name, a match flag and in geodata a geometry.
 DERIVED_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
-ROW_KEYS = frozenset({"code", "name", "match"})
+ROW_KEYS = frozenset({"code", "name", "match", "geometry"})
 
 
 class SelectionError(ValueError):
@@ -235,7 +236,7 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     unknown = [k for k in selection.columns if k not in variables]
     if unknown:
         raise SelectionError(f"Unbekannte Variable(n): {', '.join(unknown)}")
-    _derived_keys_check(selection)
+    _column_keys_check(selection)
     try:
         level_clean(selection.level)
     except ParamError as exc:
@@ -298,11 +299,22 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
     return SelectionResult(selection, columns, units, cells, matches, viewer)
 
 
-def _derived_keys_check(selection: Selection) -> None:
-    """``SelectionError`` if a derived column's key is unusable or already taken."""
-    taken = set(selection.columns)
+def _column_keys_check(selection: Selection) -> None:
+    """``SelectionError`` if a column is chosen twice, or a derived column's key is
+    unusable or already taken."""
+
+    def names(key: str) -> set[str]:
+        return {key, f"{key}_status"}
+
+    taken = set(ROW_KEYS)
+    for key in selection.columns:
+        if names(key) & taken:
+            raise SelectionError(
+                gettext("The column %(key)s is chosen twice.") % {"key": key}
+            )
+        taken |= names(key)
     for derived in selection.derived:
-        if not DERIVED_KEY_RE.fullmatch(derived.key) or derived.key in ROW_KEYS:
+        if not DERIVED_KEY_RE.fullmatch(derived.key):
             raise SelectionError(
                 gettext(
                     "The derived column „%(label)s“ needs a key of letters, digits "
@@ -310,15 +322,15 @@ def _derived_keys_check(selection: Selection) -> None:
                 )
                 % {"label": derived.label[:40]}
             )
-        if derived.key in taken:
+        if names(derived.key) & taken:
             raise SelectionError(
                 gettext(
-                    "The derived column „%(label)s“ has the key %(key)s of another "
-                    "column; please choose another key."
+                    "The key %(key)s of the derived column „%(label)s“ is taken "
+                    "already; please choose another key."
                 )
                 % {"label": derived.label[:40], "key": derived.key}
             )
-        taken.add(derived.key)
+        taken |= names(derived.key)
 
 
 def _units_of_level(level: str) -> list[SelectionUnit]:

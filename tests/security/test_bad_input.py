@@ -116,6 +116,9 @@ def test_formula_still_computes_finite_values():
         ),
         (_derived("E_E", key="E_E__status"), "Schlüssel"),
         (_derived("E_E", key="code"), "Schlüssel"),
+        (_derived("E_E", key="E_E_status"), "Schlüssel E_E_status"),
+        (_derived("E_E", key="geometry"), "Schlüssel"),
+        (_selection(columns=["E_E", "E_E"]), "Die Spalte E_E ist doppelt gewählt."),
         ("[" * 100_000, "ungültig"),
     ],
 )
