@@ -26,16 +26,15 @@ from core.permissions import CanImport, RolePermission
 from datapool.response_cache import CachedReadMixin
 from lor.models import LorUnit
 
+from .api_params import LEVEL_HELP, values_query_answer
 from .forms import ImportUploadForm
 from .models import ImportRun, Variable
 from .selectors import (
-    ValuesQueryError,
     facility_layer_counts,
     facility_layer_list,
     facility_list,
     import_run_get,
     indicator_list,
-    values_answer,
     variable_get,
     variable_list,
 )
@@ -173,22 +172,6 @@ class VariableDetailApi(RetrieveAPIView):
         return Response(VariableSerializer(variable).data)
 
 
-LEVEL_HELP = (
-    "bezirk, prognoseraum, bezirksregion, planungsraum, berlin, or a custom area "
-    "set as custom:<id> (see /api/areas/)"
-)
-
-
-class ValuesQuery(serializers.Serializer):
-    variable = serializers.CharField(max_length=64)
-    level = serializers.RegexField(
-        r"^(berlin|bezirk|prognoseraum|bezirksregion|planungsraum|custom:\d{1,9})$",
-        error_messages={"invalid": f"Unbekannte Ebene. Erlaubt: {LEVEL_HELP}."},
-    )
-    date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-    compare = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-
 VALUE_ROWS = inline_serializer(
     "ValueRow",
     many=True,
@@ -243,22 +226,9 @@ class ValuesApi(CachedReadMixin, APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = ValuesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        try:
-            answer = values_answer(
-                user=request.user,
-                variable_key=data["variable"],
-                level=data["level"],
-                ref_date=data.get("date"),
-                compare=data.get("compare"),
-            )
-        except Variable.DoesNotExist as exc:
-            raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
-        except ValuesQueryError as exc:
-            raise ValidationError({exc.field: exc.message}) from exc
-        return Response(answer)
+        return Response(
+            values_query_answer(user=request.user, params=request.query_params)
+        )
 
 
 class IndicatorSerializer(serializers.Serializer):

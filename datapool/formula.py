@@ -4,6 +4,12 @@ Formulas are arithmetic over variable keys and numbers, e.g.
 ``(E_EU1 + E_E1U6 + E_E6U15 + E_E15U18) / E_E * 100``. They are parsed with
 Python's ``ast`` module and only numbers, names, + - * / and parentheses are
 accepted; nothing is ever evaluated by ``eval``.
+
+Numbers stay finite: a literal beyond the range of a float (``1e999``, a
+400-digit number) is refused when the formula is parsed, and a result that
+overflows while evaluating (``E_E * 1e300 * 1e300``) or is undefined
+(``inf - inf``) becomes ``None`` — shown as missing like a division by zero —
+so that no ``inf`` or ``nan`` ever reaches an answer (it would be invalid JSON).
 """
 
 from __future__ import annotations
@@ -46,7 +52,13 @@ def formula_parse(text: str) -> ast.Expression:
             continue
         if type(node) in _OPS or isinstance(node, ast.USub | ast.UAdd):
             continue
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node, ast.Constant) and _is_number(node.value):
+            if not _finite(node.value):
+                raise FormulaError(
+                    "Die Zahl "
+                    f"„{_shorten(ast.get_source_segment(text, node) or '')}“ "
+                    "ist zu groß."
+                )
             continue
         if isinstance(node, ast.Name) and _KEY.match(node.id):
             continue
@@ -55,6 +67,22 @@ def formula_parse(text: str) -> ast.Expression:
             f"(nicht: {ast.get_source_segment(text, node) or type(node).__name__})."
         )
     return tree
+
+
+def _is_number(value: object) -> bool:
+    # True and False parse as constants too, but they are no numbers here.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int literal beyond the float range
+        return False
+
+
+def _shorten(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def formula_variables(text: str) -> list[str]:
@@ -94,9 +122,15 @@ def formula_to_sql(text: str, column: Callable[[str], str]) -> str:
 
 
 def formula_evaluate(text: str, values: Mapping[str, float | None]) -> float | None:
-    """The formula's value, or None if an input is missing or it divides by zero."""
+    """The formula's finite value; None if an input is missing or not finite, or
+    the result divides by zero or overflows."""
 
     def ev(node: ast.AST) -> float | None:
+        value = _ev(node)
+        # Overflow (1e300 * 1e300) and undefined results (inf - inf) are missing.
+        return value if value is None or math.isfinite(value) else None
+
+    def _ev(node: ast.AST) -> float | None:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.BinOp):
@@ -121,7 +155,7 @@ def formula_evaluate(text: str, values: Mapping[str, float | None]) -> float | N
             return float(node.value)
         if isinstance(node, ast.Name):
             value = values.get(node.id)
-            return None if value is None or math.isnan(value) else float(value)
+            return None if value is None else float(value)
         return None  # pragma: no cover
 
     return ev(formula_parse(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -326,6 +327,17 @@ class ValuesQueryError(ValueError):
         self.message = message
 
 
+def ref_date_check(*, ref_date: date, dates: Iterable[date]) -> None:
+    """``ValuesQueryError`` naming the available dates if ``ref_date`` is not one."""
+    available = sorted(set(dates))
+    if ref_date not in available:
+        raise ValuesQueryError(
+            "date",
+            f"Für diesen Stichtag gibt es keine Werte. Verfügbar: "
+            f"{', '.join(d.isoformat() for d in available) or 'keine'}",
+        )
+
+
 def values_answer(
     *,
     user: Any,
@@ -343,12 +355,8 @@ def values_answer(
     variable = variable_get(key=variable_key, user=user)
     dates = variable_dates(variable=variable, level=level)
     chosen = ref_date or (dates[-1] if dates else None)
-    if ref_date and ref_date not in dates:
-        raise ValuesQueryError(
-            "date",
-            f"Für diesen Stichtag gibt es keine Werte. Verfügbar: "
-            f"{', '.join(d.isoformat() for d in dates) or 'keine'}",
-        )
+    if ref_date:
+        ref_date_check(ref_date=ref_date, dates=dates)
     if compare:
         return _values_change(variable, level, chosen, compare, dates, user)
     rows = (

@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from datapool.access import variables_require_visible
+from datapool.api_params import ParamError, texts_check
 from datapool.models import Variable
 from lor.models import LorUnit
 
@@ -72,8 +73,14 @@ class ChartView(LoginRequiredMixin, View):
         if kind not in KINDS:
             return _bad_request(f"unbekannte Diagrammart „{kind[:20]}“.")
         try:
+            texts_check(request.GET)
             chart = self._chart(kind, fmt, request.GET, request.user)
-        except (SelectionError, charts.ChartError, charts.ExportError) as exc:
+        except (
+            ParamError,
+            SelectionError,
+            charts.ChartError,
+            charts.ExportError,
+        ) as exc:
             return _bad_request(str(exc))
         response = HttpResponse(chart.content, content_type=chart.content_type)
         disposition = "attachment" if request.GET.get("download") else "inline"

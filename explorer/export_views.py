@@ -11,6 +11,7 @@ from core.audit import audit_record
 from core.models import AuditEvent
 from core.throttle import heavy_export_refused, heavy_export_throttle
 from datapool.access import variables_require_visible
+from datapool.api_params import ParamError, number_parse, texts_check
 
 from . import exports
 from .selection import Selection, SelectionError, selection_evaluate
@@ -52,10 +53,10 @@ def _breaks(value: str) -> list[float] | None:
     if not value:
         return None
     try:
-        return [float(part.replace(",", ".")) for part in value.split(";")]
-    except ValueError as exc:
+        return [number_parse(part.replace(",", ".")) for part in value.split(";")]
+    except ParamError as exc:
         raise exports.ExportError(
-            "Klassengrenzen bitte als Zahlen mit „;“ getrennt angeben."
+            f"{exc.message} Klassengrenzen bitte als Zahlen mit „;“ getrennt angeben."
         ) from exc
 
 
@@ -64,6 +65,10 @@ class SelectionExportView(LoginRequiredMixin, View):
 
     def get(self, request):
         params = request.GET
+        try:
+            texts_check(params)
+        except ParamError as exc:
+            return _bad_request(exc.message)
         fmt = params.get("format", "")
         if fmt not in FORMATS:
             return _bad_request(f"unbekanntes Format „{fmt[:20]}“.")

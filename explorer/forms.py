@@ -1,13 +1,33 @@
+"""Forms of the explorer: custom areas (Gebietskulissen) from keys or GeoJSON.
+
+A GeoJSON file is read as RFC 7946 says, in WGS84 longitude/latitude, unless its
+``crs`` names ETRS89 / UTM 33N (EPSG:25833, the LOR geometries' system). Other
+systems are refused by name, and coordinates that cannot be longitudes and
+latitudes (a UTM file without ``crs``) are refused instead of being read as
+degrees, which would either fail or silently match nothing.
+"""
+
 import json
+import math
+import re
 
 from django import forms
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.translation import gettext_lazy as _
 
-from lor.models import CustomAreaSet
+from lor.models import CustomAreaSet, LorUnit
 from lor.services import AreaSpec
 
 MAX_GEOJSON_BYTES = 5 * 1024 * 1024
+AREA_NAME_MAX = LorUnit._meta.get_field("name").max_length or 120
+WGS84, UTM33 = 4326, 25833
+# How a GeoJSON crs names the systems read here ("EPSG:25833",
+# "urn:ogc:def:crs:EPSG::25833", "urn:ogc:def:crs:OGC:1.3:CRS84").
+CRS_NAMES = {
+    WGS84: re.compile(r"(?:EPSG:+4326|CRS:?84)$", re.IGNORECASE),
+    UTM33: re.compile(r"EPSG:+25833$", re.IGNORECASE),
+}
 
 
 class CustomAreaSetForm(forms.Form):
@@ -50,7 +70,7 @@ class CustomAreaSetForm(forms.Form):
             if not sep:
                 name, rest = f"Gebiet {line_no}", line
             keys = rest.replace(",", " ").replace(";", " ").split()
-            areas.append(AreaSpec(name=name.strip(), keys=keys))
+            areas.append(AreaSpec(name=_area_name(name.strip()), keys=keys))
         upload = data.get("polygons")
         if upload:
             areas += self._polygons(upload)
@@ -71,15 +91,31 @@ class CustomAreaSetForm(forms.Form):
                 if collection.get("type") == "FeatureCollection"
                 else [collection]
             )
-        except (ValueError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            if not isinstance(features, list):
+                raise ValueError("features is no list")
+        except (
+            ValueError,
+            KeyError,
+            AttributeError,
+            UnicodeDecodeError,
+            RecursionError,
+        ) as exc:
             raise forms.ValidationError(_("The file is not readable GeoJSON.")) from exc
-        crs = ((collection.get("crs") or {}).get("properties") or {}).get("name", "")
-        srid = 25833 if "25833" in crs else 4326
+        srid = _srid(collection)
         areas = []
         for n, feature in enumerate(features, start=1):
             try:
-                geom = GEOSGeometry(json.dumps(feature["geometry"]), srid=srid)
-            except (GEOSException, KeyError, TypeError, ValueError) as exc:
+                geom = GEOSGeometry(json.dumps(feature["geometry"]))
+                # GDAL reads any GeoJSON as WGS84; the crs of the file decides.
+                geom.srid = srid
+                extent = geom.extent
+            except (
+                GDALException,
+                GEOSException,
+                KeyError,
+                TypeError,
+                ValueError,
+            ) as exc:
                 raise forms.ValidationError(
                     _("Feature %(n)s has no usable geometry.") % {"n": n}
                 ) from exc
@@ -88,6 +124,66 @@ class CustomAreaSetForm(forms.Form):
                     _("Feature %(n)s is a %(type)s, not a polygon.")
                     % {"n": n, "type": geom.geom_type}
                 )
-            name = str((feature.get("properties") or {}).get("name") or f"Gebiet {n}")
-            areas.append(AreaSpec(name=name, polygon=geom))
+            _coordinates_check(n, srid, extent)
+            properties = feature.get("properties")
+            if not isinstance(properties, dict):
+                properties = {}
+            name = str(properties.get("name") or f"Gebiet {n}")
+            areas.append(AreaSpec(name=_area_name(name), polygon=geom))
         return areas
+
+
+def _area_name(name: str) -> str:
+    if "\x00" in name:
+        raise forms.ValidationError(_("Null characters are not allowed."))
+    if len(name) > AREA_NAME_MAX:
+        raise forms.ValidationError(
+            _("The name „%(name)s…“ is longer than %(max)s characters.")
+            % {"name": name[:40], "max": AREA_NAME_MAX}
+        )
+    return name
+
+
+def _srid(collection: dict) -> int:
+    """The file's coordinate system: its crs if named, else WGS84 (RFC 7946)."""
+    crs = collection.get("crs")
+    if crs is None:
+        return WGS84
+    name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
+    for srid, pattern in CRS_NAMES.items():
+        if isinstance(name, str) and pattern.search(name.strip()):
+            return srid
+    raise forms.ValidationError(
+        _(
+            "The coordinate system „%(crs)s“ is not supported; please use WGS84 "
+            "(EPSG:4326) or ETRS89 / UTM 33N (EPSG:25833)."
+        )
+        % {"crs": str(name if name is not None else crs)[:60].replace("\x00", "")}
+    )
+
+
+def _coordinates_check(n: int, srid: int, extent: tuple) -> None:
+    """Coordinates that fit the file's coordinate system; a German error if not."""
+    if not extent or not all(math.isfinite(v) for v in extent):
+        raise forms.ValidationError(
+            _("Feature %(n)s has no usable geometry.") % {"n": n}
+        )
+    xmin, ymin, xmax, ymax = extent
+    degrees = -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+    if srid == WGS84 and not degrees:
+        raise forms.ValidationError(
+            _(
+                "The coordinates of feature %(n)s are no longitudes and latitudes "
+                "(WGS84). A GeoJSON file without „crs“ must use WGS84; for "
+                "ETRS89 / UTM 33N coordinates please name EPSG:25833 as its crs."
+            )
+            % {"n": n}
+        )
+    if srid == UTM33 and degrees:
+        raise forms.ValidationError(
+            _(
+                "The coordinates of feature %(n)s look like longitudes and "
+                "latitudes, but the file's crs is EPSG:25833."
+            )
+            % {"n": n}
+        )

@@ -5,6 +5,11 @@ values come from the selectors behind ``/api/values/``, so every view shows the
 same numbers. Suppressed values stay ``None`` with status ``suppressed``; a
 derived column over a suppressed input is suppressed too, and filters never let a
 suppressed value decide (a unit whose condition cannot be evaluated does not match).
+
+Its level, date and numbers follow the rules of ``datapool.api_params`` (the
+parameters of ``/api/values/``): no NUL characters, finite thresholds, a level
+whose units exist, and a date for which at least one column has values. A
+derived column's key never hides another column.
 """
 
 from __future__ import annotations
@@ -18,14 +23,23 @@ from typing import Any, NamedTuple
 
 from django.utils.translation import gettext
 
+from datapool.api_params import (
+    ParamError,
+    date_parse,
+    level_check,
+    level_clean,
+    number_parse,
+    texts_check,
+)
 from datapool.formula import FormulaError, formula_evaluate, formula_variables
 from datapool.models import Variable
 from datapool.selectors import (
+    ValuesQueryError,
     level_parse,
     observation_values,
-    variable_latest_date,
+    ref_date_check,
+    variable_dates,
 )
-from lor.hierarchy import LEVELS
 from lor.models import LorUnit
 
 OPERATORS = {
@@ -37,8 +51,11 @@ OPERATORS = {
     "!=": operator.ne,
 }
 MAX_COLUMNS = 12
-# A LOR level or a custom area set ("custom:<id>", see datapool.selectors.level_parse).
-LEVEL_RE = re.compile(rf"(?:{'|'.join(LEVELS)}|custom:\d{{1,9}})")
+# A derived column's key: usable in conditions and free of the "__" of the row
+# keys ("E_E__status"). Exports add "<key>_status" beside each column, and every
+# row has a code, a name, a match flag and in geodata a geometry.
+DERIVED_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+ROW_KEYS = frozenset({"code", "name", "match", "geometry"})
 
 
 class SelectionError(ValueError):
@@ -88,22 +105,22 @@ class Selection:
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: [[[[…
                 raise SelectionError(gettext("The selection is not valid.")) from exc
         if not isinstance(raw, dict):
             raise SelectionError(gettext("The selection must be an object."))
         try:
+            texts_check(raw)
             selection = cls.from_dict(raw)
+            level_check(selection.level)
         except KeyError as exc:
             raise SelectionError(
                 gettext("The selection lacks %(key)s.") % {"key": exc}
             ) from exc
-        except (TypeError, ValueError) as exc:
+        except (SelectionError, ParamError) as exc:
+            raise SelectionError(str(exc)) from exc
+        except (TypeError, ValueError, RecursionError) as exc:
             raise SelectionError(gettext("The selection is not valid.")) from exc
-        if not LEVEL_RE.fullmatch(selection.level):
-            raise SelectionError(
-                gettext("Unknown level „%(level)s“.") % {"level": selection.level}
-            )
         return selection
 
     @classmethod
@@ -117,7 +134,7 @@ class Selection:
         return cls(
             level=str(data["level"]),
             columns=[str(c) for c in data.get("columns") or []],
-            date=date.fromisoformat(raw_date) if raw_date else None,
+            date=_date(raw_date) if raw_date else None,
             derived=[
                 DerivedColumn(
                     key=str(d["key"]), label=str(d["label"]), formula=str(d["formula"])
@@ -126,7 +143,9 @@ class Selection:
             ],
             conditions=[
                 Condition(
-                    column=str(c["column"]), op=str(c["op"]), value=_number(c["value"])
+                    column=str(c["column"]),
+                    op=str(c["op"]),
+                    value=_number(c["value"], column=str(c["column"])),
                 )
                 for c in data.get("conditions") or []
             ],
@@ -134,10 +153,25 @@ class Selection:
         )
 
 
-def _number(value: Any) -> float:
-    if isinstance(value, bool):  # JSON true is no threshold
+def _date(value: Any) -> date:
+    try:
+        return date_parse(value)
+    except ParamError as exc:
+        # Not the parameter's own message: the date is one part of the selection.
+        raise ValueError(str(exc)) from exc
+
+
+def _number(value: Any, *, column: str) -> float:
+    # JSON true is no threshold, and neither is a list or an object.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError("Eine Bedingung braucht einen Zahlenwert.")
-    return float(value)
+    try:
+        return number_parse(value)
+    except ParamError as exc:
+        raise SelectionError(
+            gettext("Condition on %(column)s: %(error)s")
+            % {"column": column[:40], "error": exc.message}
+        ) from exc
 
 
 class SelectionUnit(NamedTuple):
@@ -207,15 +241,32 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
         raise SelectionError(
             gettext("Unknown variable(s): %(keys)s") % {"keys": ", ".join(unknown)}
         )
+    _column_keys_check(selection)
+    try:
+        level_clean(selection.level)
+    except ParamError as exc:
+        raise SelectionError(str(exc)) from exc
     level, _set = level_parse(selection.level)
     columns: list[Column] = []
     cells: dict[str, dict[str, Cell]] = {}
     units: list[SelectionUnit] = []
+    dates = {
+        key: variable_dates(variable=variables[key], level=level)
+        for key in selection.columns
+    }
+    if selection.date:
+        # As /api/values/: a date without values is refused, not shown empty;
+        # at least one column must have values then, the others may be missing.
+        try:
+            ref_date_check(
+                ref_date=selection.date,
+                dates=[d for column_dates in dates.values() for d in column_dates],
+            )
+        except ValuesQueryError as exc:
+            raise SelectionError(exc.message) from exc
     for key in selection.columns:
         variable = variables[key]
-        ref_date = selection.date or variable_latest_date(
-            variable=variable, level=level
-        )
+        ref_date = selection.date or (dates[key][-1] if dates[key] else None)
         rows = (
             observation_values(
                 variable=variable,
@@ -260,6 +311,40 @@ LEVEL_PLURALS = {
     "bezirksregion": "Bezirksregionen",
     "planungsraum": "Planungsräume",
 }
+
+
+def _column_keys_check(selection: Selection) -> None:
+    """``SelectionError`` if a column is chosen twice, or a derived column's key is
+    unusable or already taken."""
+
+    def names(key: str) -> set[str]:
+        return {key, f"{key}_status"}
+
+    taken = set(ROW_KEYS)
+    for key in selection.columns:
+        if names(key) & taken:
+            raise SelectionError(
+                gettext("The column %(key)s is chosen twice.") % {"key": key}
+            )
+        taken |= names(key)
+    for derived in selection.derived:
+        if not DERIVED_KEY_RE.fullmatch(derived.key):
+            raise SelectionError(
+                gettext(
+                    "The derived column „%(label)s“ needs a key of letters, digits "
+                    "and single underscores, starting with a letter."
+                )
+                % {"label": derived.label[:40]}
+            )
+        if names(derived.key) & taken:
+            raise SelectionError(
+                gettext(
+                    "The key %(key)s of the derived column „%(label)s“ is taken "
+                    "already; please choose another key."
+                )
+                % {"label": derived.label[:40], "key": derived.key}
+            )
+        taken |= names(derived.key)
 
 
 def selection_scope(*, selection: Selection) -> str:

@@ -4,6 +4,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from datapool.api_params import ParamError, number_parse
 from lor import hierarchy
 from lor.models import LorUnit
 from queries.models import SavedQuery
@@ -82,7 +83,7 @@ class SavedQueryForm(forms.Form):
         # How the explorer showed the selection (classes, colours, map view).
         try:
             presentation = json.loads(data.get("presentation_json") or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             presentation = {}
         data["presentation"] = presentation if isinstance(presentation, dict) else {}
         if data.get("sharing") == SavedQuery.Sharing.DISTRICT and not data.get(
@@ -95,7 +96,7 @@ class SavedQueryForm(forms.Form):
         if raw:
             try:
                 data["selection"] = json.loads(raw)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise forms.ValidationError(
                     _("The posted selection is not valid JSON.")
                 ) from exc
@@ -113,12 +114,13 @@ class SavedQueryForm(forms.Form):
                     _("Not a condition: %(line)s") % {"line": line.strip()},
                 )
                 continue
+            try:
+                value = number_parse(match["value"].replace(",", "."))
+            except ParamError as exc:
+                self.add_error("conditions", exc.message)
+                continue
             conditions.append(
-                {
-                    "column": match["column"],
-                    "op": match["op"],
-                    "value": float(match["value"].replace(",", ".")),
-                }
+                {"column": match["column"], "op": match["op"], "value": value}
             )
         columns = [
             c.strip() for c in (data.get("columns") or "").split(",") if c.strip()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.access import Role, require_role
 from core.audit import audit_record
 from core.models import AuditEvent
+from datapool.api_params import ParamError, json_check
 from datapool.services.published_cells import published_cells_record
 from explorer.selection import Selection, SelectionError, selection_evaluate
 from lor.models import LorUnit
@@ -38,6 +39,15 @@ def selection_clean(*, data: Any) -> Selection:
         )
         raise ValidationError({"selection": message}) from exc
     return selection
+
+
+def presentation_clean(*, data: dict[str, Any] | None) -> dict[str, Any]:
+    """How the explorer showed a selection, if storable; ``ValidationError`` if not."""
+    try:
+        json_check(data or {}, field="presentation")
+    except ParamError as exc:
+        raise ValidationError({"presentation": exc.message}) from exc
+    return data or {}
 
 
 def _check_may_save(user) -> None:
@@ -86,7 +96,7 @@ def saved_query_create(
         sharing=sharing,
         district=district,
         selection=selection_clean(data=selection).as_dict(),
-        presentation=presentation or {},
+        presentation=presentation_clean(data=presentation),
     )
     query.full_clean()
     query.save()
@@ -134,7 +144,7 @@ def saved_query_update(
             )
         query.selection = cleaned
     if presentation is not None:
-        query.presentation = presentation
+        query.presentation = presentation_clean(data=presentation)
     query.full_clean()
     query.save()
     return query

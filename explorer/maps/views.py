@@ -15,11 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datapool.api import LEVEL_HELP, ValuesQuery
+from datapool.api_params import (
+    LEVEL_HELP,
+    ParamError,
+    number_parse,
+    values_query_answer,
+)
 from datapool.lineage import attribution
-from datapool.models import Variable
 from datapool.response_cache import CachedReadMixin
-from datapool.selectors import ValuesQueryError, values_answer
 
 from .classify import (
     DEFAULT_PALETTE,
@@ -120,10 +123,11 @@ class MapValuesQuery(serializers.Serializer):
 
     def validate_breaks(self, raw: str) -> list[float]:
         try:
-            return [float(b) for b in raw.split(",") if b.strip()]
-        except ValueError as exc:
+            return [number_parse(b.strip()) for b in raw.split(",") if b.strip()]
+        except ParamError as exc:
             raise serializers.ValidationError(
-                gettext(
+                f"{exc.message} "
+                + gettext(
                     "Please give class breaks as numbers separated by commas, "
                     "e.g. 10,20,30 (decimal point, not comma)."
                 )
@@ -228,23 +232,11 @@ class MapValuesApi(CachedReadMixin, APIView):
         query = MapValuesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         options = query.validated_data
-        values = ValuesQuery(data=request.query_params)
-        values.is_valid(raise_exception=True)
-        query_values = values.validated_data
-        try:
-            data = values_answer(
-                user=request.user,
-                variable_key=query_values["variable"],
-                level=query_values["level"],
-                ref_date=query_values.get("date"),
-                compare=query_values.get("compare"),
-            )
-        except Variable.DoesNotExist as exc:
-            raise ValidationError(
-                {"variable": f"Variable „{query_values['variable']}“ ist unbekannt."}
-            ) from exc
-        except ValuesQueryError as exc:
-            raise ValidationError({exc.field: exc.message}) from exc
+        data = values_query_answer(
+            user=request.user,
+            params=request.query_params,
+            unknown_variable_status=400,
+        )
         rows = data["results"]
         compare = data.get("compare")
         palette = options.get("palette") or (
