@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import signal
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -268,17 +267,15 @@ def test_district_upload_with_a_single_small_count_answers_quickly(
     variable = _upload(
         tmp_path, {c: (2 if c == codes[0] else 0) for c in codes}, "eins.csv"
     )
-    # The protection itself, apart from the first request's start-up cost.
-    start = time.perf_counter()
-    suppression_pattern(variable=variable, ref_date=REF_DATE)
-    assert time.perf_counter() - start < 2
+    # It ends (the deadline fixture fails a hang); how fast is measured in
+    # bench/suppression_bench.py, not here, where a busy machine would make it flaky.
+    pattern = suppression_pattern(variable=variable, ref_date=REF_DATE)
+    assert pattern.hidden
     for level in LEVELS:
-        start = time.perf_counter()
         response = client_logged_in.get(
             "/api/values/", {"variable": KEY, "level": level}
         )
         assert response.status_code == 200
-        assert time.perf_counter() - start < 10
         if level == "planungsraum":
             row = next(r for r in response.json()["results"] if r["code"] == codes[0])
             assert row["status"] == "suppressed" and row["value"] is None
