@@ -123,13 +123,14 @@ def test_million_columns_are_not_parsed_in_the_request_and_refused_in_the_task(
     assert 'data-testid="inspection-pending"' in html
     assert 'data-testid="preview-table"' not in html
     assert "import_progress.js" in html
-    assert elapsed < 5, elapsed  # parsing it here took minutes
+    # Parsing it in the request took minutes; a generous bound, not a benchmark.
+    assert elapsed < 60, elapsed
     run.refresh_from_db()
     assert run.status == ImportRun.Status.QUEUED and run.inspection == {}
 
     started = time.monotonic()
     import_run_inspect_task.delay(run.pk)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # refused before parsing the columns
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED
     assert run.inspection == {}
