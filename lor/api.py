@@ -131,6 +131,11 @@ class CrosswalkPieceSerializer(serializers.ModelSerializer):
         ]
 
 
+class CrosswalkQuery(serializers.Serializer):
+    old = serializers.RegexField(r"^\d{8}$", required=False)  # type: ignore[assignment]
+    new = serializers.RegexField(r"^\d{8}$", required=False)  # type: ignore[assignment]
+
+
 class CrosswalkApi(APIView):
     @extend_schema(
         summary="Crosswalk LOR 2006 → LOR 2021 (Planungsräume)",
@@ -149,9 +154,13 @@ class CrosswalkApi(APIView):
         responses={200: CrosswalkPieceSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
+        # Keys are 8 digits; anything else is the client's error (400), never a
+        # query with odd bytes in it.
+        query = CrosswalkQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         pieces = crosswalk_pieces()
-        if old := request.query_params.get("old"):
+        if old := query.validated_data.get("old"):
             pieces = pieces.filter(old_unit__code=old)
-        if new := request.query_params.get("new"):
+        if new := query.validated_data.get("new"):
             pieces = pieces.filter(new_unit__code=new)
         return Response(CrosswalkPieceSerializer(pieces, many=True).data)

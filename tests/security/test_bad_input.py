@@ -451,3 +451,13 @@ def test_custom_area_form_refuses_nul_and_overlong_names(ewr_imported, planner, 
     )
     assert response.status_code == 200
     assert not CustomAreaSet.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params", [{"old": "6\x00I"}, {"new": "l&_\x01"}, {"old": "123"}]
+)
+def test_crosswalk_refuses_keys_that_are_not_eight_digits(planner, params):
+    # Found by the fuzzer: a NUL in a key parameter reached the database (500).
+    response = planner.get("/api/crosswalk/", params)
+    assert response.status_code == 400
+    assert set(response.json()) == set(params)
