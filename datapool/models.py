@@ -229,6 +229,7 @@ class ImportRun(models.Model):
     class Kind(models.TextChoices):
         EWR = "ewr", _("AfS Einwohnerregister matrix")
         MSS = "mss", _("Monitoring Soziale Stadtentwicklung table")
+        CRIME_ATLAS = "crime_atlas", _("Kriminalitätsatlas (case numbers)")
         TABLE = "table", _("Table (CSV/XLSX)")
         POINTS = "points", _("Point data (facilities)")
         COMPUTATION = "computation", _("Indicator computation")

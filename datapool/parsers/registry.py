@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..models import ImportRun
 from .contract import Parser
+from .crime_atlas import looks_like_crime_atlas, parse_crime_atlas
 from .ewr import looks_like_ewr, parse_ewr
 from .mss import looks_like_mss, parse_mss
 from .points import SUFFIXES as POINT_SUFFIXES
@@ -37,6 +38,11 @@ class DeliveryFormat:
 FORMATS: tuple[DeliveryFormat, ...] = (
     DeliveryFormat(ImportRun.Kind.EWR, parse_ewr, recognises=looks_like_ewr),
     DeliveryFormat(ImportRun.Kind.MSS, parse_mss, recognises=looks_like_mss),
+    DeliveryFormat(
+        ImportRun.Kind.CRIME_ATLAS,
+        parse_crime_atlas,
+        recognises=looks_like_crime_atlas,
+    ),
     DeliveryFormat(
         ImportRun.Kind.POINTS,
         parse_points,

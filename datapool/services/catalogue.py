@@ -20,6 +20,7 @@ SUPPLIERS = {
         "Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen",
         Supplier.Kind.SENATE,
     ),
+    "polizei": ("Polizei Berlin", Supplier.Kind.OTHER),
 }
 
 
