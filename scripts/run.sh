@@ -25,6 +25,8 @@ log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
 log "loading the facility register (playgrounds, green spaces; replaces each file's import)"
 $PY manage.py infrastructure_import
+log "loading the Kriminalitätsatlas 2019-2023 per Bezirksregion (skips what is loaded)"
+$PY manage.py crime_atlas_import
 log "computing the indicators"
 $PY manage.py indicators_compute
 log "recording the answers of pinned saved queries as published (idempotent)"
