@@ -19,6 +19,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 
+from lor import hierarchy
 from lor.models import LorUnit
 
 from ..formula import formula_to_sql, formula_variables
@@ -187,7 +188,7 @@ def indicator_definitions_load(*, path=None) -> int:
                     else Variable.ValueType.AMOUNT,
                     "aggregation": Variable.Aggregation.NONE,
                     "source": "PRISMA: berechnet aus dem Datenpool",
-                    "lowest_level": LorUnit.Level.PLANUNGSRAUM,
+                    "lowest_level": _lowest_level(row),
                 },
             )
             indicator = Indicator.objects.filter(
@@ -206,6 +207,18 @@ def indicator_definitions_load(*, path=None) -> int:
             indicator.save()
             count += 1
     return count
+
+
+def _lowest_level(row: dict[str, str]) -> str:
+    """The finest level all delivered inputs reach (Planungsraum before delivery).
+
+    An indicator over an input delivered per Bezirksregion (the crime atlas) has
+    no values below it, and its catalogue page says so.
+    """
+    keys = set(formula_variables(row["formula"])) | {row["denominator"]} - {""}
+    delivered = Variable.objects.filter(key__in=keys, metadata_complete=True)
+    levels = [v.lowest_level for v in delivered if v.lowest_level in hierarchy.LEVELS]
+    return min(levels, key=hierarchy.level_index, default=hierarchy.PLANUNGSRAUM)
 
 
 def _placeholder_variable(key: str) -> Variable | None:

@@ -148,6 +148,8 @@ def test_crime_atlas_series_keeps_the_xx9900_rule_and_fills_ki_kiezdelikte(
     html = client_logged_in.get("/datapool/variables/KI_KIEZDELIKTE/").content.decode()
     assert "xx9900" in html and "30.06." in html
     assert Variable.objects.get(key="KIEZ_DELIKTE").time_reference == "zeitraum"
+    # The atlas has no Planungsräume, and the indicator's page says so.
+    assert Variable.objects.get(key="KI_KIEZDELIKTE").lowest_level == "bezirksregion"
 
     # Idempotent: the command skips every file, and a forced second import of a
     # year replaces its values by the same ones.
