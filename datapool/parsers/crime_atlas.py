@@ -73,6 +73,12 @@ SOURCE = (
     "Polizei Berlin, Kriminalitätsatlas Berlin (Fallzahlen je Bezirksregion); "
     "Datenprodukt berlin-lor-crime-atlas (CC BY 4.0)"
 )
+# The residents are the AfS Einwohnerregister as the atlas used it: both credited.
+RESIDENTS_SOURCE = (
+    "Polizei Berlin, Kriminalitätsatlas Berlin (Bezugseinwohner der "
+    "Häufigkeitszahlen: Amt für Statistik Berlin-Brandenburg, Einwohnerregister "
+    "zum 30.06.); Datenprodukt berlin-lor-crime-atlas (CC BY 4.0)"
+)
 LICENSE = "CC BY 3.0 DE"
 SUPPLIER = "polizei"
 RESIDENTS_KEY = "KRIM_EW"
@@ -160,7 +166,7 @@ def variable_specs() -> list[VariableSpec]:
                 "Jahres wie die Fallzahlen. Bezirk und Berlin: Summe der "
                 "Bezirksregionen (die Zeilen xx9900 haben keine Einwohner)."
             ),
-            source=SOURCE,
+            source=RESIDENTS_SOURCE,
             license=LICENSE,
             time_reference="zeitraum",
             delivery_cycle="annual",

@@ -141,6 +141,13 @@ def test_crime_atlas_series_keeps_the_xx9900_rule_and_fills_ki_kiezdelikte(
         krim_ew = _values("KRIM_EW", year)
         assert all(abs(krim_ew[c].value - afs[c]) <= slack for c in bzr_codes)
 
+    # The values API serves 2022, a year without a 31.12. population.
+    data = client_logged_in.get(
+        "/api/values/",
+        {"variable": "KI_KIEZDELIKTE", "level": "bezirk", "date": "2022-12-31"},
+    ).json()
+    assert len([r for r in data["results"] if r["value"] is not None]) == 12
+
     # The rule and the source oddity are on the catalogue pages.
     html = client_logged_in.get("/datapool/variables/KIEZ_DELIKTE/").content.decode()
     assert "xx9900" in html and "Bezirk, nicht zuzuordnen" in html
