@@ -147,6 +147,14 @@ def facility_update(*, user, facility: Facility, **changes: Any) -> Facility:
         # Moving a facility into another district needs that district's rights.
         require_facility_edit(user=user, facility=facility)
         _check_type_district(facility)
+    if facility.status == Facility.Status.CLOSED and facility.valid_to is None:
+        # The dates decide what counts: a closure needs its day.
+        raise ValidationError(
+            {
+                "valid_to": "Bitte das Schließdatum angeben (ab diesem Tag zählt die "
+                "Einrichtung nicht mehr)."
+            }
+        )
     if facility.valid_to and facility.valid_to <= timezone.localdate():
         facility.status = Facility.Status.CLOSED
     facility.full_clean()
