@@ -84,7 +84,10 @@ def _check_type_district(facility: Facility) -> None:
 def _snapshot(facility: Facility) -> dict[str, Any]:
     return {
         "name": facility.name,
-        "capacity": str(facility.capacity) if facility.capacity is not None else None,
+        # As stored (two decimals), so that 90 and 90.00 are no change.
+        "capacity": str(Decimal(facility.capacity).quantize(Decimal("0.01")))
+        if facility.capacity is not None
+        else None,
         "operator": facility.operator,
         "status": facility.status,
         "valid_from": facility.valid_from.isoformat() if facility.valid_from else None,
@@ -281,9 +284,9 @@ def facility_layer_publish(
                 attributes=attributes,
             )
         )
-    if not points:
-        return {"facilities": 0}
     stored = FacilityLayer.objects.filter(key=facility_type.layer_key).first()
+    if not points and stored is None:
+        return {"facilities": 0}
     now = timezone.now()
     run = ImportRun.objects.create(
         kind=ImportRun.Kind.COMPUTATION,
