@@ -10,6 +10,9 @@ from lor.models import LorUnit
 
 from .models import Facility, FacilityType
 
+# The browser's date picker; it sends and shows ISO dates.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 def _bezirke():
     return LorUnit.objects.filter(
@@ -67,10 +70,13 @@ class FacilityForm(forms.Form):
         label=_("Operator (Träger)"), max_length=200, required=False
     )
     status = forms.ChoiceField(label=_("Status"), choices=Facility.Status.choices)
-    valid_from = forms.DateField(label=_("Valid from"), required=False)
+    valid_from = forms.DateField(
+        label=_("Valid from"), required=False, widget=DATE_INPUT
+    )
     valid_to = forms.DateField(
         label=_("Valid to"),
         required=False,
+        widget=DATE_INPUT,
         help_text=_("Closing date: from this day on the facility no longer counts."),
     )
     lat = forms.FloatField(
@@ -138,6 +144,7 @@ class FacilityForm(forms.Form):
 class FacilityCloseForm(forms.Form):
     on = forms.DateField(
         label=_("Closed from"),
+        widget=DATE_INPUT,
         help_text=_("From this day on the facility no longer counts."),
     )
 
