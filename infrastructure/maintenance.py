@@ -7,6 +7,7 @@ republishes the type's map layer, so the explorer draws the register as it is.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,8 @@ from lor.models import LorUnit
 
 from .models import Facility, FacilityType
 from .selectors import facilities_valid_at, planungsraum_codes
+
+logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = (
     "name",
@@ -131,7 +134,7 @@ def facility_create(
     audit_record(
         user=user, action=Action.CREATE, obj=facility, details=_snapshot(facility)
     )
-    facility_layer_publish(facility_type=facility_type)
+    facility_layer_publish_later(facility_type=facility_type)
     return facility
 
 
@@ -166,7 +169,7 @@ def facility_update(*, user, facility: Facility, **changes: Any) -> Facility:
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if diff:
         audit_record(user=user, action=Action.CHANGE, obj=facility, details=diff)
-        facility_layer_publish(facility_type=facility.facility_type)
+        facility_layer_publish_later(facility_type=facility.facility_type)
     return facility
 
 
@@ -198,7 +201,7 @@ def facility_close(*, user, facility: Facility, on: date) -> Facility:
             ],
         },
     )
-    facility_layer_publish(facility_type=facility.facility_type)
+    facility_layer_publish_later(facility_type=facility.facility_type)
     return facility
 
 
@@ -242,6 +245,35 @@ def facility_type_create(
     return facility_type
 
 
+def facility_layer_publish_later(*, facility_type: FacilityType) -> None:
+    """Republish the type's map layer once the change has committed.
+
+    Publishing rewrites the whole layer (the Kitas: 2,880 points, seconds on a
+    busy machine), so a worker does it and the edit returns at once. It always
+    publishes the state at the time it runs, so tasks that overtake each other
+    still end with the latest stock. Without a broker it publishes here.
+    """
+    if not facility_type.layer_key:
+        return
+    type_id = facility_type.pk
+
+    def send() -> None:
+        # Tasks import this module at their top; the service reaches its task here.
+        from .tasks import facility_layer_publish_task
+
+        try:
+            facility_layer_publish_task.apply_async(args=[type_id], retry=False)
+        except Exception:  # kombu and redis raise several connection errors
+            logger.warning("no broker: publishing facility layer %s here", type_id)
+            with transaction.atomic():
+                facility_layer_publish(
+                    facility_type=FacilityType.objects.get(pk=type_id)
+                )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
 def facility_layer_publish(
     *, facility_type: FacilityType, on: date | None = None
 ) -> dict[str, int]:
@@ -261,6 +293,9 @@ def facility_layer_publish(
         .select_related("unit")
         .order_by("pk")
     )
+    stored = FacilityLayer.objects.filter(key=facility_type.layer_key).first()
+    # The layer's summed attribute (e.g. the Kitas' e_platz) carries the capacity.
+    sum_attribute = stored.sum_attribute if stored else ""
     points = []
     for number, f in enumerate(facilities, start=1):
         point = f.geom if isinstance(f.geom, Point) else f.geom.point_on_surface
@@ -274,6 +309,8 @@ def facility_layer_publish(
                 "status": f.status,
             }
         )
+        if sum_attribute:
+            attributes[sum_attribute] = attributes["kapazitaet"]
         points.append(
             PlacedPoint(
                 number=number,
@@ -284,7 +321,6 @@ def facility_layer_publish(
                 attributes=attributes,
             )
         )
-    stored = FacilityLayer.objects.filter(key=facility_type.layer_key).first()
     if not points and stored is None:
         return {"facilities": 0}
     now = timezone.now()
@@ -312,7 +348,7 @@ def facility_layer_publish(
         layer=FacilityLayerDelivery(
             spec=spec,
             ref_date=on,
-            sum_attribute=stored.sum_attribute if stored else "",
+            sum_attribute=sum_attribute,
             points=points,
         ),
     )

@@ -83,6 +83,7 @@ class _Row:
     fields: dict[str, Any]
     geom: GEOSGeometry | None
     unit_code: str | None = None
+    unit_column: str = "planungsraum"
 
 
 def upload_kind(file_name: str) -> str:
@@ -223,7 +224,13 @@ def upload_validate(
         if geom is None:
             geom, unit_code = _location(row, problem)
         checked.append(
-            _Row(line=row.line, fields=fields, geom=geom, unit_code=unit_code)
+            _Row(
+                line=row.line,
+                fields=fields,
+                geom=geom,
+                unit_code=unit_code,
+                unit_column=_column(row, "planungsraum")[0],
+            )
         )
     # The Planungsraum of every location in one PostGIS query.
     located = [r for r in checked if r.geom is not None]
@@ -249,7 +256,7 @@ def upload_validate(
             problem(
                 "Dieser Planungsraum existiert in LOR 2021 nicht.",
                 r.line,
-                "planungsraum",
+                r.unit_column,
                 r.unit_code,
             )
             r.unit_code = None
@@ -263,7 +270,7 @@ def upload_validate(
                 f"Die Einrichtung liegt nicht im Bezirk {upload.district.name}; "
                 "Sie können nur Einrichtungen Ihres Bezirks hochladen.",
                 r.line,
-                "planungsraum" if r.geom is None else "x/y, lon/lat",
+                r.unit_column if r.geom is None else "x/y, lon/lat",
                 code,
             )
         district = getattr(r.fields["facility_type"], "district", None)

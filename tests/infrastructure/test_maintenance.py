@@ -191,12 +191,17 @@ def test_a_closed_facility_stops_counting_from_its_closing_day(coordinator, kita
     assert supply(date(2026, 1, 1)) == 0
 
 
-def test_a_closed_facility_leaves_the_published_map_layer(coordinator, kita_type):
-    facility = facility_create(
-        user=coordinator, facility_type=kita_type, name="Kita", geom=MITTE
-    )
+def test_a_closed_facility_leaves_the_published_map_layer(
+    coordinator, kita_type, django_capture_on_commit_callbacks
+):
+    # The layer is republished by a task once the change has committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        facility = facility_create(
+            user=coordinator, facility_type=kita_type, name="Kita", geom=MITTE
+        )
     assert FacilityLayer.objects.get(key="kitas").facilities.count() == 1
-    facility_close(user=coordinator, facility=facility, on=date(2025, 1, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        facility_close(user=coordinator, facility=facility, on=date(2025, 1, 1))
     # The map shows today's stock: the closed Kita is gone from it.
     assert FacilityLayer.objects.get(key="kitas").facilities.count() == 0
 
@@ -377,3 +382,63 @@ def test_a_geojson_upload_places_its_points(
     assert upload.status == "succeeded", upload.problems
     kita = Facility.objects.get(name="Kita GeoJSON")
     assert kita.capacity == 30 and kita.unit.code.startswith("01")
+
+
+def test_an_xlsx_upload_reports_the_sheet_line(
+    client, coordinator, kita_type, django_capture_on_commit_callbacks, tmp_path
+):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Typ", "Kapazitaet", "PLR"])
+    sheet.append(["Kita Tiergarten", "kita", 55, "01100101"])
+    sheet.append(["Kita Ohne Raum", "kita", 20, "99999999"])
+    path = tmp_path / "kitas.xlsx"
+    book.save(path)
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("infrastructure:upload-create"),
+            {"file": SimpleUploadedFile("kitas.xlsx", path.read_bytes())},
+        )
+    upload = FacilityUpload.objects.get()
+    assert upload.status == "failed"
+    assert upload.problems == [
+        {
+            "file": "kitas.xlsx",
+            "column": "plr",  # the file's own column name
+            "message": "Dieser Planungsraum existiert in LOR 2021 nicht.",
+            "count": 1,
+            "examples": [{"line": 3, "value": "99999999"}],
+        }
+    ]
+    assert not Facility.objects.filter(name="Kita Tiergarten").exists()
+
+
+def test_a_geopackage_upload_keeps_polygons(
+    client, administrator, django_capture_on_commit_callbacks, tmp_path
+):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    facility_types_ensure()
+    frame = gpd.GeoDataFrame(
+        {"name": ["Grünzug"], "type": ["gruenanlage"], "capacity": [2500.0]},
+        geometry=[box(389_300, 5_819_600, 389_350, 5_819_650)],
+        crs="EPSG:25833",
+    )
+    path = tmp_path / "gruen.gpkg"
+    frame.to_file(path, driver="GPKG")
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("infrastructure:upload-create"),
+            {"file": SimpleUploadedFile("gruen.gpkg", path.read_bytes())},
+        )
+    upload = FacilityUpload.objects.get()
+    assert upload.status == "succeeded", upload.problems
+    green = Facility.objects.get(name="Grünzug")
+    assert green.geom.geom_type == "Polygon"
+    assert green.capacity == 2500
+    assert green.unit == _plr_of(green.geom.point_on_surface)
