@@ -442,3 +442,43 @@ def test_a_geopackage_upload_keeps_polygons(
     assert green.geom.geom_type == "Polygon"
     assert green.capacity == 2500
     assert green.unit == _plr_of(green.geom.point_on_surface)
+
+
+def test_editing_through_the_page_changes_only_what_was_changed(
+    client, coordinator, kita_type
+):
+    facility = facility_create(
+        user=coordinator,
+        facility_type=kita_type,
+        name="Kita am Tor",
+        geom=MITTE,
+        capacity=Decimal("90"),
+    )
+    client.force_login(coordinator)
+    url = reverse("infrastructure:facility-edit", args=[facility.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(capacity="120", operator="Neuer Träger")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    facility.refresh_from_db()
+    assert facility.capacity == 120 and facility.operator == "Neuer Träger"
+    assert facility.geom.equals_exact(MITTE, tolerance=0.5)  # not moved
+    change = AuditEvent.objects.get(object_id=str(facility.pk), action="change")
+    assert set(change.details) == {"capacity", "operator"}
+
+
+def test_the_list_needs_a_fixed_number_of_queries(
+    client, user, coordinator, kita_type, django_assert_max_num_queries
+):
+    for i in range(30):
+        facility_create(
+            user=coordinator, facility_type=kita_type, name=f"Kita {i}", geom=MITTE
+        )
+    client.force_login(user)
+    with django_assert_max_num_queries(12):
+        response = client.get(
+            reverse("infrastructure:facility-list"), {"facility_type": "kita"}
+        )
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 30
