@@ -208,6 +208,73 @@ def require_area_set_delete(*, user, area_set) -> None:
         raise PermissionDenied(_("Only its owner or an administrator may delete it."))
 
 
+# --- Facility register ---------------------------------------------------------
+#
+# Facilities (Kitas, schools, playgrounds …) belong to the district they lie in.
+# Its data coordinators maintain them; administrators everywhere. Planners and
+# guests read the register but change nothing. A facility without a
+# Planungsraum belongs to its type's district, else to Berlin (administrators).
+
+
+def facility_bezirk_code(facility) -> str | None:
+    """The 2-digit key of the district a facility belongs to, or ``None``."""
+    unit = getattr(facility, "unit", None)
+    if unit is not None:
+        return key_prefix(unit.code, BEZIRK)
+    district = getattr(facility.facility_type, "district", None)
+    return district.code if district is not None else None
+
+
+def facility_maintenance_allowed(user) -> bool:
+    """Whether the user may create, upload or change facilities at all."""
+    return user_role(user) in (Role.ADMIN, Role.COORDINATOR)
+
+
+def can_edit_facility(user, facility) -> bool:
+    """Whether the user may edit or close this facility (own district or admin)."""
+    return data_edit_allowed(user=user, bezirk_code=facility_bezirk_code(facility))
+
+
+def require_facility_edit(*, user, facility) -> None:
+    """Raise ``PermissionDenied`` unless ``can_edit_facility``, saying why."""
+    if can_edit_facility(user, facility):
+        return
+    role = user_role(user)
+    if role in (Role.PLANNER, Role.GUEST, None):
+        raise PermissionDenied(
+            _(
+                "Your role can view the facility register but not change it. "
+                "Facilities are maintained by the data coordinators of the "
+                "district they lie in."
+            )
+        )
+    if facility_bezirk_code(facility) is None:
+        raise PermissionDenied(
+            _(
+                "This facility lies in no district (no Planungsraum); only "
+                "administrators may change it."
+            )
+        )
+    raise PermissionDenied(
+        _(
+            "You may only maintain facilities of your own district. This facility "
+            "lies in another district; its data coordinators maintain it."
+        )
+    )
+
+
+def require_facility_maintenance(user) -> None:
+    """Raise ``PermissionDenied`` unless ``facility_maintenance_allowed``."""
+    if not facility_maintenance_allowed(user):
+        raise PermissionDenied(
+            _(
+                "Your role can view the facility register but not change it. "
+                "Facilities are maintained by the data coordinators of the "
+                "district they lie in."
+            )
+        )
+
+
 # --- Profile PDF batches -------------------------------------------------------
 #
 # A batch renders one PDF per Bezirksregion in the background. Every signed-in

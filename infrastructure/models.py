@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,15 @@ class FacilityType(models.Model):
         related_name="+",
         limit_choices_to={"level": LorUnit.Level.BEZIRK},
         help_text=_("Empty for Berlin-wide types; set for types a district adds."),
+    )
+    layer_key = models.SlugField(
+        _("map layer"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Key of the Datenpool facility layer to which the register publishes "
+            "the type's current facilities, so the maps draw them."
+        ),
     )
 
     class Meta:
@@ -139,6 +149,10 @@ class Facility(models.Model):
         blank=True,
         related_name="facilities",
     )
+    # Further attributes of the source (address, kind, Träger type …), kept as
+    # delivered so that nothing the file said is lost.
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, null=True)
 
     class Meta:
         verbose_name = _("facility")
@@ -156,3 +170,58 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.source_key or f"#{self.pk}"
+
+
+class FacilityUpload(models.Model):
+    """A table or GIS file uploaded in the browser; its task writes all or nothing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to="facility_uploads/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    facility_type = models.ForeignKey(
+        FacilityType,
+        verbose_name=_("default facility type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+        help_text=_("The uploader's district; its facilities must lie in it."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("facility upload")
+        verbose_name_plural = _("facility uploads")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

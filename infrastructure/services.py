@@ -45,10 +45,21 @@ NUMBER_PATTERNS = {
 
 
 def facility_types_ensure() -> dict[str, FacilityType]:
-    """The built-in types, created if missing; curated fields stay as edited."""
+    """The built-in types, created if missing; curated fields stay as edited.
+
+    A field still empty (a type created before the field was known) is filled.
+    """
     result = {}
     for key, fields in DEFAULT_TYPES.items():
-        result[key], _ = FacilityType.objects.get_or_create(key=key, defaults=fields)
+        facility_type, created = FacilityType.objects.get_or_create(
+            key=key, defaults=fields
+        )
+        empty = [f for f in fields if not getattr(facility_type, f)]
+        if not created and empty:
+            for f in empty:
+                setattr(facility_type, f, fields[f])
+            facility_type.save(update_fields=empty)
+        result[key] = facility_type
     return result
 
 

@@ -10,21 +10,32 @@ from dataclasses import dataclass
 GEOPORTAL = "Geoportal Berlin, Grünflächeninformationssystem (SenMVKU)"
 DL_DE = "dl-de/by-2-0 (Geoportal Berlin)"
 
+FIS_BROKER = "Geoportal Berlin / FIS-Broker"
+
 DEFAULT_TYPES: dict[str, dict[str, str]] = {
     "kita": {
         "name": "Kindertagesstätte",
         "capacity_unit": "Plätze",
         "demand_group": "Kinder unter 6 Jahren",
+        "source": FIS_BROKER + ", WFS Kindertagesstätten (Stand 12/2022)",
+        "license": DL_DE,
+        "layer_key": "kitas",
     },
     "schule": {
         "name": "Schule",
         "capacity_unit": "Plätze",
         "demand_group": "Kinder und Jugendliche im Schulalter",
+        "source": FIS_BROKER + ", WFS Schulen (Stand 10/2023)",
+        "license": DL_DE,
+        "layer_key": "schulen",
     },
     "jfe": {
         "name": "Jugendfreizeiteinrichtung",
         "capacity_unit": "Plätze",
         "demand_group": "Einwohner von 6 bis unter 25 Jahren",
+        "source": FIS_BROKER + ", WFS Jugendfreizeiteinrichtungen (Stand 12/2022)",
+        "license": DL_DE,
+        "layer_key": "jfe",
     },
     "spielplatz": {
         "name": "Spielplatz",
@@ -75,5 +86,44 @@ FORMATS: dict[str, TableFormat] = {
         decimal=".",
         capacity_column="Nettospielfläche in m²",
         name_column="Name des Spielplatzes",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GisFormat:
+    """Which attributes of a delivered point layer fill which register fields."""
+
+    type_key: str
+    key_attribute: str
+    name_attribute: str
+    capacity_attribute: str = ""  # empty: the layer records no capacity
+    operator_attribute: str = ""
+
+
+# The FIS-Broker layers (SOURCES.md): Kitas and youth centres share the `e_*`
+# (Einrichtung) and `t_*` (Träger) scheme, places in `e_platz` as text; the
+# school layer names the school and its public/private Träger but records no
+# pupils or places, so a school's capacity stays empty.
+GIS_FORMATS: dict[str, GisFormat] = {
+    "kita": GisFormat(
+        type_key="kita",
+        key_attribute="e_nr",
+        name_attribute="e_name",
+        capacity_attribute="e_platz",
+        operator_attribute="t_name",
+    ),
+    "schule": GisFormat(
+        type_key="schule",
+        key_attribute="bsn",
+        name_attribute="name",
+        operator_attribute="traeger",
+    ),
+    "jfe": GisFormat(
+        type_key="jfe",
+        key_attribute="e_nr",
+        name_attribute="e_name",
+        capacity_attribute="e_platz",
+        operator_attribute="t_name",
     ),
 }

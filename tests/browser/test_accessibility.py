@@ -57,6 +57,12 @@ def _profile_map_ready(page):
         )
 
 
+def _facility_map_ready(page):
+    page.locator("#facility-map .leaflet-overlay-pane path").first.wait_for(
+        state="attached"
+    )
+
+
 PAGES: dict[str, Page] = {
     "start": Page("/"),
     "start-search": Page("/?q=Moabit"),
@@ -83,6 +89,26 @@ PAGES: dict[str, Page] = {
     "lor-map": Page("/map/", ready=_map_ready),
     "lor-unit": Page(f"/lor/{REGION}/"),
     "audit": Page("/audit/", role="admin"),
+    "facility-list": Page("/facilities/?facility_type=kita"),
+    "facility-detail": Page(
+        lambda ctx: f"/facilities/{ctx['facility'].pk}/", ready=_facility_map_ready
+    ),
+    "facility-create": Page(
+        "/facilities/new/", role="coordinator", ready=_facility_map_ready
+    ),
+    "facility-edit": Page(
+        lambda ctx: f"/facilities/{ctx['facility'].pk}/edit/",
+        role="coordinator",
+        ready=_facility_map_ready,
+    ),
+    "facility-close": Page(
+        lambda ctx: f"/facilities/{ctx['facility'].pk}/close/", role="coordinator"
+    ),
+    "facility-type-create": Page("/facilities/types/new/", role="coordinator"),
+    "facility-upload": Page("/facilities/uploads/new/", role="coordinator"),
+    "facility-upload-detail": Page(
+        lambda ctx: f"/facilities/uploads/{ctx['upload'].pk}/", role="coordinator"
+    ),
 }
 
 
@@ -108,7 +134,58 @@ def data(ewr_imported, django_user_model):
         title="Einwohner je Planungsraum",
         selection={"level": "planungsraum", "columns": ["E_E"]},
     )
-    return {"users": users, "edition": edition, "query": query, "run": ewr_imported}
+    facility, upload = _register(users["coordinator"])
+    return {
+        "users": users,
+        "edition": edition,
+        "query": query,
+        "run": ewr_imported,
+        "facility": facility,
+        "upload": upload,
+    }
+
+
+def _register(coordinator):
+    """A Kita of Mitte and an upload of Mitte that failed with problems."""
+    from datetime import date
+
+    from django.contrib.gis.geos import Point
+
+    from datapool.parsers.contract import Problem
+    from infrastructure.maintenance import facility_create
+    from infrastructure.models import FacilityUpload
+    from infrastructure.services import facility_types_ensure
+    from infrastructure.uploads import problem_report
+    from lor.models import LorUnit
+
+    facility = facility_create(
+        user=coordinator,
+        facility_type=facility_types_ensure()["kita"],
+        name="Kita am Brandenburger Tor",
+        geom=Point(389_400, 5_819_700, srid=25833),
+        capacity=90,
+        operator="Bezirksamt Mitte",
+        valid_from=date(2020, 1, 1),
+    )
+    upload = FacilityUpload.objects.create(
+        original_name="kitas.csv",
+        file="facility_uploads/kitas.csv",
+        district=LorUnit.objects.get(
+            scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code="01"
+        ),
+        created_by=coordinator,
+        status=FacilityUpload.Status.FAILED,
+        problems=problem_report(
+            [
+                Problem(
+                    "Keine gültige Kapazität.", "kitas.csv", 3, "capacity", "viele"
+                ),
+                Problem("Keine gültige Kapazität.", "kitas.csv", 7, "capacity", "-3"),
+                Problem("Der Name fehlt.", "kitas.csv", 4, "name", None),
+            ]
+        ),
+    )
+    return facility, upload
 
 
 def _violations(page) -> list[dict]:

@@ -22,6 +22,7 @@ EVERYONE = [
     "datapool:variable-list",
     "datapool:indicator-list",
     "analysis:area-set-list",
+    "infrastructure:facility-list",
     "lor:map",
 ]
 STAFF = ["queries:list", "datapool:import-list"]

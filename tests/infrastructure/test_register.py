@@ -177,7 +177,14 @@ def test_shipped_tables_are_the_real_files():
         DEFAULT_FILES,
     )
 
-    shipped = {name for name, _key in DEFAULT_FILES}
-    assert shipped == {GREEN.name, PLAY.name}
+    shipped = {path.name: path for path, _key in DEFAULT_FILES}
+    layers = [
+        SHARED_DATA / f"infra_{name}_epsg25833.geojson"
+        for name in ("kitas", "schulen", "jugendfreizeiteinrichtungen")
+    ]
+    assert set(shipped) == {GREEN.name, PLAY.name} | {p.name for p in layers}
     for original in (GREEN, PLAY):
         assert (DATA_DIR / original.name).read_bytes() == original.read_bytes()
+    # The point layers are the Datenpool demo's copies of the shared files.
+    for original in layers:
+        assert shipped[original.name].read_bytes() == original.read_bytes()

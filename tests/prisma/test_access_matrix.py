@@ -698,6 +698,107 @@ MATRIX.update(
 # Its URLs are generated per model; each is covered by the rule below, applied
 # to every admin URL the resolver lists (so a new model's admin is covered too).
 
+
+# --- the facility register -----------------------------------------------------
+# Everyone signed in reads it; the data coordinators of the facility's district
+# (and administrators) create, edit, close and upload; planners and guests get
+# a 403 that says who maintains it.
+
+
+def _register_facility03(ctx):
+    from infrastructure.models import Facility as RegisterFacility
+    from infrastructure.services import facility_types_ensure
+
+    if not hasattr(ctx, "_register03"):
+        plr = LorUnit.objects.filter(
+            level=LorUnit.Level.PLANUNGSRAUM, code__startswith="03"
+        ).first()
+        ctx._register03 = RegisterFacility.objects.create(
+            facility_type=facility_types_ensure()["kita"],
+            name="Kita Pankow",
+            geom=plr.geom.point_on_surface,
+            unit=plr,
+            capacity=50,
+        )
+    return {"pk": ctx._register03.pk}
+
+
+def _register_upload03(ctx):
+    from infrastructure.models import FacilityUpload
+
+    if not hasattr(ctx, "_upload03"):
+        ctx._upload03 = FacilityUpload.objects.create(
+            original_name="kitas_03.csv",
+            file="facility_uploads/kitas_03.csv",
+            district=ctx.bezirk["03"],
+            created_by=ctx.users["coord03"],
+            status=FacilityUpload.Status.FAILED,
+        )
+    return {"pk": ctx._upload03.pk}
+
+
+def _register_create_post(ctx):
+    from infrastructure.services import facility_types_ensure
+
+    return {
+        "facility_type": facility_types_ensure()["kita"].pk,
+        "name": "Kita Prenzlauer Berg",
+        "capacity": "60",
+        "status": "open",
+        "planungsraum": LorUnit.objects.filter(
+            level=LorUnit.Level.PLANUNGSRAUM, code__startswith="03"
+        )
+        .first()
+        .code,
+    }
+
+
+REGISTER_03 = roles("200", who=("coord03", "admin"))
+REGISTER_WRITERS = roles("200", who=WRITERS)
+UPLOAD_03 = {**roles("200", who=("coord03", "admin")), "coord07": "404"}
+
+MATRIX.update(
+    {
+        "infrastructure:facility-list": [
+            Call(expect=signed_in("200")),
+            Call(
+                query={"facility_type": "kita", "bezirk": "03"}, expect=signed_in("200")
+            ),
+        ],
+        "infrastructure:facility-detail": [
+            Call(kwargs=_register_facility03, expect=signed_in("200"))
+        ],
+        "infrastructure:facility-create": [
+            Call(expect=REGISTER_WRITERS),
+            Call(
+                "POST",
+                data=_register_create_post,
+                expect=roles(REDIRECT, who=("coord03", "admin")),
+            ),
+        ],
+        "infrastructure:facility-edit": [
+            Call(kwargs=_register_facility03, expect=REGISTER_03)
+        ],
+        "infrastructure:facility-close": [
+            Call(kwargs=_register_facility03, expect=REGISTER_03),
+            Call(
+                "POST",
+                kwargs=_register_facility03,
+                data={"on": "2025-01-01"},
+                expect=roles(REDIRECT, who=("coord03", "admin")),
+            ),
+        ],
+        "infrastructure:type-create": [Call(expect=REGISTER_WRITERS)],
+        "infrastructure:upload-create": [Call(expect=REGISTER_WRITERS)],
+        "infrastructure:upload-detail": [
+            Call(kwargs=_register_upload03, expect=UPLOAD_03)
+        ],
+        "infrastructure:upload-status": [
+            Call(kwargs=_register_upload03, expect=UPLOAD_03)
+        ],
+    }
+)
+
 # Models the admin never adds by hand: imports or the profile workflow create them.
 ADMIN_WITHOUT_ADD = {
     "datapool.facilitylayer",

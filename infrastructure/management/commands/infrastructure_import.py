@@ -7,15 +7,27 @@ from django.db import transaction
 
 from datapool.parsers.contract import ImportValidationError
 from datapool.services.imports import problem_groups
+from infrastructure.layer_import import (
+    facilities_import_gis,
+    facility_import_unchanged,
+)
+from infrastructure.maintenance import facility_layer_publish
+from infrastructure.models import FacilityType
 from infrastructure.services import facilities_import, supply_publish
-from infrastructure.types import FORMATS
+from infrastructure.types import FORMATS, GIS_FORMATS
 
 DATA_DIR = Path(settings.BASE_DIR) / "infrastructure" / "data"
-# The real Geoportal exports shipped with the project (SOURCES.md of the data).
+DEMO_DIR = Path(settings.BASE_DIR) / "datapool" / "data" / "demo"
+# The real Geoportal exports shipped with the project (SOURCES.md of the data);
+# the FIS-Broker point layers are the ones the Datenpool demo loads as well.
 DEFAULT_FILES = [
-    ("berlin_spielplaetze_Playground.csv", "spielplatz"),
-    ("berlin_gruenanlagen_public_parks.csv", "gruenanlage"),
+    (DATA_DIR / "berlin_spielplaetze_Playground.csv", "spielplatz"),
+    (DATA_DIR / "berlin_gruenanlagen_public_parks.csv", "gruenanlage"),
+    (DEMO_DIR / "infra_kitas_epsg25833.geojson", "kita"),
+    (DEMO_DIR / "infra_schulen_epsg25833.geojson", "schule"),
+    (DEMO_DIR / "infra_jugendfreizeiteinrichtungen_epsg25833.geojson", "jfe"),
 ]
+TYPES = {**FORMATS, **GIS_FORMATS}
 # The facility stock is taken as valid on the reference date of the residents
 # (EWR 31.12.2024), so that supply and denominator describe the same day.
 DEFAULT_DATE = "2024-12-31"
@@ -32,8 +44,15 @@ class Command(BaseCommand):
             "files",
             nargs="*",
             metavar="TYPE=PATH",
-            help=f"Files to import as TYPE=PATH (types: {', '.join(FORMATS)}); "
-            "default: the shipped playground and green-space tables.",
+            help=f"Files to import as TYPE=PATH (types: {', '.join(TYPES)}); "
+            "default: the shipped playground and green-space tables and the "
+            "Kita, school and youth-centre layers.",
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Import a file again even if this very file was imported before "
+            "(replaces its facilities, including edits made in the browser).",
         )
         parser.add_argument(
             "--date",
@@ -43,15 +62,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        files = [(DATA_DIR / name, key) for name, key in DEFAULT_FILES]
+        files = list(DEFAULT_FILES)
         if options["files"]:
             files = []
             for item in options["files"]:
                 key, sep, path = item.partition("=")
-                if not sep or key not in FORMATS:
-                    raise CommandError(
-                        f"Erwartet TYPE=PATH mit TYPE aus {list(FORMATS)}"
-                    )
+                if not sep or key not in TYPES:
+                    raise CommandError(f"Erwartet TYPE=PATH mit TYPE aus {list(TYPES)}")
                 files.append((Path(path), key))
         try:
             on = date.fromisoformat(options["date"])
@@ -65,9 +82,20 @@ class Command(BaseCommand):
 
         try:
             with transaction.atomic():
-                for path, key in files:
-                    say(f"Lese {path.name} ({key}) …")
-                    summary = facilities_import(
+                for number, (path, key) in enumerate(files, start=1):
+                    step = f"[{number}/{len(files)}]"
+                    if not options["replace"] and facility_import_unchanged(
+                        path=path, type_key=key
+                    ):
+                        say(f"{step} {path.name} ({key}): unverändert, übersprungen")
+                        continue
+                    say(f"{step} Lese {path.name} ({key}) …")
+                    importer = (
+                        facilities_import_gis
+                        if key in GIS_FORMATS
+                        else (facilities_import)
+                    )
+                    summary = importer(
                         path=path,
                         type_key=key,
                         progress=lambda n: say(f"  {n} Zeilen gelesen"),
@@ -84,6 +112,14 @@ class Command(BaseCommand):
                             else ""
                         )
                     )
+                    if key in GIS_FORMATS:
+                        published = facility_layer_publish(
+                            facility_type=FacilityType.objects.get(key=key)
+                        )
+                        say(
+                            f"  Kartenebene veröffentlicht: "
+                            f"{published['facilities']} Punkte"
+                        )
                 result = supply_publish(on=on)
         except ImportValidationError as exc:
             lines = ["Nichts importiert; die Datei hat Probleme:"]
