@@ -1,4 +1,5 @@
-"""Supply analysis: the 2SFCA and within-borders numbers, worked out by hand.
+"""Supply analysis: the 2SFCA and within-borders numbers, worked out by hand
+in the factory world of ``tests/infrastructure/world.py``:
 
 The factory world lies east of Berlin (x ≈ 600 km in EPSG:25833), so that no
 real Planungsraum is within reach: three square Planungsräume of 100 m, their
@@ -21,7 +22,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import Point
 from django.db import connection
 
 from datapool.models import Observation
@@ -38,62 +39,10 @@ from lor import hierarchy
 from lor.models import LorUnit
 from tests.conftest import SHARED_DATA
 from tests.factories.datapool import ObservationFactory, VariableFactory
-from tests.factories.infrastructure import (
-    FacilityFactory,
-    FacilityTypeFactory,
-    SupplyRuleFactory,
-    kitas_from_geojson,
-)
-from tests.factories.lor import LorUnitFactory
+from tests.factories.infrastructure import FacilityFactory, kitas_from_geojson
+from tests.infrastructure.world import CODES, DEMAND, ON, X, Y
 
 pytestmark = pytest.mark.django_db
-ON = date(2024, 12, 31)
-Y = 5_820_050.0
-X = {"A": 600_050.0, "B": 600_850.0, "C": 601_750.0}
-CODES = {"A": "99000101", "B": "99000102", "C": "99000201"}
-DEMAND = {"A": 100.0, "B": 50.0, "C": 200.0}
-
-
-def _square(cx: float) -> MultiPolygon:
-    x0, y0 = cx - 50, Y - 50
-    ring = ((x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 100), (x0, y0 + 100), (x0, y0))
-    return MultiPolygon(Polygon(ring), srid=25833)
-
-
-@pytest.fixture
-def world(lor_units):
-    for code in ("990001", "990002"):
-        LorUnitFactory(
-            code=code,
-            level=LorUnit.Level.BEZIRKSREGION,
-            geom=_square(0),
-        )
-    units = {
-        name: LorUnitFactory(code=CODES[name], geom=_square(X[name])) for name in CODES
-    }
-    children = VariableFactory(key="TEST_KINDER")
-    for name, unit in units.items():
-        ObservationFactory(
-            variable=children, unit=unit, ref_date=ON, value=DEMAND[name]
-        )
-    rule = SupplyRuleFactory(
-        key="testkita",
-        facility_type=FacilityTypeFactory(key="testkita"),
-        demand_formula="TEST_KINDER",
-        richtwert=Decimal("1"),
-        catchment_m=1000,
-    )
-    facilities = {
-        name: FacilityFactory(
-            facility_type=rule.facility_type,
-            name=f"K{n}",
-            geom=Point(X[name], Y, srid=25833),
-            unit=units[name],
-            capacity=Decimal(places),
-        )
-        for n, (name, places) in enumerate((("A", 60), ("B", 90), ("C", 40)), 1)
-    }
-    return rule, units, facilities
 
 
 def _row_counts() -> dict[str, int]:
