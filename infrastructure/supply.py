@@ -250,7 +250,30 @@ def _demand_sql(rule: SupplyRule) -> tuple[str, str]:
     return joins, select
 
 
-def _supply_sql(demand_joins: str, demand_select: str) -> str:
+# The facilities as rows (n, cap, given_code, geom): from the register ...
+REGISTER_FACILITIES = f"""
+        SELECT f.id AS n, f.capacity::float8 AS cap, u.code AS given_code, f.geom
+        FROM {Facility._meta.db_table} f
+        LEFT JOIN {LorUnit._meta.db_table} u ON u.id = f.unit_id
+        WHERE f.facility_type_id = %(type)s AND f.capacity > 0
+          AND f.capacity >= coalesce(%(minimum)s, 0)
+          AND (f.valid_from IS NULL OR f.valid_from <= %(ref_date)s)
+          AND (f.valid_to IS NULL OR f.valid_to > %(ref_date)s)
+          AND (f.geom IS NOT NULL OR f.unit_id IS NOT NULL)"""
+# ... or passed in (a scenario): points as coordinates, other shapes as EWKB
+# (GEOS's hex writer costs ~0.15 ms a geometry; coordinates cost nothing).
+PASSED_FACILITIES = f"""
+        SELECT f.n, f.cap, f.code AS given_code,
+               CASE WHEN f.x IS NOT NULL
+                    THEN ST_SetSRID(ST_MakePoint(f.x, f.y), {SRID})
+                    WHEN f.ewkb IS NOT NULL
+                    THEN ST_Transform(f.ewkb::geometry, {SRID}) END AS geom
+        FROM unnest(%(caps)s::float8[], %(xs)s::float8[], %(ys)s::float8[],
+                    %(ewkbs)s::text[], %(codes)s::text[])
+             WITH ORDINALITY AS f(cap, x, y, ewkb, code, n)"""
+
+
+def _supply_sql(demand_joins: str, demand_select: str, facilities: str) -> str:
     unit = LorUnit._meta.db_table
     return f"""
     WITH plr0 AS MATERIALIZED (
@@ -263,12 +286,7 @@ def _supply_sql(demand_joins: str, demand_select: str) -> str:
                floor(ST_Y(pt) / %(d)s)::int AS cy
         FROM plr0
     ),
-    fac AS MATERIALIZED (
-        SELECT f.n, f.cap, f.code AS given_code,
-               CASE WHEN f.ewkb IS NOT NULL
-                    THEN ST_Transform(f.ewkb::geometry, {SRID}) END AS geom
-        FROM unnest(%(caps)s::float8[], %(ewkbs)s::text[], %(codes)s::text[])
-             WITH ORDINALITY AS f(cap, ewkb, code, n)
+    fac AS MATERIALIZED ({facilities}
     ),
     located AS MATERIALIZED (
         -- Where a facility is: its geometry, else its Planungsraum's point. Its
@@ -333,35 +351,34 @@ def supply_compute(
     """Supply, need, Versorgungsgrad and deficit per Planungsraum, both methods.
 
     One PostGIS statement; writes nothing. ``facilities_override`` replaces the
-    register's facilities of the rule's type (a scenario); without it the
-    register (``supply_facilities``) is used. Facilities not valid on
-    ``ref_date`` or below the rule's minimum capacity do not count.
+    register's facilities of the rule's type (a scenario, e.g. a changed copy
+    of ``supply_facilities``); without it the statement reads the register
+    itself. Facilities not valid on ``ref_date``, without capacity or below the
+    rule's minimum capacity do not count.
     """
-    facilities = (
-        supply_facilities(rule=rule)
-        if facilities_override is None
-        else list(facilities_override)
-    )
-    minimum = float(rule.min_capacity) if rule.min_capacity is not None else None
-    counting = [
-        f
-        for f in facilities
-        if f.counts_on(ref_date)
-        and f.capacity is not None
-        and f.capacity > 0
-        and (minimum is None or f.capacity >= minimum)
-        and (f.geom is not None or f.unit_code)
-    ]
     joins, select = _demand_sql(rule)
-    params = {
+    minimum = float(rule.min_capacity) if rule.min_capacity is not None else None
+    params: dict = {
         "ref_date": ref_date,
         "scheme": LorUnit.Scheme.LOR_2021,
         "plr": LorUnit.Level.PLANUNGSRAUM,
         "d": float(rule.catchment_m),
-        "caps": [float(f.capacity) for f in counting],
-        "ewkbs": [None if f.geom is None else _ewkb(f.geom) for f in counting],
-        "codes": [f.unit_code for f in counting],
     }
+    if facilities_override is None:
+        source = REGISTER_FACILITIES
+        params.update(type=rule.facility_type_id, minimum=minimum)
+    else:
+        source = PASSED_FACILITIES
+        counting = [
+            f
+            for f in facilities_override
+            if f.counts_on(ref_date)
+            and f.capacity is not None
+            and f.capacity > 0
+            and (minimum is None or f.capacity >= minimum)
+            and (f.geom is not None or f.unit_code)
+        ]
+        params.update(_passed(counting))
     richtwert = float(rule.richtwert)
     units: dict[str, UnitSupply] = {}
     located = outside = 0
@@ -369,7 +386,7 @@ def supply_compute(
         # The planner's cost for the unnested facilities is a guess; JIT
         # compiling for it costs more than the whole query.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_supply_sql(joins, select), params)
+        cursor.execute(_supply_sql(joins, select, source), params)
         for code, demand, status, within, access, n_located, n_outside in cursor:
             located, outside = n_located, n_outside
             units[code] = UnitSupply(
@@ -390,10 +407,24 @@ def supply_compute(
     )
 
 
-def _ewkb(geom: GEOSGeometry) -> str:
-    if geom.srid is None:
-        geom = GEOSGeometry(geom.wkb, srid=SRID)
-    return geom.hexewkb.decode() if isinstance(geom.hexewkb, bytes) else geom.hexewkb
+def _passed(facilities: list[SupplyFacility]) -> dict[str, list]:
+    """The SQL array parameters of ``PASSED_FACILITIES``."""
+    arrays: dict[str, list] = {"caps": [], "xs": [], "ys": [], "ewkbs": [], "codes": []}
+    for f in facilities:
+        geom = f.geom
+        if geom is not None and geom.srid not in (None, SRID):
+            geom = geom.transform(SRID, clone=True)
+        point = geom is not None and geom.geom_type == "Point"
+        arrays["caps"].append(float(f.capacity))
+        arrays["xs"].append(geom.x if point else None)
+        arrays["ys"].append(geom.y if point else None)
+        arrays["ewkbs"].append(
+            None
+            if geom is None or point
+            else GEOSGeometry(geom.wkb, srid=SRID).hexewkb.decode()
+        )
+        arrays["codes"].append(f.unit_code)
+    return arrays
 
 
 def _parents(level: str, codes: Iterable[str]) -> dict[str, list[str]]:

@@ -40,7 +40,7 @@ from lor.models import LorUnit
 from tests.conftest import SHARED_DATA
 from tests.factories.datapool import ObservationFactory, VariableFactory
 from tests.factories.infrastructure import FacilityFactory, kitas_from_geojson
-from tests.infrastructure.world import CODES, DEMAND, ON, X, Y
+from tests.infrastructure.world import CODES, DEMAND, ON, X, Y, square
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,27 @@ def test_2sfca_for_three_planungsraeume_with_the_arithmetic(world):
     assert sum(result.units[c].supply_catchment for c in CODES.values()) == (
         pytest.approx(60 + 90 + 40)
     )
+
+
+def test_register_and_passed_facilities_give_the_same_result(world):
+    rule, units, _facilities = world
+    # A polygon facility (a park) and one without geometry (a table row).
+    FacilityFactory(
+        facility_type=rule.facility_type,
+        geom=square(X["B"]).buffer(10),
+        unit=units["B"],
+        capacity=Decimal("5"),
+    )
+    FacilityFactory(
+        facility_type=rule.facility_type, unit=units["C"], capacity=Decimal("7")
+    )
+    register = supply_compute(rule=rule, ref_date=ON)
+    passed = supply_compute(
+        rule=rule, ref_date=ON, facilities_override=supply_facilities(rule=rule)
+    )
+    assert register.units == passed.units
+    assert register.facilities_counted == passed.facilities_counted == 5
+    assert register.units[CODES["C"]].supply_within == 47
 
 
 def test_within_borders_versorgungsgrad_and_deficit(world):

@@ -36,7 +36,7 @@ CODES = {"A": "99000101", "B": "99000102", "C": "99000201"}
 DEMAND = {"A": 100.0, "B": 50.0, "C": 200.0}
 
 
-def _square(cx: float) -> MultiPolygon:
+def square(cx: float) -> MultiPolygon:
     x0, y0 = cx - 50, Y - 50
     ring = ((x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 100), (x0, y0 + 100), (x0, y0))
     return MultiPolygon(Polygon(ring), srid=25833)
@@ -48,10 +48,10 @@ def build_world():
         LorUnitFactory(
             code=code,
             level=LorUnit.Level.BEZIRKSREGION,
-            geom=_square(0),
+            geom=square(0),
         )
     units = {
-        name: LorUnitFactory(code=CODES[name], geom=_square(X[name])) for name in CODES
+        name: LorUnitFactory(code=CODES[name], geom=square(X[name])) for name in CODES
     }
     children = VariableFactory(key="TEST_KINDER")
     for name, unit in units.items():
