@@ -23,13 +23,15 @@ The register's facilities with a location are published as a facility layer
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import date
 
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from datapool.models import Delivery, ImportRun, Variable
+from datapool.models import Delivery, FacilityLayer, ImportRun, Observation, Variable
 from datapool.parsers.contract import (
     FacilityLayerDelivery,
     LayerSpec,
@@ -238,6 +240,43 @@ def _rows(rule: SupplyRule, result: SupplyResult) -> list[ObservationRow]:
     return rows
 
 
+def _already_published(
+    rows: list[ObservationRow], documented: dict[str, tuple[str, str, str]]
+) -> bool:
+    """Whether exactly these values and texts are in the Datenpool already."""
+    texts = {
+        v.key: (v.name, v.description, v.definition)
+        for v in Variable.objects.filter(key__in=list(documented))
+    }
+    if texts != {k: (n[:200], d, f) for k, (n, d, f) in documented.items()}:
+        return False
+    keys = {r.variable_key for r in rows}
+    dates = {r.ref_date for r in rows}
+    stored = {
+        (key, code, on): (value, status)
+        for key, code, on, value, status in Observation.objects.filter(
+            variable__key__in=keys,
+            ref_date__in=dates,
+            is_aggregate=False,
+            unit__level=LorUnit.Level.PLANUNGSRAUM,
+        ).values_list("variable__key", "unit__code", "ref_date", "value", "status")
+    }
+    if len(stored) != len(rows):
+        return False
+    for row in rows:
+        value, status = stored.get(
+            (row.variable_key, row.unit_code, row.ref_date), (None, None)
+        )
+        if status != row.status:
+            return False
+        if (value is None) != (row.value is None) or (
+            value is not None
+            and not math.isclose(value, row.value, rel_tol=1e-12, abs_tol=1e-9)
+        ):
+            return False
+    return True
+
+
 @transaction.atomic
 def supply_rule_publish(
     *, rule: SupplyRule, ref_dates: list[date] | None = None
@@ -251,6 +290,23 @@ def supply_rule_publish(
     dates = sorted(ref_dates) if ref_dates is not None else supply_dates(rule=rule)
     if not dates:
         return {"rule": rule.key, "dates": [], "values": 0}
+    rows: list[ObservationRow] = []
+    counted = {}
+    for on in dates:
+        result = supply_compute(rule=rule, ref_date=on)
+        counted[on.isoformat()] = result.facilities_counted
+        rows.extend(_rows(rule, result))
+    documented = _documented(rule)
+    if _already_published(rows, documented):
+        # Running it again changes nothing (``make run`` calls it every time).
+        return {
+            "rule": rule.key,
+            "dates": [d.isoformat() for d in dates],
+            "values": 0,
+            "unchanged": True,
+            "facilities_counted": counted,
+            "indicators": [],
+        }
     now = timezone.now()
     run = ImportRun.objects.create(
         kind=ImportRun.Kind.COMPUTATION,
@@ -261,17 +317,11 @@ def supply_rule_publish(
         finished_at=now,
         percent=100,
     )
-    rows: list[ObservationRow] = []
-    counted = {}
-    for on in dates:
-        result = supply_compute(rule=rule, ref_date=on)
-        counted[on.isoformat()] = result.facilities_counted
-        rows.extend(_rows(rule, result))
     variables = variables_upsert(
         specs=_specs(rule), supplier=None, lowest_level=hierarchy.PLANUNGSRAUM
     )
     # The rule is the home of these texts: an edited Richtwert shows at once.
-    for key, (name, description, definition) in _documented(rule).items():
+    for key, (name, description, definition) in documented.items():
         Variable.objects.filter(key=key).update(
             name=name[:200], description=description, definition=definition
         )
@@ -317,6 +367,16 @@ def supply_rule_publish(
     run.summary = summary
     run.save(update_fields=["rows_written", "summary"])
     return summary
+
+
+def _point_key(name, code, attributes, x, y) -> tuple:
+    return (
+        name,
+        code,
+        json.dumps(attributes, sort_keys=True),
+        round(x, 3),
+        round(y, 3),
+    )
 
 
 @transaction.atomic
@@ -368,6 +428,17 @@ def facility_type_layer_publish(
                 },
             )
         )
+    stored_layer = FacilityLayer.objects.filter(key=spec.key, ref_date=on).first()
+    if stored_layer is not None and sorted(
+        _point_key(name, code, attributes, geom.x, geom.y)
+        for name, code, attributes, geom in stored_layer.facilities.values_list(
+            "name", "unit__code", "attributes", "geom"
+        )
+    ) == sorted(
+        _point_key(p.name[:300], p.unit_code, p.attributes, p.x, p.y) for p in points
+    ):
+        # Running it again changes nothing (``make run`` calls it every time).
+        return {"facilities": len(points), "facilities_replaced": 0, "values": 0}
     now = timezone.now()
     run = ImportRun.objects.create(
         kind=ImportRun.Kind.COMPUTATION,

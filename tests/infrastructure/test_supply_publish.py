@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from datapool.models import FacilityLayer, Observation, Variable
+from datapool.models import FacilityLayer, ImportRun, Observation, Variable
 from datapool.services.indicators import indicator_definitions_load
 from infrastructure.models import Facility, SupplyRule
 from infrastructure.supply import (
@@ -69,6 +69,23 @@ def test_published_variables_equal_the_computation_at_every_level(world):
     )
     assert rule.richtwert_source in grade.definition
     assert grade.aggregation == Variable.Aggregation.RATIO and grade.factor == 100
+
+
+def test_publishing_twice_changes_nothing(world):
+    rule, units, _facilities = world
+    first = supply_rule_publish(rule=rule)
+    assert first["values"] > 0
+    runs = ImportRun.objects.count()
+    assert supply_rule_publish(rule=rule)["unchanged"] is True
+    assert ImportRun.objects.count() == runs
+    layer = facility_type_layer_publish(facility_type=rule.facility_type, on=ON)
+    assert layer["facilities"] == 3
+    runs = ImportRun.objects.count()
+    again = facility_type_layer_publish(facility_type=rule.facility_type, on=ON)
+    assert again["values"] == 0 and ImportRun.objects.count() == runs
+    # A changed capacity is published.
+    Facility.objects.filter(name="K1").update(capacity=61)
+    assert "unchanged" not in supply_rule_publish(rule=rule)
 
 
 def test_republishing_replaces_and_follows_an_edited_richtwert(world):

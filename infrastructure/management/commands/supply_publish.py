@@ -31,6 +31,9 @@ class Command(BaseCommand):
                     f"  {summary['rule']}: keine Stichtage mit Nachfragedaten"
                 )
                 continue
+            if summary.get("unchanged"):
+                self.stdout.write(f"  {summary['rule']}: unverändert veröffentlicht")
+                continue
             counted = ", ".join(
                 f"{on}: {n}" for on, n in summary["facilities_counted"].items()
             )
@@ -40,7 +43,9 @@ class Command(BaseCommand):
                 f"{', '.join(summary['indicators']) or 'keine'}"
             )
         for key, layer in result["layers"].items():
-            if layer:
+            if layer and not layer["values"]:
+                self.stdout.write(f"  Ebene register_{key}: unverändert")
+            elif layer:
                 self.stdout.write(
                     f"  Ebene register_{key}: {layer['facilities']} Einrichtungen"
                 )
