@@ -287,6 +287,12 @@ def supply_rule_publish(
     Aggregates, custom areas, coverage and the indicators built on the
     variables (KI_KITA) are recomputed.
     """
+    if not Facility.objects.filter(
+        facility_type=rule.facility_type, capacity__isnull=False
+    ).exists():
+        # An empty register is no supply of 0: nothing is published until the
+        # type's facilities are imported.
+        return {"rule": rule.key, "dates": [], "values": 0, "no_facilities": True}
     dates = sorted(ref_dates) if ref_dates is not None else supply_dates(rule=rule)
     if not dates:
         return {"rule": rule.key, "dates": [], "values": 0}

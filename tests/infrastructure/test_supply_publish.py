@@ -71,6 +71,14 @@ def test_published_variables_equal_the_computation_at_every_level(world):
     assert grade.aggregation == Variable.Aggregation.RATIO and grade.factor == 100
 
 
+def test_a_type_without_facilities_publishes_nothing(world):
+    rule, _units, _facilities = world
+    Facility.objects.filter(facility_type=rule.facility_type).delete()
+    assert supply_rule_publish(rule=rule)["no_facilities"] is True
+    key = supply_variable_keys(rule=rule)[f"grade_{WITHIN}"]
+    assert not Observation.objects.filter(variable__key=key).exists()
+
+
 def test_publishing_twice_changes_nothing(world):
     rule, units, _facilities = world
     first = supply_rule_publish(rule=rule)

@@ -26,6 +26,12 @@ class Command(BaseCommand):
         if not verbose:
             return
         for summary in result["rules"]:
+            if summary.get("no_facilities"):
+                self.stdout.write(
+                    f"  {summary['rule']}: keine Einrichtungen mit Kapazität im "
+                    "Register, nichts veröffentlicht"
+                )
+                continue
             if not summary["dates"]:
                 self.stdout.write(
                     f"  {summary['rule']}: keine Stichtage mit Nachfragedaten"
