@@ -27,6 +27,8 @@ from infrastructure.supply_publish import (
     supply_variable_keys,
 )
 from lor import hierarchy
+from lor.models import LorUnit
+from lor.services.custom_areas import AreaSpec, custom_area_set_create
 from tests.conftest import SHARED_DATA
 from tests.factories.infrastructure import kitas_from_geojson
 from tests.infrastructure.world import CODES, ON
@@ -71,6 +73,28 @@ def test_published_variables_equal_the_computation_at_every_level(world):
     assert grade.aggregation == Variable.Aggregation.RATIO and grade.factor == 100
 
 
+def test_custom_area_values_are_the_sums_of_its_planungsraeume(world):
+    rule, _units, _facilities = world
+    area_set = custom_area_set_create(
+        name="Testkulisse",
+        kind="other",
+        areas=[AreaSpec(name="A und C", keys=[CODES["A"], CODES["C"]])],
+    )
+    area = LorUnit.objects.get(area_set=area_set)
+    supply_rule_publish(rule=rule)
+    result = supply_compute(rule=rule, ref_date=ON)
+    custom = supply_aggregate(result=result, level=LorUnit.Level.CUSTOM)
+    a, c = result.units[CODES["A"]], result.units[CODES["C"]]
+    expected = (a.supply_catchment + c.supply_catchment) / (a.need + c.need) * 100
+    assert custom.units[area.code].versorgungsgrad(CATCHMENT) == pytest.approx(expected)
+    keys = supply_variable_keys(rule=rule)
+    published = _values(keys[f"grade_{CATCHMENT}"], [area.code])[area.code]
+    assert published == pytest.approx(expected)
+    assert _values(keys[f"deficit_{WITHIN}"], [area.code])[area.code] == (
+        pytest.approx(40 + 160)
+    )
+
+
 def test_a_type_without_facilities_publishes_nothing(world):
     rule, _units, _facilities = world
     Facility.objects.filter(facility_type=rule.facility_type).delete()
@@ -110,7 +134,7 @@ def test_republishing_replaces_and_follows_an_edited_richtwert(world):
     assert "geändert" in Variable.objects.get(key=key).definition
 
 
-def test_ki_kita_is_filled_from_the_register(ewr_imported):
+def test_ki_kita_is_filled_from_the_register(ewr_imported, client_logged_in):
     indicator_definitions_load()
     kitas_from_geojson()
     rule = SupplyRule.objects.get(key="kita")
@@ -127,6 +151,14 @@ def test_ki_kita_is_filled_from_the_register(ewr_imported):
     assert places > 0
     expected = places / float(row["E_E1U6"]) * 100
     assert _values("KI_KITA", ["01100101"])["01100101"] == pytest.approx(expected)
+    # The Versorgungsgrad is an ordinary map of the explorer, with its sources.
+    response = client_logged_in.get(
+        "/api/maps/values/", {"variable": "VS_KITA_VG_2SFCA", "level": "bezirksregion"}
+    )
+    assert response.status_code == 200, response.content[:300]
+    data = response.json()
+    assert len(data["legend"]["classes"]) >= 3
+    assert "Versorgungsanalyse" in data["sources"]
 
 
 def test_register_kitas_are_a_facility_layer_the_explorer_lists(
