@@ -197,3 +197,22 @@ def test_indicator_definitions_have_every_text_whole(tmp_path):
     )
     with pytest.raises(ValueError, match=r"Zeile 19: mehr Spalten"):
         indicator_definitions_load(path=broken)
+
+
+def test_admin_action_recomputes_and_publishes(
+    world, client, administrator, django_capture_on_commit_callbacks
+):
+    rule, _units, _facilities = world
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:infrastructure_supplyrule_changelist"),
+            {"action": "publish", "_selected_action": [rule.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert "neu berechnet" in response.content.decode() or "recomputed" in (
+        response.content.decode()
+    )
+    key = supply_variable_keys(rule=rule)[f"grade_{WITHIN}"]
+    assert _values(key, [CODES["A"]])[CODES["A"]] == pytest.approx(60.0)
