@@ -27,7 +27,6 @@ from tests.factories.infrastructure import (
     FacilityTypeFactory,
     SupplyRuleFactory,
 )
-from tests.factories.lor import LorUnitFactory
 
 ON = date(2024, 12, 31)
 Y = 5_820_050.0
@@ -42,16 +41,26 @@ def square(cx: float) -> MultiPolygon:
     return MultiPolygon(Polygon(ring), srid=25833)
 
 
+def _unit(code: str, level: str, geom: MultiPolygon) -> LorUnit:
+    return LorUnit.objects.create(
+        scheme=LorUnit.Scheme.LOR_2021,
+        level=level,
+        code=code,
+        name=f"Testraum {code}",
+        geom=geom,
+        area_m2=geom.area,
+    )
+
+
 def build_world():
     """The rule, the three Planungsräume and the three Kitas (by A, B, C)."""
-    for code in ("990001", "990002"):
-        LorUnitFactory(
-            code=code,
-            level=LorUnit.Level.BEZIRKSREGION,
-            geom=square(0),
-        )
+    # Created directly, not by LorUnitFactory, whose sequence places its
+    # made-up squares along a line in Berlin (more calls push them out).
+    for code, cx in (("990001", X["A"]), ("990002", X["C"])):
+        _unit(code, LorUnit.Level.BEZIRKSREGION, square(cx))
     units = {
-        name: LorUnitFactory(code=CODES[name], geom=square(X[name])) for name in CODES
+        name: _unit(CODES[name], LorUnit.Level.PLANUNGSRAUM, square(X[name]))
+        for name in CODES
     }
     children = VariableFactory(key="TEST_KINDER")
     for name, unit in units.items():
