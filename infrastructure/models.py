@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from datapool.formula import FormulaError, formula_parse
 from lor.models import LorUnit
 
 
@@ -225,3 +229,119 @@ class FacilityUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class SupplyRule(models.Model):
+    """How supply of one facility type is measured against demand (a Richtwert).
+
+    Kept as data so administrators can correct a Richtwert or a catchment
+    distance without a release; ``infrastructure/supply.py`` documents the
+    methods that use it.
+    """
+
+    key = models.SlugField(
+        _("key"),
+        max_length=30,
+        unique=True,
+        help_text=_(
+            "Lower case letters, digits and underscores; the published variables "
+            "are named after it (VS_<KEY>_…)."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    facility_type = models.ForeignKey(
+        FacilityType,
+        verbose_name=_("facility type"),
+        on_delete=models.PROTECT,
+        related_name="supply_rules",
+    )
+    demand_formula = models.CharField(
+        _("demand formula"),
+        max_length=300,
+        help_text=_(
+            "Arithmetic over Datenpool variable keys giving the demand group per "
+            "Planungsraum, e.g. E_E1U6 (children 1 to under 6) or E_E."
+        ),
+    )
+    demand_label = models.CharField(
+        _("demand group"),
+        max_length=200,
+        help_text=_("E.g. children from 1 to under 6 years."),
+    )
+    richtwert = models.DecimalField(
+        _("Richtwert"),
+        max_digits=10,
+        decimal_places=3,
+        help_text=_("Capacity needed per person of the demand group."),
+    )
+    richtwert_unit = models.CharField(
+        _("unit of the Richtwert"),
+        max_length=80,
+        help_text=_("E.g. m² net play area per resident."),
+    )
+    richtwert_source = models.TextField(
+        _("source of the Richtwert"),
+        help_text=_("The Berlin regulation or plan the value comes from."),
+    )
+    richtwert_is_assumption = models.BooleanField(
+        _("Richtwert is an assumption"),
+        default=False,
+        help_text=_("Set where no binding Berlin value could be cited."),
+    )
+    catchment_m = models.PositiveIntegerField(
+        _("catchment distance (m)"),
+        help_text=_(
+            "Straight-line distance within which a facility serves a Planungsraum "
+            "(its population point) in the catchment method."
+        ),
+    )
+    catchment_source = models.TextField(_("source of the catchment"), blank=True)
+    min_capacity = models.DecimalField(
+        _("minimum capacity"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Facilities below this capacity do not count (e.g. green spaces "
+            "under 0.5 ha for the wohnungsnahe Versorgung)."
+        ),
+    )
+    active = models.BooleanField(
+        _("published"),
+        default=True,
+        help_text=_("Active rules are computed and published into the Datenpool."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("supply rule")
+        verbose_name_plural = _("supply rules")
+        ordering = ["facility_type", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(richtwert__gt=0), name="supply_rule_richtwert_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(catchment_m__gt=0),
+                name="supply_rule_catchment_gt_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.key or ""):
+            raise ValidationError(
+                {"key": _("Lower case letters, digits and underscores only.")}
+            )
+        try:
+            formula_parse(self.demand_formula)
+        except FormulaError as exc:
+            raise ValidationError({"demand_formula": str(exc)}) from exc
+
+    @property
+    def variable_prefix(self) -> str:
+        """Prefix of the published Datenpool variables (``VS_KITA``)."""
+        return f"VS_{self.key.upper()}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from .maintenance import facility_layer_publish
-from .models import FacilityType, FacilityUpload
+from .models import FacilityType, FacilityUpload, SupplyRule
+from .supply_publish import supply_rule_publish
 from .uploads import facility_upload_execute
 
 
@@ -19,5 +20,16 @@ def facility_upload_execute_task(upload_id: int) -> None:
 @shared_task
 def facility_layer_publish_task(facility_type_id: int) -> None:
     facility_type = FacilityType.objects.filter(pk=facility_type_id).first()
-    if facility_type is not None:
-        facility_layer_publish(facility_type=facility_type)
+    if facility_type is None:
+        return
+    facility_layer_publish(facility_type=facility_type)
+    # A changed facility changes the published supply of its type, too: without
+    # this the Versorgungsgrad maps would lag behind the register.
+    for rule in SupplyRule.objects.filter(facility_type=facility_type, active=True):
+        supply_rule_publish(rule=rule)
+
+
+@shared_task(acks_late=False)
+def supply_rule_publish_task(rule_id: int) -> dict:
+    """Publish one supply rule (after an administrator changed it)."""
+    return supply_rule_publish(rule=SupplyRule.objects.get(pk=rule_id))

@@ -27,6 +27,8 @@ log "loading the facility register (playgrounds, green spaces, Kitas, schools, y
 $PY manage.py infrastructure_import
 log "loading the Kriminalitätsatlas 2019-2023 per Bezirksregion (skips what is loaded)"
 $PY manage.py crime_atlas_import
+log "computing the supply analysis (Versorgungsgrad within borders and 2SFCA; skips unchanged results)"
+$PY manage.py supply_publish
 log "computing the indicators"
 $PY manage.py indicators_compute
 log "recording the answers of pinned saved queries as published (idempotent)"

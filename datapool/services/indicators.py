@@ -174,7 +174,15 @@ def indicator_definitions_load(*, path=None) -> int:
     )
     count = 0
     with path.open(encoding="utf-8", newline="") as fh, transaction.atomic():
-        for row in csv.DictReader(fh, delimiter=";"):
+        reader = csv.DictReader(fh, delimiter=";")
+        for row in reader:
+            if None in row:
+                # An unquoted ";" in a text would silently cut it off.
+                raise ValueError(
+                    f"{path.name}, Zeile {reader.line_num}: mehr Spalten als die "
+                    "Kopfzeile (ein „;“ im Text? Den Text in Anführungszeichen "
+                    "setzen)."
+                )
             variable, _ = Variable.objects.update_or_create(
                 key=row["key"],
                 defaults={

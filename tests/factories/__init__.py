@@ -13,6 +13,11 @@ from tests.factories.datapool import (
     ObservationFactory,
     VariableFactory,
 )
+from tests.factories.infrastructure import (
+    FacilityFactory,
+    FacilityTypeFactory,
+    SupplyRuleFactory,
+)
 from tests.factories.lor import CustomAreaSetFactory, LorUnitFactory, real_unit, square
 from tests.factories.profiles import ProfileEditionFactory, ProfileFactory
 from tests.factories.queries import SavedQueryFactory
@@ -21,7 +26,9 @@ __all__ = [
     "PASSWORD",
     "AuditEventFactory",
     "CustomAreaSetFactory",
+    "FacilityFactory",
     "FacilityLayerFactory",
+    "FacilityTypeFactory",
     "ImportRunFactory",
     "IndicatorFactory",
     "LorUnitFactory",
@@ -30,6 +37,7 @@ __all__ = [
     "ProfileFactory",
     "SavedQueryFactory",
     "StaffProfileFactory",
+    "SupplyRuleFactory",
     "UserFactory",
     "VariableFactory",
     "real_unit",
