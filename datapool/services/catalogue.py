@@ -20,6 +20,10 @@ SUPPLIERS = {
         "Senatsverwaltung für Stadtentwicklung, Bauen und Wohnen",
         Supplier.Kind.SENATE,
     ),
+    "senwgp": (
+        "Senatsverwaltung für Wissenschaft, Gesundheit und Pflege",
+        Supplier.Kind.SENATE,
+    ),
 }
 
 
