@@ -182,6 +182,10 @@ def observations_convert(
         else:
             convert = _convert_index
         for code, target in targets.items():
+            if not any(old in values for old, *_rest in target.pieces):
+                # Nothing delivered for this unit (e.g. a district's upload and
+                # a unit of another district): no value rather than "missing".
+                continue
             value, status, note = convert(
                 target, values, is_class=variable.value_type == "class"
             )
@@ -220,7 +224,7 @@ def observations_convert(
         "ratios_recomputed": sorted(variables[v].key for v in ratios),
         "kept_native": kept_native,
         "aggregates": aggregated,
-        "units": len(targets),
+        "units": len({row.unit_code for row in rows}),
         "replaced": sum(result.replaced.values()),
         "crosswalk": CROSSWALK_CREDIT,
     }

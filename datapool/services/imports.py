@@ -533,8 +533,8 @@ def _unknown_key_problems(run: ImportRun, delivery: ParsedDelivery) -> list[Prob
 def _key_hint(key: UnknownKey) -> str:
     if key.suggestion:
         return (
-            f"; derselbe Planungsraum heißt im LOR 2021 {key.suggestion} "
-            f"({key.suggestion_name}, dokumentierte Umbenennung)"
+            f"; Vorschlag: {key.suggestion} ({key.suggestion_name}) – derselbe "
+            "Planungsraum, dokumentierte Umbenennung"
         )
     if key.old_scheme_name:
         return (
