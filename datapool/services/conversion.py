@@ -314,10 +314,13 @@ def _convert_index(
         return classes.pop(), "estimated", CONVERTED_NOTE
     weight = sum(persons[old] for old in inhabited)
     mean = sum(c.value * persons[old] for old, c in inhabited.items()) / weight
-    note = (
-        f"{CONVERTED_NOTE} (Mittel von {len(inhabited)} Planungsräumen, gewichtet "
-        "mit den Einwohnern vom 31.12.2020"
-    )
+    if len(inhabited) == 1:
+        note = f"{CONVERTED_NOTE} (Wert von {next(iter(inhabited))}"
+    else:
+        note = (
+            f"{CONVERTED_NOTE} (Mittel von {len(inhabited)} Planungsräumen, "
+            "gewichtet mit den Einwohnern vom 31.12.2020"
+        )
     if without := sorted(set(cells) - set(inhabited)):
         note += f"; ohne Wert: {', '.join(without)}"
     return mean, "estimated", note + ")"
