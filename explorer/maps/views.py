@@ -153,6 +153,9 @@ LEGEND = inline_serializer(
         ),
         "suppressed": serializers.DictField(),
         "missing": serializers.DictField(),
+        "estimated": serializers.DictField(
+            help_text="Count and label of values estimated (converted from LOR 2006)."
+        ),
         "notes": serializers.ListField(child=serializers.CharField()),
     },
 )
