@@ -619,6 +619,25 @@ def export_map(
             label = f"{german_label(lower)} – {german_label(upper)} ({count})"
             handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
+    estimated = status.str.startswith(str(STATUS_LABELS["estimated"]))
+    if estimated.any():
+        # Converted from LOR 2006: the class colour stays, the outline is dashed.
+        graphics.draw_units(
+            ax,
+            frame.geometry[estimated],
+            facecolors="none",
+            edgecolors=graphics.ESTIMATED_EDGE,
+            linewidths=0.9,
+            linestyles=(0, (3, 2)),
+        )
+        handles.append(
+            graphics.legend_patch(
+                "white",
+                f"{STATUS_LABELS['estimated']} ({int(estimated.sum())})",
+                edgecolor=graphics.ESTIMATED_EDGE,
+                linestyle="--",
+            )
+        )
     missing = ~has_value & ~suppressed
     for units, color, label, hatch in (
         (suppressed, graphics.SUPPRESSED_COLOR, STATUS_LABELS["suppressed"], "///"),

@@ -268,6 +268,15 @@ def test_estimated_values_say_so_in_the_api_and_the_csv_export(
     assert "geschätzt (umgerechnet aus LOR 2006)" in text
     assert "Umschlüsselung LOR 2006" in text.splitlines()[1]  # the source row
     assert any(line.startswith("Hinweis;") for line in text.splitlines()[:8])
+    # The map image outlines estimated units dashed and says so in its legend.
+    planungsraeume = selection_evaluate(
+        selection=Selection(level="planungsraum", columns=["E_E"], date=DEC_2020)
+    )
+    with translation.override("de"):
+        svg, _type, _name = exports.export_map(
+            result=planungsraeume, title="Einwohner 2020", fmt="svg", column="E_E"
+        )
+    assert b"stroke-dasharray" in svg
     selection = Selection(level="bezirk", columns=["E_E"], date=DEC_2020).as_dict()
     response = client_logged_in.get(
         f"{reverse('analysis:selection-export')}?"
