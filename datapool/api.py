@@ -220,6 +220,13 @@ class ValuesApi(CachedReadMixin, APIView):
                     "level": serializers.CharField(),
                     "date": serializers.DateField(allow_null=True),
                     "dates": serializers.ListField(child=serializers.DateField()),
+                    "notes": serializers.ListField(
+                        child=serializers.CharField(),
+                        help_text=(
+                            "Footnotes, e.g. naming the crosswalk when values are "
+                            "estimated (converted from LOR 2006)."
+                        ),
+                    ),
                     "results": VALUE_ROWS,
                 },
             )

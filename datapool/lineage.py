@@ -27,7 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 
@@ -36,6 +36,22 @@ from .models import Delivery, Variable
 from .services.indicators import MSS_INPUTS, MSS_OUTPUTS
 
 PRISMA = "PRISMA Berlin"
+# Estimated values arise in PRISMA from one source only: the conversion of
+# deliveries in LOR 2006 keys (datapool.services.conversion). Wherever such a
+# value appears it carries this mark, and the page or file names the crosswalk.
+ESTIMATED_MARK = gettext_lazy("estimated (converted from LOR 2006)")
+CROSSWALK_SOURCE = gettext_lazy(
+    "Crosswalk LOR 2006 → LOR 2021 (PRISMA Berlin: areal overlay of the "
+    "Planungsräume calibrated to the residents of 31.12.2020; method and "
+    "measured error: docs/crosswalk.md)"
+)
+
+
+def estimated_footnote() -> str:
+    """The footnote of values marked estimated: the mark and the crosswalk."""
+    return f"{ESTIMATED_MARK}: {CROSSWALK_SOURCE}"
+
+
 # The MSS classes PRISMA recomputes, and the index indicators they come from.
 _MSS_COMPUTED = {key for key, _name, _unit in MSS_OUTPUTS.values()}
 

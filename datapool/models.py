@@ -230,9 +230,13 @@ class ImportRun(models.Model):
         EWR = "ewr", _("AfS Einwohnerregister matrix")
         MSS = "mss", _("Monitoring Soziale Stadtentwicklung table")
         CRIME_ATLAS = "crime_atlas", _("Kriminalitätsatlas (case numbers)")
+        GSSA = "gssa", _("Gesundheits- und Sozialstrukturatlas table")
         TABLE = "table", _("Table (CSV/XLSX)")
         POINTS = "points", _("Point data (facilities)")
         COMPUTATION = "computation", _("Indicator computation")
+        # Values of an import in LOR 2006 keys converted to LOR 2021
+        # (datapool.services.conversion); options["source_run"] names the import.
+        CONVERSION = "conversion", _("Conversion LOR 2006 → LOR 2021")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Awaiting column mapping")

@@ -32,6 +32,7 @@ from .confidentiality import (
     values_protect,
     variable_is_confidential,
 )
+from .lineage import estimated_footnote
 from .models import (
     COUNT_SUFFIX,
     Coverage,
@@ -212,6 +213,13 @@ def import_run_variables(*, import_run: ImportRun) -> QuerySet[Variable]:
     )
 
 
+def import_run_conversions(*, import_run: ImportRun) -> QuerySet[ImportRun]:
+    """The conversion runs (LOR 2006 → LOR 2021) of an import, newest first."""
+    return ImportRun.objects.filter(
+        kind=ImportRun.Kind.CONVERSION, options__source_run=import_run.pk
+    ).order_by("-pk")
+
+
 def indicator_list() -> list:
     """Indicators with their coverage and latest Berlin value, ordered by theme."""
     theme_order = {theme: n for n, theme in enumerate(ProfileTheme.values)}
@@ -272,10 +280,12 @@ def observation_change(
         value = None
         status = "missing"
         if now.value is not None and before is not None and before.value is not None:
+            # A change from or to an estimated value is an estimate too.
+            known = "estimated" if "estimated" in (now.status, before.status) else "ok"
             if kind == "share":
-                value, status = now.value - before.value, "ok"
+                value, status = now.value - before.value, known
             elif before.value != 0:
-                value, status = (now.value / before.value - 1) * 100, "ok"
+                value, status = (now.value / before.value - 1) * 100, known
         elif "suppressed" in (now.status, before.status if before else None):
             status = "suppressed"
         rows.append(
@@ -369,6 +379,7 @@ def values_answer(
         "level": level,
         "date": chosen,
         "dates": dates,
+        "notes": _estimated_notes(r.status for r in rows),
         "results": [
             {
                 "code": r.code,
@@ -383,6 +394,11 @@ def values_answer(
             for r in rows
         ],
     }
+
+
+def _estimated_notes(statuses: Iterable[str]) -> list[str]:
+    """The footnote naming the crosswalk if any value is estimated."""
+    return [estimated_footnote()] if "estimated" in set(statuses) else []
 
 
 def _values_change(
@@ -423,6 +439,7 @@ def _values_change(
         "compare": compare,
         "dates": dates,
         "change_unit": "Prozentpunkte" if kind == "share" else "%",
+        "notes": _estimated_notes(r.get("status", "") for r in rows),
         "results": [
             {**r, "aggregate": False, "contains_suppressed": False, "note": ""}
             for r in rows

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from datapool.models import ImportRun
+from datapool.services.conversion import conversion_run_execute
 from datapool.services.imports import import_run_execute
 from datapool.services.indicators import indicator_run_execute
 from datapool.services.inspection import import_run_inspect
@@ -24,6 +25,12 @@ def import_run_inspect_task(import_run_id: int) -> str:
 def indicator_run_execute_task(run_id: int) -> str:
     """Recompute indicators in the worker; the run row records progress and outcome."""
     return indicator_run_execute(run=ImportRun.objects.get(pk=run_id)).status
+
+
+@shared_task(acks_late=False)
+def conversion_run_execute_task(run_id: int) -> str:
+    """Convert an import in LOR 2006 keys to LOR 2021 in the worker."""
+    return conversion_run_execute(run=ImportRun.objects.get(pk=run_id)).status
 
 
 @shared_task(acks_late=False, ignore_result=True)

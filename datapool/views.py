@@ -26,6 +26,7 @@ from .models import ImportRun, Supplier, Variable
 from .selectors import (
     facility_layer_for_variable,
     facility_layer_list,
+    import_run_conversions,
     import_run_get,
     import_run_list,
     import_run_variables,
@@ -42,6 +43,7 @@ from .services.catalogue import (
 )
 from .services.imports import (
     ImportRunNotRetryable,
+    import_run_convert_old_scheme,
     import_run_map_columns,
     import_run_resolve_keys,
     import_run_retry,
@@ -226,6 +228,11 @@ class ImportRunMixin(RoleRequiredMixin):
         )
 
 
+# More unknown keys than this get a summary and "skip all" instead of a
+# question per key.
+MANY_UNKNOWN_KEYS = 10
+
+
 class ImportDetailView(ImportRunMixin, TemplateView):
     template_name = "datapool/import_detail.html"
 
@@ -243,12 +250,35 @@ class ImportDetailView(ImportRunMixin, TemplateView):
             context["key_form"] = kwargs.get("key_form") or UnknownKeyForm(
                 unknown_keys=run.summary.get("unknown_keys", [])
             )
+            # Many unknown keys are decided at once (skip all, or convert an
+            # old-scheme file), not with one question per key.
+            context["many_keys"] = (
+                len(run.summary.get("unknown_keys", [])) > MANY_UNKNOWN_KEYS
+            )
+        context["conversions"] = import_run_conversions(import_run=run)
         return context
 
 
 class ImportResolveView(ImportRunMixin, View):
     def post(self, request, pk):
         run = self.get_run()
+        action = request.POST.get("action")
+        if action in ("lor2006", "skip_all"):
+            try:
+                if action == "lor2006":
+                    import_run_convert_old_scheme(import_run=run, user=request.user)
+                else:
+                    import_run_resolve_keys(
+                        import_run=run,
+                        key_map={},
+                        skip_keys=[
+                            item["key"] for item in run.summary.get("unknown_keys", [])
+                        ],
+                        user=request.user,
+                    )
+            except ImportRunNotRetryable as exc:
+                messages.error(request, str(exc))
+            return redirect(run.get_absolute_url())
         form = UnknownKeyForm(
             request.POST, unknown_keys=run.summary.get("unknown_keys", [])
         )

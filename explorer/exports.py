@@ -52,7 +52,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from datapool.lineage import PRISMA, Attribution, attribution
+from datapool.lineage import (
+    CROSSWALK_SOURCE,
+    ESTIMATED_MARK,
+    PRISMA,
+    Attribution,
+    attribution,
+    estimated_footnote,
+)
 from datapool.numbers import german_label
 from lor.selectors import lor_unit_geometries
 
@@ -64,7 +71,7 @@ STATUS_LABELS = {
     "ok": "ok",
     "suppressed": gettext_lazy("suppressed"),
     "missing": gettext_lazy("no data"),
-    "estimated": gettext_lazy("estimated"),
+    "estimated": ESTIMATED_MARK,
 }
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CLASS_METHODS = ("quantiles", "equal_interval", "natural_breaks", "std_mean", "manual")
@@ -93,10 +100,16 @@ class ExportMeta:
     derived: frozenset[str] = frozenset()  # keys of derived columns
     # Further (label, text) rows after the title, e.g. a saved query's reference.
     notes: tuple[tuple[str, str], ...] = ()
+    # Some values are estimated (converted from LOR 2006): the crosswalk is a
+    # source of theirs, named in the source rows and lines.
+    estimated: bool = False
 
     @property
     def source_text(self) -> str:
-        return "; ".join(self.attribution.sources)
+        sources = self.attribution.sources
+        if self.estimated:
+            sources = [*sources, str(CROSSWALK_SOURCE)]
+        return "; ".join(sources)
 
     @property
     def license_text(self) -> str:
@@ -105,7 +118,8 @@ class ExportMeta:
     @property
     def source_line(self) -> str:
         """The line under a map or chart: each source with its licence."""
-        return self.attribution.line()
+        line = self.attribution.line()
+        return f"{line} · {estimated_footnote()}" if self.estimated else line
 
     @property
     def credit_text(self) -> str:
@@ -154,6 +168,13 @@ def export_meta(
     credits = attribution(
         variables=delivered, computed=any(c.derived for c in result.columns)
     )
+    estimated = any(
+        cell.status == "estimated"
+        for column in result.cells.values()
+        for cell in column.values()
+    )
+    if estimated:
+        notes = (*notes, (_("Note"), estimated_footnote()))
     return ExportMeta(
         title=export_title(title=title, result=result),
         attribution=credits,
@@ -161,6 +182,7 @@ def export_meta(
         labels={c.key: c.label for c in result.columns},
         derived=frozenset(c.key for c in result.columns if c.derived),
         notes=notes,
+        estimated=estimated,
     )
 
 
@@ -597,6 +619,25 @@ def export_map(
             label = f"{german_label(lower)} – {german_label(upper)} ({count})"
             handles.append(graphics.legend_patch(colors[i], label))
             lower = upper
+    estimated = status.str.startswith(str(STATUS_LABELS["estimated"]))
+    if estimated.any():
+        # Converted from LOR 2006: the class colour stays, the outline is dashed.
+        graphics.draw_units(
+            ax,
+            frame.geometry[estimated],
+            facecolors="none",
+            edgecolors=graphics.ESTIMATED_EDGE,
+            linewidths=0.9,
+            linestyles=(0, (3, 2)),
+        )
+        handles.append(
+            graphics.legend_patch(
+                "white",
+                f"{STATUS_LABELS['estimated']} ({int(estimated.sum())})",
+                edgecolor=graphics.ESTIMATED_EDGE,
+                linestyle="--",
+            )
+        )
     missing = ~has_value & ~suppressed
     for units, color, label, hatch in (
         (suppressed, graphics.SUPPRESSED_COLOR, STATUS_LABELS["suppressed"], "///"),

@@ -91,6 +91,8 @@ SUPPRESSED_COLOR = "#bdbdbd"
 # "No data" of the export map and of the print maps; both are lighter than the
 # lightest class colour (print is a shade lighter for paper).
 MISSING_COLOR = "#f0f0f0"
+# The dashed outline of units whose value is estimated (converted from LOR 2006).
+ESTIMATED_EDGE = "#1f2933"
 PRINT_MISSING_COLOR = "#f4f4f4"
 # Units around the mapped area (print maps), for orientation only.
 NEIGHBOUR_COLOR = "#ececec"
@@ -221,13 +223,21 @@ def north_arrow(ax, *, style: MapFurniture) -> None:
 
 
 def legend_patch(
-    color: Any, label: str, *, edgecolor: str = "grey", hatch: str | None = None
+    color: Any,
+    label: str,
+    *,
+    edgecolor: str = "grey",
+    hatch: str | None = None,
+    linestyle: str = "solid",
 ):
-    """A legend entry: a filled box (hatched for suppressed units) and its label."""
+    """A legend entry: a filled box (hatched for suppressed units, outlined
+    dashed for estimated ones) and its label."""
     from matplotlib.patches import Patch
 
     if hatch is None:
-        return Patch(facecolor=color, edgecolor=edgecolor, label=label)
+        return Patch(
+            facecolor=color, edgecolor=edgecolor, label=label, linestyle=linestyle
+        )
     return Patch(facecolor=color, edgecolor=edgecolor, hatch=hatch, label=label)
 
 
@@ -280,8 +290,10 @@ def draw_units(
     edgecolors: Any,
     linewidths: float,
     hatch: str | None = None,
+    linestyles: Any = "solid",
 ) -> None:
-    """Unit polygons (EPSG:25833) as one collection; ``hatch`` marks suppression."""
+    """Unit polygons (EPSG:25833) as one collection; ``hatch`` marks suppression,
+    dashed ``linestyles`` estimated values."""
     from matplotlib.collections import PathCollection
 
     ax.add_collection(
@@ -291,5 +303,6 @@ def draw_units(
             edgecolors=edgecolors,
             linewidths=linewidths,
             hatch=hatch,
+            linestyles=linestyles,
         )
     )

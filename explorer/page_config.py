@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from datapool.lineage import ESTIMATED_MARK
 from lor import hierarchy
 from lor.models import LorUnit
 
@@ -32,6 +33,7 @@ def page_config(*, urls: dict[str, str], text: dict[str, str], **rest: Any) -> d
             "loading": _("Loading…"),
             "error": _("The data could not be loaded."),
             "suppressed": _("suppressed"),
+            "estimated": str(ESTIMATED_MARK),
             **text,
         },
         **rest,

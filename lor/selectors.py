@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
@@ -162,3 +167,58 @@ def crosswalk_convert(
         if old in values:
             converted[new] = converted.get(new, 0.0) + values[old] * w
     return converted
+
+
+@cache
+def lor_key_renames() -> dict[str, str]:
+    """Keys a source documents as renamed: wrong key → LOR 2021 key of the same area.
+
+    From ``lor/data/lor2021_umbenennungen.csv`` (key, right key, name, reason);
+    only a rename the sources document is listed, never a key that merely looks
+    similar (a neighbouring key names another area).
+    """
+    path = Path(settings.PRISMA_LOR_DATA_DIR) / "lor2021_umbenennungen.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["schluessel"]: row["richtig"] for row in csv.DictReader(fh)}
+
+
+@dataclass
+class CrosswalkTarget:
+    """How one LOR 2021 Planungsraum is made of LOR 2006 Planungsräume."""
+
+    relation: str  # CrosswalkPiece.Relation
+    # (old key, population weight of the old unit's value, calibrated persons
+    # 31.12.2020 in the piece, share of the old unit's area in the piece)
+    pieces: list[tuple[str, float, float, float]] = field(default_factory=list)
+
+    @property
+    def whole_old_units(self) -> list[str]:
+        """The old units lying (almost) wholly inside this new one."""
+        return [
+            old for old, _w, _p, share in self.pieces if share >= CROSSWALK_WHOLE_SHARE
+        ]
+
+
+# An old unit counts as lying wholly inside a new one from this share of its
+# area on (lor.services.crosswalk.SAME_AREA_SHARE decides the relations alike).
+CROSSWALK_WHOLE_SHARE = 0.98
+
+
+def crosswalk_targets() -> dict[str, CrosswalkTarget]:
+    """Per LOR 2021 Planungsraum key: its relation and its pieces of old units."""
+    targets: dict[str, CrosswalkTarget] = {}
+    for old, new, weight, persons, share, relation in (
+        CrosswalkPiece.objects.order_by("new_unit__code", "old_unit__code")
+        .values_list(
+            "old_unit__code",
+            "new_unit__code",
+            "weight_population",
+            "population",
+            "weight_area",
+            "relation",
+        )
+        .iterator()
+    ):
+        target = targets.setdefault(new, CrosswalkTarget(relation=relation))
+        target.pieces.append((old, weight, persons, share))
+    return targets

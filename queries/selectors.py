@@ -19,6 +19,7 @@ from explorer.selection import (
     SelectionUnit,
     selection_evaluate,
 )
+from lor.models import LorUnit
 from queries.models import SavedQuery
 
 
@@ -84,7 +85,7 @@ def selection_import_runs(*, result: SelectionResult) -> list[dict[str, Any]]:
             ref_date=column.date,
             unit__level=base,
             unit__code__in=codes,
-        )
+        ).exclude(unit__scheme=LorUnit.Scheme.LOR_2006)
         if area_set:
             qs = qs.filter(unit__area_set_id=area_set)
         run_ids.update(qs.values_list("import_run_id", flat=True).distinct())

@@ -23,6 +23,8 @@ log "computing the crosswalk LOR 2006 -> 2021 (idempotent)"
 $PY manage.py lor_crosswalk
 log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
+log "loading the deliveries in LOR 2006 keys and converting them to LOR 2021 (skips what is loaded)"
+$PY manage.py datapool_lor2006
 log "loading the facility register (playgrounds, green spaces, Kitas, schools, youth centres; unchanged files are skipped)"
 $PY manage.py infrastructure_import
 log "loading the Kriminalitätsatlas 2019-2023 per Bezirksregion (skips what is loaded)"

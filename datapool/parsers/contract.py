@@ -27,6 +27,7 @@ from django.conf import settings
 
 from lor import hierarchy
 from lor.models import LorUnit
+from lor.selectors import lor_key_renames
 
 SUPPRESSED_TOKENS = {"", "na", "n/a", ".", "-", "–", "x", "*"}
 MAX_PROBLEMS = 50
@@ -121,12 +122,16 @@ class ProblemList(list[Problem]):
 
 @dataclass
 class UnknownKey:
-    """A key in the file that the LOR scheme does not know, with a suggestion."""
+    """A key in the file that the LOR scheme does not know, with what is known
+    about it (a documented rename; the old scheme's unit of that key)."""
 
     key: str
     line: int
     suggestion: str | None = None
     suggestion_name: str | None = None
+    suggestion_reason: str | None = None
+    # The name of the LOR 2006 Planungsraum with this key, if there is one.
+    old_scheme_name: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +139,8 @@ class UnknownKey:
             "line": self.line,
             "suggestion": self.suggestion,
             "suggestion_name": self.suggestion_name,
+            "suggestion_reason": self.suggestion_reason,
+            "old_scheme_name": self.old_scheme_name,
         }
 
 
@@ -403,35 +410,55 @@ def blank_meaning(raw: str | None, meanings: Mapping[str, str]) -> str | None:
     return BLANK_SUPPRESSED if is_suppressed(text) else None
 
 
-def lor_codes(*, level: str | None = None) -> dict[str, str]:
-    """Key → name of the LOR 2021 units (of one level)."""
-    qs = LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021)
+# The option that imports a delivery into the old scheme (LOR 2006 units); its
+# values are then converted to LOR 2021 (datapool.services.conversion).
+SCHEME_OPTION = "scheme"
+OLD_SCHEME = "lor2006"
+
+
+def scheme_of(options: Mapping[str, Any]) -> str:
+    """The LOR scheme (a ``LorUnit.Scheme`` value) a run's keys belong to."""
+    if options.get(SCHEME_OPTION) == OLD_SCHEME:
+        return LorUnit.Scheme.LOR_2006
+    return LorUnit.Scheme.LOR_2021
+
+
+def lor_codes(
+    *, level: str | None = None, scheme: str = LorUnit.Scheme.LOR_2021
+) -> dict[str, str]:
+    """Key → name of the units of a scheme (of one level)."""
+    qs = LorUnit.objects.filter(scheme=scheme)
     if level:
         qs = qs.filter(level=level)
     return dict(qs.values_list("code", "name"))
 
 
-def suggest_key(key: str, candidates: dict[str, str]) -> tuple[str | None, str | None]:
-    """The candidate of the same length closest to key (fewest differing digits)."""
-    best: tuple[int, str] | None = None
-    for code in candidates:
-        if len(code) != len(key):
-            continue
-        distance = sum(a != b for a, b in zip(code, key, strict=True))
-        # Digits further left (Bezirk, Prognoseraum) are less likely mistyped.
-        if best is None or (distance, code) < best:
-            best = (distance, code)
-    if best is None or best[0] > 2:
-        return None, None
-    return best[1], candidates[best[1]]
+# Why a suggestion is made. There are only two: a key the source documents as
+# renamed (the same area under another key), and a key of the old scheme, which
+# is not mapped to one new key but converted with the crosswalk. A key that
+# merely looks like another one is never suggested: neighbouring keys name
+# different areas (02010103 Moritzplatz is not 02100103 Am Berlin Museum).
+SUGGESTED_RENAME = "rename"
 
 
-def suggest_keys(
-    unknown: list[UnknownKey], candidates: dict[str, str]
+def key_suggestions(
+    unknown: list[UnknownKey], *, present: Container[str], scheme: str
 ) -> list[UnknownKey]:
-    """The unknown keys, each with the closest candidate as its suggestion."""
+    """The unknown keys, each with its documented rename (if the target is not
+    in the file already) and, for LOR 2021 files, its LOR 2006 unit if it is one."""
+    renames = lor_key_renames()
+    names = lor_codes(scheme=scheme)
+    old_names = (
+        lor_codes(level=hierarchy.PLANUNGSRAUM, scheme=LorUnit.Scheme.LOR_2006)
+        if scheme == LorUnit.Scheme.LOR_2021
+        else {}
+    )
     for item in unknown:
-        item.suggestion, item.suggestion_name = suggest_key(item.key, candidates)
+        target = renames.get(item.key)
+        if scheme == LorUnit.Scheme.LOR_2021 and target and target not in present:
+            item.suggestion, item.suggestion_name = target, names.get(target)
+            item.suggestion_reason = SUGGESTED_RENAME
+        item.old_scheme_name = old_names.get(item.key)
     return unknown
 
 
@@ -489,6 +516,7 @@ class KeyDecisions:
     column: str
     not_a_target: str  # "kein Planungsraum": why a mapping's target is refused
     unknown: list[UnknownKey] = field(default_factory=list)
+    scheme: str = LorUnit.Scheme.LOR_2021
 
     def __post_init__(self) -> None:
         self.key_map: dict[str, str] = self.options.get("key_map") or {}
@@ -524,9 +552,8 @@ class KeyDecisions:
         return target
 
     def unknown_keys(self, present: Container[str]) -> list[UnknownKey]:
-        """The unknown keys with suggestions among the known keys not present."""
-        candidates = {c: n for c, n in self.known.items() if c not in present}
-        return suggest_keys(self.unknown, candidates)
+        """The unknown keys with their documented renames (``key_suggestions``)."""
+        return key_suggestions(self.unknown, present=present, scheme=self.scheme)
 
     def _warn(self, message: str, key: str, line: int) -> None:
         self.delivery.warnings.append(

@@ -23,7 +23,18 @@ from .contract import (
 )
 
 FILE_NAME = re.compile(r"^EWR_L21_(\d{6})([EA])_Matrix", re.IGNORECASE)
-STRUCTURE_COLUMNS = {"ZEIT", "RAUMID", "BEZ", "PGR", "BZR", "PLR", "BEZPGR"}
+# STADTRAUM: the matrices of the old scheme (until 31.12.2020) mark inner and
+# outer city (1/2) in it.
+STRUCTURE_COLUMNS = {
+    "ZEIT",
+    "RAUMID",
+    "BEZ",
+    "PGR",
+    "BZR",
+    "PLR",
+    "BEZPGR",
+    "STADTRAUM",
+}
 VALUE_COLUMN = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$")
 SOURCE = "Amt für Statistik Berlin-Brandenburg, Einwohnerregisterstatistik (EWR)"
 LICENSE = "CC BY 3.0 DE"
@@ -112,8 +123,10 @@ def parse_ewr(
     delivery = ParsedDelivery(
         variables=[variable_spec(c) for c in value_columns], supplier="afs"
     )
+    scheme = contract.scheme_of(options)
     decisions = KeyDecisions(
-        known=contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM),
+        known=contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM, scheme=scheme),
+        scheme=scheme,
         options=options,
         delivery=delivery,
         problems=problems,

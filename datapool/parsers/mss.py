@@ -58,7 +58,8 @@ def parse_mss(
         problems.add(Problem("Keine bekannte MSS-Spalte gefunden", file_name, line=1))
         problems.raise_if_any()
     idx = {c: i for i, c in enumerate(header)}
-    plr = contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM)
+    scheme = contract.scheme_of(options)
+    plr = contract.lor_codes(level=LorUnit.Level.PLANUNGSRAUM, scheme=scheme)
     key_map = options.get("key_map", {})
     skip = set(options.get("skip_keys", []))
     delivery = ParsedDelivery(
@@ -153,7 +154,7 @@ def parse_mss(
             )
     delivery.rows_read = len(body)
     problems.raise_if_any()
-    delivery.unknown_keys = contract.suggest_keys(
-        unknown, {c: n for c, n in plr.items() if c not in seen}
+    delivery.unknown_keys = contract.key_suggestions(
+        unknown, present=seen, scheme=scheme
     )
     return delivery

@@ -15,6 +15,7 @@ from ..models import ImportRun
 from .contract import Parser
 from .crime_atlas import looks_like_crime_atlas, parse_crime_atlas
 from .ewr import looks_like_ewr, parse_ewr
+from .gssa import looks_like_gssa, parse_gssa
 from .mss import looks_like_mss, parse_mss
 from .points import SUFFIXES as POINT_SUFFIXES
 from .points import looks_like_points, parse_points
@@ -38,6 +39,7 @@ class DeliveryFormat:
 FORMATS: tuple[DeliveryFormat, ...] = (
     DeliveryFormat(ImportRun.Kind.EWR, parse_ewr, recognises=looks_like_ewr),
     DeliveryFormat(ImportRun.Kind.MSS, parse_mss, recognises=looks_like_mss),
+    DeliveryFormat(ImportRun.Kind.GSSA, parse_gssa, recognises=looks_like_gssa),
     DeliveryFormat(
         ImportRun.Kind.CRIME_ATLAS,
         parse_crime_atlas,

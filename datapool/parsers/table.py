@@ -60,6 +60,7 @@ from .contract import (
     is_suppressed,
     lor_codes,
     read_csv_rows,
+    scheme_of,
     sniff_delimiter,
 )
 from .limits import (
@@ -736,8 +737,10 @@ def parse_table(
         supplier=str(options.get("supplier") or "").strip()
         or "Tabellenimport (Lieferant nicht angegeben)",
     )
+    scheme = scheme_of(options)
     decisions = KeyDecisions(
-        known=lor_codes(level=level),
+        known=lor_codes(level=level, scheme=scheme),
+        scheme=scheme,
         options=options,
         delivery=delivery,
         problems=problems,
@@ -987,7 +990,9 @@ def table_preview(
     """
     options = options or {}
     table = table_read(path, file_name, sheet=options.get("sheet") or None)
-    known = set(lor_codes())
+    # A table of the old scheme has its key column too (it is recognised as
+    # such later, when its keys are checked).
+    known = set(lor_codes()) | set(lor_codes(scheme=LorUnit.Scheme.LOR_2006))
     key_column = _guess_key_column(table, known)
     key_index = table.header.index(key_column) if key_column else None
     catalogue = _catalogue_by_name()

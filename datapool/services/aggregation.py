@@ -2,7 +2,8 @@
 
 Counts are summed; ratios are recomputed from the aggregated numerator and
 denominator (never averaged); weighted means use the weight variable. Where a
-component is suppressed or missing, the aggregate is marked incomplete. A value
+component is suppressed or missing, the aggregate is marked incomplete; where a
+component is estimated (e.g. converted from LOR 2006), the aggregate is too. A value
 delivered directly at a coarser level is never overwritten by an aggregate.
 """
 
@@ -219,7 +220,9 @@ def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> in
                    count(*) FILTER (WHERE o.value IS NOT NULL
                                     AND w.value IS NOT NULL) AS n_ok,
                    count(*) FILTER (WHERE o.status = 'suppressed'
-                                    OR w.status = 'suppressed') AS n_suppressed
+                                    OR w.status = 'suppressed') AS n_suppressed,
+                   bool_or(o.value IS NOT NULL AND w.value IS NOT NULL
+                           AND 'estimated' IN (o.status, w.status)) AS any_estimated
             FROM {OBS} o
             JOIN {UNIT} u ON u.id = o.unit_id AND u.level = %(source)s
             {_parent_join(target)}
@@ -232,7 +235,8 @@ def _aggregate_weighted(cursor, variable: Variable, dates, target, run_id) -> in
                            incomplete, note, import_run_id)
         SELECT %(var)s, c.parent_id, c.ref_date,
                CASE WHEN c.weights > 0 THEN c.weighted / c.weights END,
-               CASE WHEN c.weights > 0 THEN 'ok'
+               CASE WHEN c.weights > 0 AND c.any_estimated THEN 'estimated'
+                    WHEN c.weights > 0 THEN 'ok'
                     WHEN c.n_suppressed > 0 THEN 'suppressed' ELSE 'missing' END,
                true, c.n_ok < e.n_children, '', %(run)s
         FROM comp c JOIN expected e ON e.parent_id = c.parent_id

@@ -21,6 +21,10 @@ SUPPLIERS = {
         Supplier.Kind.SENATE,
     ),
     "polizei": ("Polizei Berlin", Supplier.Kind.OTHER),
+    "senwgp": (
+        "Senatsverwaltung für Wissenschaft, Gesundheit und Pflege",
+        Supplier.Kind.SENATE,
+    ),
 }
 
 

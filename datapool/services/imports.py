@@ -29,17 +29,22 @@ from ..parsers.contract import (
     FOREIGN_KEY,
     FOREIGN_VARIABLE,
     NUMBER,
+    OLD_SCHEME,
+    SCHEME_OPTION,
     UNKNOWN_KEY,
     ImportValidationError,
     ParsedDelivery,
     Problem,
     ProblemList,
+    UnknownKey,
     rows_building,
+    scheme_of,
 )
 from ..parsers.detect import HEAD_BYTES, detect_kind_of_head
 from ..parsers.registry import parser_for
 from .aggregation import observations_aggregate
 from .catalogue import supplier_get_or_create, variables_upsert
+from .conversion import conversion_run_enqueue
 from .facilities import facility_layer_replace
 from .indicators import indicator_run_enqueue
 from .inspection import import_run_inspect_enqueue
@@ -247,6 +252,10 @@ def _execute(run: ImportRun, execution: RunExecution) -> None:
                 }
                 | {"district": run.district.code if run.district else None},
             )
+            if run.options.get("convert") and scheme_of(run.options) != (
+                LorUnit.Scheme.LOR_2021
+            ):
+                conversion_run_enqueue(source_run=run, user=run.created_by)
         observation_statistics_refresh()
     except RunLost:
         # The sweep declared the run dead (or a retry took it over) meanwhile;
@@ -418,11 +427,9 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         if delivery.facility_layer
         else {}
     )
-    levels = dict(
-        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list(
-            "code", "level"
-        )
-    )
+    scheme = scheme_of(run.options)
+    old_scheme = scheme != LorUnit.Scheme.LOR_2021
+    levels = dict(LorUnit.objects.filter(scheme=scheme).values_list("code", "level"))
     delivered_levels = {levels[row.unit_code] for row in delivery.rows}
     finest = hierarchy.finest_level(delivered_levels) or hierarchy.PLANUNGSRAUM
     variables = variables_upsert(
@@ -436,11 +443,18 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         rows=delivery.rows,
         variables=variables,
         progress=execution.callback("write", "rows_written"),
+        scheme=scheme,
     )
     execution.progress("aggregate", 0, 1)
     touched = list(variables.values())
-    aggregated = observations_aggregate(
-        variables=touched, ref_dates=delivery.ref_dates, import_run=run
+    # Values in old keys are not aggregated, counted or used by indicators: what
+    # the maps show of them are their converted values (a conversion run).
+    aggregated = (
+        0
+        if old_scheme
+        else observations_aggregate(
+            variables=touched, ref_dates=delivery.ref_dates, import_run=run
+        )
     )
     suppressed: dict[tuple[int, object], int] = {}
     counts: dict[tuple[int, object], int] = {}
@@ -464,12 +478,14 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
             for (variable_id, ref_date), n in counts.items()
         ]
     )
-    today = timezone.localdate()
-    Variable.objects.filter(id__in=var_ids.values()).update(last_delivery=today)
-    coverage_refresh(
-        variable_ids=_with_dependants(var_ids.values()), ref_dates=delivery.ref_dates
-    )
-    indicator_run_enqueue(variable_ids=list(var_ids.values()), user=run.created_by)
+    if not old_scheme:
+        today = timezone.localdate()
+        Variable.objects.filter(id__in=var_ids.values()).update(last_delivery=today)
+        coverage_refresh(
+            variable_ids=_with_dependants(var_ids.values()),
+            ref_dates=delivery.ref_dates,
+        )
+        indicator_run_enqueue(variable_ids=list(var_ids.values()), user=run.created_by)
     execution.progress("aggregate", 1, 1)
     return {
         "variables": len(variables),
@@ -482,6 +498,7 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         "replaced": sum(result.replaced.values()),
         "aggregates": aggregated,
         "units": len({row.unit_code for row in delivery.rows}),
+        "scheme": scheme,
         "skipped_or_mapped": [w.as_dict() for w in delivery.warnings[:20]],
         **delivery.extra,
         **extra,
@@ -499,14 +516,10 @@ def _with_dependants(variable_ids) -> list[int]:
 
 
 def _unknown_key_problems(run: ImportRun, delivery: ParsedDelivery) -> list[Problem]:
+    scheme = scheme_of(run.options)
     return [
         Problem(
-            f"Schlüssel {k.key} gibt es im LOR 2021 nicht"
-            + (
-                f"; Vorschlag: {k.suggestion} ({k.suggestion_name})"
-                if k.suggestion
-                else ""
-            ),
+            f"Schlüssel {k.key} gibt es im {scheme} nicht" + _key_hint(k),
             run.original_name,
             line=k.line,
             column="RAUMID" if run.kind == ImportRun.Kind.EWR else None,
@@ -517,18 +530,68 @@ def _unknown_key_problems(run: ImportRun, delivery: ParsedDelivery) -> list[Prob
     ]
 
 
+def _key_hint(key: UnknownKey) -> str:
+    if key.suggestion:
+        return (
+            f"; Vorschlag: {key.suggestion} ({key.suggestion_name}) – derselbe "
+            "Planungsraum, dokumentierte Umbenennung"
+        )
+    if key.old_scheme_name:
+        return (
+            f"; es ist ein Schlüssel des LOR-Schemas 2006 ({key.old_scheme_name}), "
+            "umzurechnen über die Umschlüsselung"
+        )
+    return ""
+
+
+# A file is of the old scheme when more of its keys are LOR 2006 keys than LOR
+# 2021 keys (the two schemes share no Planungsraum key).
+def key_scheme_counts(keys: set[str]) -> dict[str, int]:
+    """How many of these keys each scheme knows (and how many neither)."""
+    known = dict(
+        LorUnit.objects.filter(
+            code__in=keys,
+            scheme__in=[LorUnit.Scheme.LOR_2021, LorUnit.Scheme.LOR_2006],
+        ).values_list("code", "scheme")
+    )
+    new = sum(1 for key in keys if known.get(key) == LorUnit.Scheme.LOR_2021)
+    old = sum(1 for key in keys if known.get(key) == LorUnit.Scheme.LOR_2006)
+    return {"lor2021": new, "lor2006": old, "none": len(keys) - new - old}
+
+
 def _needs_review(
     run: ImportRun, delivery: ParsedDelivery, execution: RunExecution
 ) -> None:
     keys = [k.as_dict() for k in delivery.unknown_keys]
     problems = [p.as_dict() for p in _unknown_key_problems(run, delivery)]
-    execution.review(
-        summary={"unknown_keys": keys},
-        report=problems,
-        error=(
+    file_keys = {row.unit_code for row in delivery.rows} | {
+        k.key for k in delivery.unknown_keys
+    }
+    counts = key_scheme_counts(file_keys)
+    old_scheme = scheme_of(run.options) == LorUnit.Scheme.LOR_2021 and (
+        counts["lor2006"] > counts["lor2021"]
+    )
+    if old_scheme:
+        error = (
+            "Schlüssel des LOR-Schemas 2006: "
+            f"{counts['lor2006']} von {len(file_keys)} Schlüsseln sind "
+            f"LOR-2006-Planungsräume, {counts['lor2021']} LOR-2021-Planungsräume. "
+            "Sie können die Datei in LOR 2006 importieren und nach LOR 2021 "
+            "umrechnen. Es wurde noch nichts importiert."
+        )
+    else:
+        error = (
             f"{len(keys)} unbekannte(r) Schlüssel: bitte zuordnen oder überspringen. "
             "Es wurde noch nichts importiert."
-        ),
+        )
+    execution.review(
+        summary={
+            "unknown_keys": keys,
+            "scheme_counts": counts | {"total": len(file_keys)},
+            "old_scheme": old_scheme,
+        },
+        report=problems,
+        error=error,
     )
 
 
@@ -571,6 +634,28 @@ def import_run_resolve_keys(
     options = dict(import_run.options)
     options["key_map"] = {**options.get("key_map", {}), **key_map}
     options["skip_keys"] = sorted(set(options.get("skip_keys", [])) | set(skip_keys))
+    ImportRun.objects.filter(pk=import_run.pk).update(options=options)
+    import_run.refresh_from_db()
+    import_run_enqueue(import_run=import_run)
+    return import_run
+
+
+def import_run_convert_old_scheme(*, import_run: ImportRun, user=None) -> ImportRun:
+    """Import a run waiting on its keys into LOR 2006 and convert it to LOR 2021.
+
+    The user's earlier decisions on single keys are dropped: the keys are now
+    read as the old scheme's (datapool.services.conversion converts afterwards).
+    """
+    if user is not None:
+        require_import_run_edit(user=user, import_run=import_run)
+    if import_run.status != ImportRun.Status.REVIEW:
+        raise ImportRunNotRetryable("Dieser Import wartet auf keine Entscheidung.")
+    options = {
+        key: value
+        for key, value in import_run.options.items()
+        if key not in ("key_map", "skip_keys")
+    }
+    options.update({SCHEME_OPTION: OLD_SCHEME, "convert": True})
     ImportRun.objects.filter(pk=import_run.pk).update(options=options)
     import_run.refresh_from_db()
     import_run_enqueue(import_run=import_run)

@@ -129,8 +129,11 @@ def indicator_compute(
                              AND {den_ok} THEN {expr} END AS value
             ) v
             WHERE b.variable_id = %(base)s {date_filter}
+              -- Values in old keys are the input of a conversion, not shown.
+              AND u.scheme <> %(old)s
             """,
             {
+                "old": LorUnit.Scheme.LOR_2006,
                 "ind": indicator.variable_id,
                 "base": base.id,
                 "dates": dates,
@@ -362,6 +365,7 @@ def mss_index_store(*, run: ImportRun) -> dict:
         Observation.objects.filter(
             variable__key__in=MSS_INPUTS.values(),
             unit__level=LorUnit.Level.PLANUNGSRAUM,
+            unit__scheme=LorUnit.Scheme.LOR_2021,
         ).values_list(
             "variable__key", "unit__code", "unit_id", "ref_date", "value", "note"
         )

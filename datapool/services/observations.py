@@ -32,15 +32,23 @@ def observations_replace(
     rows: list[ObservationRow],
     variables: dict[str, Variable],
     progress=None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> WriteResult:
-    """Replace the delivered (variable, date, level) slices; the caller is atomic."""
-    units = dict(
-        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list("code", "id")
-    )
+    """Replace the delivered (variable, date, level) slices of one scheme; the
+    caller is atomic.
+
+    The schemes never touch each other: a delivery in LOR 2006 keys replaces old
+    units' values only, one in LOR 2021 keys the new units' values and the
+    aggregates (also the custom areas') of those variables and dates.
+    """
+    units = dict(LorUnit.objects.filter(scheme=scheme).values_list("code", "id"))
     levels_by_code = dict(
-        LorUnit.objects.filter(scheme=LorUnit.Scheme.LOR_2021).values_list(
-            "code", "level"
-        )
+        LorUnit.objects.filter(scheme=scheme).values_list("code", "level")
+    )
+    aggregate_schemes = (
+        [scheme, LorUnit.Scheme.CUSTOM]
+        if scheme == LorUnit.Scheme.LOR_2021
+        else [scheme]
     )
     var_ids = {key: v.id for key, v in variables.items()}
     slices: dict[tuple[int, date], set[str]] = {}
@@ -61,10 +69,18 @@ def observations_replace(
             )
             DELETE FROM {OBS} o USING slice s, {UNIT} u
             WHERE o.variable_id = s.variable_id AND o.ref_date = s.ref_date
-              AND u.id = o.unit_id AND (u.level = s.level OR o.is_aggregate)
+              AND u.id = o.unit_id
+              AND ((u.scheme = %s AND u.level = s.level)
+                   OR (o.is_aggregate AND u.scheme = ANY(%s)))
             RETURNING o.variable_id, o.ref_date, o.is_aggregate
             """,
-            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
+            [
+                [p[0] for p in pairs],
+                [p[1] for p in pairs],
+                [p[2] for p in pairs],
+                scheme,
+                aggregate_schemes,
+            ],
         )
         for variable_id, ref_date, is_aggregate in cursor.fetchall():
             if not is_aggregate:
@@ -99,7 +115,7 @@ def observations_replace(
                 progress(min(start + COPY_CHUNK, total), total)
     if progress:
         progress(total, total)
-    # Every delivered code is a LOR 2021 unit's, so each slice has a finest level.
+    # Every delivered code is a unit of the scheme, so each slice has a finest level.
     levels = {pair: hierarchy.finest_level(lvls) for pair, lvls in slices.items()}
     return WriteResult(written=len(rows), replaced=replaced, levels=levels)
 
@@ -122,7 +138,11 @@ def observation_statistics_refresh() -> None:
 
 
 def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
-    """Recount values per variable, level and date (all or the given dates)."""
+    """Recount values per variable, level and date (all or the given dates).
+
+    Only the current units count (LOR 2021 and custom areas): values on the old
+    units are the input of a conversion, not what maps and tables show.
+    """
     dates = sorted(set(ref_dates)) if ref_dates is not None else None
     stale = Coverage.objects.filter(variable_id__in=variable_ids)
     if dates is not None:
@@ -142,9 +162,9 @@ def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
                    bool_and(o.is_aggregate)
             FROM {Observation._meta.db_table} o
             JOIN {LorUnit._meta.db_table} u ON u.id = o.unit_id
-            WHERE o.variable_id = ANY(%(ids)s)
+            WHERE o.variable_id = ANY(%(ids)s) AND u.scheme <> %(old)s
               AND (%(dates)s::date[] IS NULL OR o.ref_date = ANY(%(dates)s::date[]))
             GROUP BY o.variable_id, u.level, o.ref_date
             """,
-            {"ids": variable_ids, "dates": dates},
+            {"ids": variable_ids, "dates": dates, "old": LorUnit.Scheme.LOR_2006},
         )

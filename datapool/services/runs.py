@@ -364,6 +364,7 @@ def run_task(run: ImportRun) -> Any:
     """The Celery task that executes the run's next step."""
     # Tasks import the services at their top; services reach the tasks here.
     from ..tasks import (
+        conversion_run_execute_task,
         import_run_execute_task,
         import_run_inspect_task,
         indicator_run_execute_task,
@@ -371,6 +372,8 @@ def run_task(run: ImportRun) -> Any:
 
     if run.kind == ImportRun.Kind.COMPUTATION:
         return indicator_run_execute_task
+    if run.kind == ImportRun.Kind.CONVERSION:
+        return conversion_run_execute_task
     if run.awaits_inspection:
         return import_run_inspect_task
     return import_run_execute_task

@@ -21,7 +21,7 @@ from datapool.api_params import (
     number_parse,
     values_query_answer,
 )
-from datapool.lineage import attribution
+from datapool.lineage import ESTIMATED_MARK, attribution
 from datapool.response_cache import CachedReadMixin
 
 from .classify import (
@@ -153,6 +153,9 @@ LEGEND = inline_serializer(
         ),
         "suppressed": serializers.DictField(),
         "missing": serializers.DictField(),
+        "estimated": serializers.DictField(
+            help_text="Count and label of values estimated (converted from LOR 2006)."
+        ),
         "notes": serializers.ListField(child=serializers.CharField()),
     },
 )
@@ -264,7 +267,8 @@ class MapValuesApi(CachedReadMixin, APIView):
                 "geometry": reverse("maps:geometry", kwargs={"level": data["level"]}),
                 "sources": attribution(
                     variables=[data["variable"]], computed=bool(compare)
-                ).line(),
+                ).line()
+                + "".join(f" · {note}" for note in data.get("notes", [])),
                 "legend": {
                     "method": result.method,
                     "k": result.k,
@@ -285,6 +289,10 @@ class MapValuesApi(CachedReadMixin, APIView):
                         "count": result.missing,
                         "label": gettext("no data"),
                         **MISSING_STYLE,
+                    },
+                    "estimated": {
+                        "count": sum(r["status"] == "estimated" for r in rows),
+                        "label": str(ESTIMATED_MARK),
                     },
                     "notes": result.notes,
                 },

@@ -181,6 +181,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "datapool.tasks.import_run_execute_task": {"queue": "imports"},
     "datapool.tasks.import_run_inspect_task": {"queue": "imports"},
+    "datapool.tasks.conversion_run_execute_task": {"queue": "imports"},
     "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
     "profiles.tasks.*": {"queue": "batch"},
 }

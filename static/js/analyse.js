@@ -124,7 +124,11 @@
         td.className = "num";
         td.dataset.column = c.key;
         if (row[c.key] !== null && row[c.key] !== undefined) td.dataset.value = String(row[c.key]);
-        td.textContent = row[c.key + "__status"] === "suppressed" ? t.suppressed : fmt(row[c.key]);
+        const status = row[c.key + "__status"];
+        td.textContent = status === "suppressed" ? t.suppressed : fmt(row[c.key]);
+        // Values converted from LOR 2006 say so beside the number.
+        if (status === "estimated" && row[c.key] !== null) td.textContent += " – " + t.estimated;
+        if (status) td.dataset.status = status;
         r.appendChild(td);
       });
       body.appendChild(r);

@@ -100,7 +100,17 @@
     }
     if (v.status === "suppressed") return Object.assign(base, { fillColor: "url(#prisma-hatch)" });
     const cls = state.legend && v["class"] !== null ? state.legend.classes[v["class"]] : null;
+    // Estimated values (converted from LOR 2006) keep their class colour but are
+    // outlined dashed, as the legend explains.
+    if (v.status === "estimated") Object.assign(base, { color: "#1f2933", weight: 1.2, dashArray: "4 3" });
     return Object.assign(base, { fillColor: cls ? cls.color : "#ececec" });
+  }
+  // A value as text, with the mark of an estimated one.
+  function valueText(value, status) {
+    if (status === "suppressed") return t.suppressed;
+    if (value === null || value === undefined) return t.missing;
+    const text = withUnit(fmt(value));
+    return status === "estimated" ? text + " – " + t.estimated : text;
   }
 
   // A node, not a string: Leaflet would parse a string as HTML.
@@ -108,7 +118,7 @@
     const p = feature.properties;
     const v = state.values[p.code];
     let text = "—";
-    if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : withUnit(fmt(v.value)));
+    if (v) text = valueText(v.value, v.status);
     return el("span", { "data-testid": "map-tooltip" },
       [el("strong", { text: p.name }), " (" + p.code + ")", el("br"), text]);
   }
@@ -181,6 +191,9 @@
     }
     if (lg.missing && lg.missing.count) {
       parts.push(legendRow(swatch("#ececec"), t.missing, lg.missing.count));
+    }
+    if (lg.estimated && lg.estimated.count) {
+      parts.push(legendRow(swatch(null, "estimated"), lg.estimated.label, lg.estimated.count, { "data-testid": "legend-estimated" }));
     }
     (lg.notes || []).forEach(function (n) { parts.push(el("div", { class: "muted", text: n })); });
     // Sources and licences of the values and the geometry, as text (never HTML).
@@ -327,8 +340,9 @@
     body.replaceChildren(berlinRow);
     rows.forEach(function (r) {
       const status = r[col.key + "__status"];
-      const value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
-      body.appendChild(el("tr", { "data-code": r.code }, [
+      let value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
+      if (status === "estimated" && r[col.key] !== null) value += " – " + t.estimated;
+      body.appendChild(el("tr", { "data-code": r.code, "data-status": status || "" }, [
         el("td", { text: r.code }), el("td", { text: r.name }), el("td", { class: "num", text: value }),
         el("td", { class: "num", text: fmt(r[col.key + "__parent"]) }),
         el("td", { class: "num", text: r[col.key + "__rank_bezirk"] || "–" }),
@@ -366,7 +380,7 @@
     const row = state.table ? state.table.rows.find(function (r) { return r.code === props.code; }) : null;
     const col = state.table ? state.table.columns[0] : null;
     $("panel-name").textContent = props.name + " (" + props.code + ")";
-    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : withUnit(fmt(v.value))) : "–"]];
+    const facts = [[t.value, v ? valueText(v.value, v.status) : "–"]];
     if (row && col) {
       const rb = row[col.key + "__rank_bezirk"], rB = row[col.key + "__rank_berlin"];
       const ranked = state.table.rows.filter(function (r) { return r[col.key + "__rank_berlin"]; }).length;

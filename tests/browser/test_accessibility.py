@@ -80,6 +80,9 @@ PAGES: dict[str, Page] = {
     "import-detail": Page(
         lambda ctx: f"/datapool/imports/{ctx['run'].pk}/", role="coordinator"
     ),
+    "import-review-old-scheme": Page(
+        lambda ctx: f"/datapool/imports/{ctx['review_run'].pk}/", role="coordinator"
+    ),
     "variable-list": Page("/datapool/"),
     "variable-detail": Page("/datapool/variables/E_E/"),
     "indicator-list": Page("/datapool/indicators/"),
@@ -142,6 +145,7 @@ def data(ewr_imported, django_user_model):
         "run": ewr_imported,
         "facility": facility,
         "upload": upload,
+        "review_run": _old_scheme_review_run(),
     }
 
 
@@ -186,6 +190,29 @@ def _register(coordinator):
         ),
     )
     return facility, upload
+
+
+def _old_scheme_review_run():
+    """A Mitte upload in LOR 2006 keys, waiting for the decision to convert it."""
+    from datapool.models import ImportRun
+    from lor.models import LorUnit
+
+    keys = [
+        {"key": f"0101{n:04d}", "line": n + 2, "old_scheme_name": f"Alt {n}"}
+        for n in range(41)
+    ]
+    return ImportRun.objects.create(
+        kind=ImportRun.Kind.EWR,
+        status=ImportRun.Status.REVIEW,
+        original_name="EWR202012E_Matrix.csv",
+        district=LorUnit.objects.get(scheme=LorUnit.Scheme.LOR_2021, code="01"),
+        error="Schlüssel des LOR-Schemas 2006: 41 von 41 Schlüsseln …",
+        summary={
+            "unknown_keys": keys,
+            "old_scheme": True,
+            "scheme_counts": {"lor2021": 0, "lor2006": 41, "none": 0, "total": 41},
+        },
+    )
 
 
 def _violations(page) -> list[dict]:

@@ -86,3 +86,16 @@ def test_status_api_reports_progress(client_logged_in, post):
     data = client_logged_in.get(f"/api/imports/{run.pk}/").json()
     assert data["status"] == "review"
     assert data["report"][0]["line"] == 262
+
+
+def test_skip_all_skips_every_unknown_key_and_imports(client_logged_in, post):
+    _upload(post, EWR_FILE)
+    run = ImportRun.objects.latest("pk")
+    html = client_logged_in.get(f"/datapool/imports/{run.pk}/").content.decode()
+    assert 'data-testid="skip-all"' in html
+    response = post(f"/datapool/imports/{run.pk}/resolve/", {"action": "skip_all"})
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.SUCCEEDED
+    assert run.options["skip_keys"] == ["06200318"]
+    assert not Observation.objects.filter(unit__code="06200418").exists()

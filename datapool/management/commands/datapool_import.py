@@ -5,7 +5,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from datapool.models import ImportRun
+from datapool.parsers.contract import OLD_SCHEME, SCHEME_OPTION
 from datapool.parsers.detect import detect_kind
+from datapool.services.conversion import (
+    conversion_run_create,
+    conversion_run_execute,
+)
 from datapool.services.imports import import_run_create, import_run_enqueue
 from datapool.tasks import import_run_execute_task
 
@@ -97,6 +102,17 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--scheme",
+            choices=["lor2021", OLD_SCHEME],
+            default="lor2021",
+            help="The LOR scheme of the file's keys (lor2006: the old units).",
+        )
+        parser.add_argument(
+            "--convert",
+            action="store_true",
+            help="With --scheme lor2006: convert the values to LOR 2021 afterwards.",
+        )
+        parser.add_argument(
             "--queue",
             action="store_true",
             help="Hand the run to the Celery worker and wait for it.",
@@ -114,6 +130,10 @@ class Command(BaseCommand):
             parser_options["key_map"] = dict(_pair(m) for m in options["map"])
         if options["skip"]:
             parser_options["skip_keys"] = options["skip"]
+        if options["scheme"] == OLD_SCHEME:
+            parser_options[SCHEME_OPTION] = OLD_SCHEME
+        elif options["convert"]:
+            raise CommandError("--convert gilt nur mit --scheme lor2006.")
         run = import_run_create(
             kind=kind, path=path, original_name=path.name, options=parser_options
         )
@@ -125,6 +145,14 @@ class Command(BaseCommand):
             import_run_execute_task.apply(args=[run.pk])
             run.refresh_from_db()
         self._report(run)
+        if options["convert"] and run.status == ImportRun.Status.SUCCEEDED:
+            conversion = conversion_run_execute(
+                run=conversion_run_create(source_run=run)
+            )
+            self.stdout.write(
+                f"Umrechnung #{conversion.pk} nach LOR 2021: "
+                f"{conversion.get_status_display()} {conversion.error}".rstrip()
+            )
 
     def _wait(self, run: ImportRun) -> ImportRun:
         last = None
