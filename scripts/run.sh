@@ -25,6 +25,8 @@ log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
 log "loading the facility register (playgrounds, green spaces; replaces each file's import)"
 $PY manage.py infrastructure_import
+log "loading the funding example data (Beispieldaten; matched by key, idempotent)"
+$PY manage.py funding_import
 log "computing the indicators"
 $PY manage.py indicators_compute
 log "recording the answers of pinned saved queries as published (idempotent)"

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "infrastructure",
     "explorer",
     "queries",
+    "funding",
     "profiles",
     "start",
 ]
@@ -182,6 +183,7 @@ CELERY_TASK_ROUTES = {
     "datapool.tasks.import_run_execute_task": {"queue": "imports"},
     "datapool.tasks.import_run_inspect_task": {"queue": "imports"},
     "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
+    "funding.tasks.funding_import_execute_task": {"queue": "imports"},
     "profiles.tasks.*": {"queue": "batch"},
 }
 # Time limits in seconds. At the soft limit the task gets an exception and ends

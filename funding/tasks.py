@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from funding.models import FundingImport
+from funding.services.imports import funding_import_execute
+
+
+@shared_task(acks_late=False)
+def funding_import_execute_task(funding_import_id: int) -> str:
+    """Run one project-file import in the worker; its row records the outcome."""
+    run = funding_import_execute(run=FundingImport.objects.get(pk=funding_import_id))
+    return run.status
