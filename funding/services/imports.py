@@ -593,6 +593,15 @@ def projects_write(
         project = existing.get(parsed.number) or Project(
             district=district, number=parsed.number
         )
+        wanted = {
+            **parsed.fields,
+            "source": source[:300],
+            "licence": licence[:200],
+            "is_example": is_example,
+        }
+        if project.pk and _unchanged(project, wanted, parsed.amounts):
+            # Loading the same file again changes nothing, not even timestamps.
+            continue
         if project.pk:
             updated += 1
         else:
@@ -615,10 +624,34 @@ def projects_write(
             progress(done, len(projects))
     return {
         "projects": len(projects),
+        "unchanged": len(projects) - created - updated,
         "created": created,
         "updated": updated,
         "amounts": amounts,
     }
+
+
+def _unchanged(
+    project: Project,
+    wanted: dict[str, Any],
+    amounts: dict[int, tuple[Decimal, Decimal]],
+) -> bool:
+    for key, value in wanted.items():
+        current = getattr(project, key)
+        if key == "location":
+            if (current is None) != (value is None) or (
+                current is not None and not current.equals_exact(value, 0.001)
+            ):
+                return False
+        elif current != value:
+            return False
+    stored = {
+        year: (approved, paid)
+        for year, approved, paid in project.amounts.values_list(
+            "year", "approved", "paid"
+        )
+    }
+    return stored == amounts
 
 
 # --- the run -------------------------------------------------------------------
