@@ -25,8 +25,6 @@ from typing import Any
 from django.contrib.gis.geos import Point
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.access import require_funding_edit
 from core.audit import Action, audit_record
@@ -770,12 +768,13 @@ def funding_import_execute(*, run: FundingImport) -> FundingImport:
             status=FundingImport.Status.FAILED,
             finished_at=timezone.now(),
             phase="failed",
-            error=ngettext(
-                "The file has %(count)d problem; nothing was imported.",
-                "The file has %(count)d problems; nothing was imported.",
-                total,
-            )
-            % {"count": total},
+            # Stored in German, as the Datenpool's run messages: the worker
+            # has no request language.
+            error=(
+                f"Die Datei hat {total} Problem; es wurde nichts importiert."
+                if total == 1
+                else f"Die Datei hat {total} Probleme; es wurde nichts importiert."
+            ),
             report=[p.as_dict() for p in exc.problems],
             summary={"validation": True, "problem_groups": groups},
         )
@@ -785,10 +784,8 @@ def funding_import_execute(*, run: FundingImport) -> FundingImport:
             status=FundingImport.Status.FAILED,
             finished_at=timezone.now(),
             phase="failed",
-            error=_(
-                "The import could not be completed; nothing was changed (%(error)s)."
-            )
-            % {"error": type(exc).__name__},
+            error="Der Import konnte nicht abgeschlossen werden; es wurde nichts "
+            f"geändert ({type(exc).__name__}).",
         )
     run.refresh_from_db()
     return run

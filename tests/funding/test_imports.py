@@ -1,0 +1,216 @@
+"""The project template import: all or nothing, every problem located and grouped."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.models import AuditEvent
+from funding.models import FundingImport, Project, ProjectAmount
+from funding.services.imports import funding_import_upload
+from lor.models import LorUnit
+
+from .conftest import GOOD_LINES, HEADER, csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def _mitte() -> LorUnit:
+    return LorUnit.objects.get(
+        scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK, code="01"
+    )
+
+
+def _upload(user, content: bytes, name: str, capture) -> FundingImport:
+    with capture(execute=True):
+        run = funding_import_upload(
+            user=user,
+            upload=SimpleUploadedFile(name, content),
+            district=_mitte(),
+            source="QM-Koordination Mitte",
+        )
+    run.refresh_from_db()
+    return run
+
+
+def test_bad_line_names_line_column_value_and_nothing_is_written(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    before = (Project.objects.count(), ProjectAmount.objects.count())
+    bad = [*GOOD_LINES]
+    # Line 3 of the file (header is line 1): a letter o instead of a zero.
+    bad[1] = bad[1].replace("2.500,50", "2.5oo,50")
+    run = _upload(
+        coordinator01,
+        csv_bytes(bad),
+        "massnahmen.csv",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert run.status == FundingImport.Status.FAILED
+    assert (Project.objects.count(), ProjectAmount.objects.count()) == before
+    groups = run.summary["problem_groups"]
+    assert [g["kind"] for g in groups] == ["number"]
+    example = groups[0]["examples"][0]
+    assert example["line"] == 3
+    assert example["column"] == "Bewilligt (EUR)"
+    assert example["value"] == "2.5oo,50"
+    assert "massnahmen.csv, Zeile 3, Spalte „Bewilligt (EUR)“" in example["text"]
+    assert "nichts" in run.error
+
+
+def test_fixed_file_imports_projects_and_amounts(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    run = _upload(
+        coordinator01,
+        csv_bytes(GOOD_LINES),
+        "massnahmen.csv",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert run.status == FundingImport.Status.SUCCEEDED, run.summary
+    assert run.summary["created"] == 2
+    first = Project.objects.get(district__code="01", number="T-001")
+    assert first.unit.code == "01100101"
+    assert first.status == Project.Status.RUNNING
+    assert first.source == "QM-Koordination Mitte"
+    assert not first.is_example
+    assert {a.year: (a.approved, a.paid) for a in first.amounts.all()} == {
+        2023: (Decimal("10000.00"), Decimal("4000.00")),
+        2024: (Decimal("2500.50"), Decimal("8500.50")),
+    }
+    second = Project.objects.get(district__code="01", number="T-002")
+    assert second.area.key == "qm-soldiner-strasse"
+    assert second.amounts.get().paid == 0
+    assert AuditEvent.objects.filter(
+        action="import", object_type="funding.fundingimport", object_id=str(run.pk)
+    ).exists()
+
+
+def test_all_problems_of_a_file_at_once_grouped_with_counts(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    lines = [
+        # unknown programme, bad date, Planungsraum of another district
+        "X-1;A;gibt-es-nicht;;02100102;;;;;32.13.2024;;;2024;100;",
+        # two bad amounts, unknown status
+        "X-2;B;efre;;01100101;;;;;;;vielleicht;2024;abc;-5",
+        # no place at all, year missing
+        "X-3;C;efre;;;;;;;;;;;100;",
+        # the same project number with another programme (conflict)
+        "X-2;B;benn;;01100101;;;;;;;;2025;100;",
+    ]
+    run = _upload(
+        coordinator01,
+        csv_bytes(lines),
+        "fehler.csv",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert run.status == FundingImport.Status.FAILED
+    counts = {g["kind"]: g["count"] for g in run.summary["problem_groups"]}
+    assert counts == {
+        "required": 1,
+        "number": 2,
+        "date": 1,
+        "status": 1,
+        "unknown_programme": 1,
+        "foreign": 1,
+        "place": 1,
+        "conflict": 1,
+    }
+    titles = [g["title"] for g in run.summary["problem_groups"]]
+    assert "2 Beträge sind keine gültigen Zahlen" in titles
+    assert not Project.objects.filter(number__startswith="X-").exists()
+
+
+def test_missing_column_is_reported_on_line_1(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    content = ("Projektnummer;Maßnahme;Jahr\nA;B;2024\n").encode()
+    run = _upload(
+        coordinator01, content, "kurz.csv", django_capture_on_commit_callbacks
+    )
+    columns = {
+        e["column"] for g in run.summary["problem_groups"] for e in g["examples"]
+    }
+    assert {"Programm", "Bewilligt (EUR)"} <= columns
+    assert run.summary["problem_groups"][0]["examples"][0]["line"] == 1
+
+
+def test_reimport_of_the_same_file_changes_nothing(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    _upload(
+        coordinator01,
+        csv_bytes(GOOD_LINES),
+        "a.csv",
+        django_capture_on_commit_callbacks,
+    )
+    stamps = dict(Project.objects.values_list("number", "updated_at"))
+    amount_ids = set(ProjectAmount.objects.values_list("pk", flat=True))
+
+    run = _upload(
+        coordinator01,
+        csv_bytes(GOOD_LINES),
+        "a.csv",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert run.summary["unchanged"] == 2
+    assert dict(Project.objects.values_list("number", "updated_at")) == stamps
+    assert set(ProjectAmount.objects.values_list("pk", flat=True)) == amount_ids
+
+
+def test_xlsx_template_file_imports(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    for line in GOOD_LINES:
+        cells = line.split(";")
+        cells[12] = int(cells[12])  # Excel stores the year as a number
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    run = _upload(
+        coordinator01,
+        out.getvalue(),
+        "massnahmen.xlsx",
+        django_capture_on_commit_callbacks,
+    )
+    assert run.status == FundingImport.Status.SUCCEEDED, run.summary
+    assert ProjectAmount.objects.filter(project__number="T-001").count() == 2
+
+
+def test_coordinator_of_another_district_may_not_upload(funding_examples, lor_units):
+    from core.access import Role
+    from tests.support.login import user_with_role
+
+    other = user_with_role("koordination03", Role.COORDINATOR, "03")
+    with pytest.raises(PermissionDenied):
+        funding_import_upload(
+            user=other,
+            upload=SimpleUploadedFile("a.csv", csv_bytes(GOOD_LINES)),
+            district=_mitte(),
+        )
+    assert not FundingImport.objects.exists()
+
+
+def test_example_loader_is_idempotent(funding_examples):
+    from funding.services.examples import funding_examples_load
+
+    stamps = dict(Project.objects.values_list("number", "updated_at"))
+    amount_ids = set(ProjectAmount.objects.values_list("pk", flat=True))
+    funding_examples_load()
+    assert dict(Project.objects.values_list("number", "updated_at")) == stamps
+    assert set(ProjectAmount.objects.values_list("pk", flat=True)) == amount_ids
+    assert Project.objects.filter(is_example=False).count() == 0
