@@ -146,10 +146,20 @@ class ProjectForm(forms.ModelForm):
 
 
 class AmountForm(forms.Form):
+    # Not localized: a year is no number with thousands separators.
     year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100)
+    # Localized: coordinators type euros with a decimal comma (250,50).
     approved = forms.DecimalField(
-        label=_("approved (EUR)"), min_value=Decimal(0), max_digits=14, decimal_places=2
+        label=_("approved (EUR)"),
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
     )
     paid = forms.DecimalField(
-        label=_("paid (EUR)"), min_value=Decimal(0), max_digits=14, decimal_places=2
+        label=_("paid (EUR)"),
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
     )
