@@ -101,8 +101,21 @@ class SteeringView(LoginRequiredMixin, TemplateView):
             measure=measure,
         )
         query = self.request.GET.urlencode()
+        by_year = funding_by_year(
+            programme=selection["programme"], district_code=selection["district_code"]
+        )
         context.update(
             table=table,
+            year_rows=[
+                {
+                    "programme": name,
+                    "year": year,
+                    "approved": _money(values[0]),
+                    "paid": _money(values[1]),
+                }
+                for name, years in by_year.items()
+                for year, values in years.items()
+            ],
             rows=[
                 {
                     "code": r.code,

@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -656,6 +656,14 @@ def _unchanged(
 
 STARTABLE = (FundingImport.Status.QUEUED, FundingImport.Status.FAILED)
 PHASES = {"read": (0, 60), "write": (60, 100)}
+UNSENT = "unsent"
+# Progress (every 50 rows) touches the heartbeat; silence this long means the
+# worker died (as the Datenpool's runs: datapool/services/runs.py).
+STALE_AFTER = timedelta(minutes=5)
+STALE_MESSAGE = (
+    "Der Import wurde unterbrochen (Verarbeitung beendet); es wurde nichts "
+    "geändert. Bitte die Datei erneut hochladen."
+)
 UNSENT_MESSAGE = (
     "Die Hintergrundverarbeitung ist gerade nicht erreichbar. Die Datei ist "
     "gespeichert; der Import startet, sobald sie wieder erreichbar ist."
@@ -821,7 +829,7 @@ def funding_import_upload(
     return run
 
 
-def _send(run_id: int) -> None:
+def _send(run_id: int) -> bool:
     from ..tasks import funding_import_execute_task
 
     try:
@@ -832,4 +840,32 @@ def _send(run_id: int) -> None:
         logger.warning("could not queue funding import %s", run_id, exc_info=True)
         FundingImport.objects.filter(
             pk=run_id, status=FundingImport.Status.QUEUED
-        ).update(error=UNSENT_MESSAGE)
+        ).update(error=UNSENT_MESSAGE, phase=UNSENT)
+        return False
+    FundingImport.objects.filter(pk=run_id, phase=UNSENT).update(error="", phase="")
+    return True
+
+
+def funding_imports_fail_stale(*, now: datetime | None = None) -> int:
+    """Fail running imports whose worker went silent; their writes rolled back."""
+    now = now or timezone.now()
+    return FundingImport.objects.filter(
+        status=FundingImport.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    ).update(
+        status=FundingImport.Status.FAILED,
+        finished_at=now,
+        phase="failed",
+        error=STALE_MESSAGE,
+    )
+
+
+def funding_imports_send_queued() -> int:
+    """Send queued imports that never reached the broker; returns how many."""
+    sent = 0
+    for pk in FundingImport.objects.filter(
+        status=FundingImport.Status.QUEUED, phase=UNSENT
+    ).values_list("pk", flat=True):
+        if not _send(pk):
+            break  # the broker is still down; the next sweep tries again
+        sent += 1
+    return sent

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datapool.tasks.import_runs_send_queued_task",
         "schedule": 60.0,
     },
+    "funding-imports-sweep": {
+        "task": "funding.tasks.funding_imports_sweep_task",
+        "schedule": 60.0,
+    },
 }
 
 REST_FRAMEWORK = {

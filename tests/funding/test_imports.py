@@ -214,3 +214,35 @@ def test_example_loader_is_idempotent(funding_examples):
     assert dict(Project.objects.values_list("number", "updated_at")) == stamps
     assert set(ProjectAmount.objects.values_list("pk", flat=True)) == amount_ids
     assert Project.objects.filter(is_example=False).count() == 0
+
+
+def test_sweep_fails_an_import_whose_worker_went_silent(
+    funding_examples, coordinator01
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from funding.services.imports import funding_imports_fail_stale
+
+    run = FundingImport.objects.create(
+        file="funding/x.csv",
+        original_name="x.csv",
+        district=_mitte(),
+        created_by=coordinator01,
+        status=FundingImport.Status.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(minutes=6),
+    )
+    fresh = FundingImport.objects.create(
+        file="funding/y.csv",
+        original_name="y.csv",
+        district=_mitte(),
+        status=FundingImport.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+    assert funding_imports_fail_stale() == 1
+    run.refresh_from_db()
+    fresh.refresh_from_db()
+    assert run.status == FundingImport.Status.FAILED
+    assert "nichts" in run.error
+    assert fresh.status == FundingImport.Status.RUNNING
