@@ -246,3 +246,55 @@ def test_sweep_fails_an_import_whose_worker_went_silent(
     assert run.status == FundingImport.Status.FAILED
     assert "nichts" in run.error
     assert fresh.status == FundingImport.Status.RUNNING
+
+
+def test_a_point_finds_its_planungsraum_and_a_point_elsewhere_is_refused(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    inside = LorUnit.objects.get(code="01100101").geom.point_on_surface
+    kreuzberg = LorUnit.objects.get(code="02100102").geom.point_on_surface
+    line = "P-1;Punkt;efre;;;{x};{y};;;;;;2024;100;"
+    ok = _upload(
+        coordinator01,
+        csv_bytes([line.format(x=f"{inside.x:.1f}", y=f"{inside.y:.1f}")]),
+        "punkt.csv",
+        django_capture_on_commit_callbacks,
+    )
+    assert ok.status == FundingImport.Status.SUCCEEDED, ok.summary
+    project = Project.objects.get(number="P-1")
+    assert project.unit.code == "01100101"
+    assert project.location.distance(inside) < 1
+
+    refused = _upload(
+        coordinator01,
+        csv_bytes([line.format(x=f"{kreuzberg.x:.1f}", y=f"{kreuzberg.y:.1f}")]),
+        "punkt2.csv",
+        django_capture_on_commit_callbacks,
+    )
+    groups = refused.summary["problem_groups"]
+    assert [g["kind"] for g in groups] == ["foreign"]
+    assert groups[0]["examples"][0]["column"] == "Rechtswert"
+
+
+def test_a_polygon_area_covers_the_planungsraeume_at_least_half_inside(
+    funding_examples,
+):
+    from django.contrib.gis.geos import MultiPolygon
+
+    from funding.models import FundingArea, Programme
+    from funding.services.examples import funding_area_units_from_geom
+
+    a, b = LorUnit.objects.get(code="01100101"), LorUnit.objects.get(code="01100102")
+    # Both Planungsräume, slightly shrunk: each still lies almost wholly inside,
+    # their neighbours only touch the edge.
+    union = a.geom.union(b.geom).buffer(-5)
+    geom = union if isinstance(union, MultiPolygon) else MultiPolygon(union)
+    area = FundingArea.objects.create(
+        key="polygon",
+        name="Polygon",
+        programme=Programme.objects.get(key="efre"),
+        district=_mitte(),
+        geom=geom,
+    )
+    assert funding_area_units_from_geom(area=area) == 2
+    assert set(area.units.values_list("code", flat=True)) == {"01100101", "01100102"}
