@@ -451,6 +451,15 @@ def projects_read(
                 else:
                     value = parsed
             amounts.append(value)
+        area = lookup.areas.get(area_text.lower()) if area_text else None
+        if year is not None and area is not None and not _area_valid_in(area, year):
+            problem(
+                f"Das Fördergebiet „{area.name}“ gilt in diesem Jahr nicht "
+                f"({_validity(area)}).",
+                tpl.YEAR,
+                year_text,
+                DATE,
+            )
         if number:
             known = projects.get(number)
             if known is None:
@@ -488,6 +497,19 @@ def projects_read(
         problems.add(Problem("Die Datei enthält keine Datenzeilen.", file_name, line=2))
     problems.raise_if_any()
     return list(projects.values())
+
+
+def _area_valid_in(area: FundingArea, year: int) -> bool:
+    """Whether the area is valid on some day of ``year`` (valid_to is exclusive)."""
+    if area.valid_from and year < area.valid_from.year:
+        return False
+    return not (area.valid_to and date(year, 1, 1) >= area.valid_to)
+
+
+def _validity(area: FundingArea) -> str:
+    start = area.valid_from.strftime("%d.%m.%Y") if area.valid_from else "…"
+    end = area.valid_to.strftime("%d.%m.%Y") if area.valid_to else "…"
+    return f"gültig {start} bis {end}"
 
 
 def _is_float(text: str) -> bool:

@@ -298,3 +298,17 @@ def test_a_polygon_area_covers_the_planungsraeume_at_least_half_inside(
     )
     assert funding_area_units_from_geom(area=area) == 2
     assert set(area.units.values_list("code", flat=True)) == {"01100101", "01100102"}
+
+
+def test_a_year_outside_the_areas_validity_is_refused(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks
+):
+    # QM Soldiner Straße (example) is valid from 01.01.2020.
+    line = "V-1;Vorher;sozialer-zusammenhalt;qm-soldiner-strasse;;;;;;;;;2019;100;"
+    run = _upload(
+        coordinator01, csv_bytes([line]), "alt.csv", django_capture_on_commit_callbacks
+    )
+    example = run.summary["problem_groups"][0]["examples"][0]
+    assert (example["line"], example["column"], example["value"]) == (2, "Jahr", "2019")
+    assert "gültig 01.01.2020" in example["message"]
+    assert not Project.objects.filter(number="V-1").exists()
