@@ -137,8 +137,9 @@ def funding_examples_load(
         projects += result["projects"]
         amounts += result["amounts"]
         say(
-            f"  {path.name}: {result['projects']} Maßnahmen, "
-            f"{result['amounts']} Jahresbeträge"
+            f"  {path.name}: {result['projects']} Maßnahmen ({result['created']} neu, "
+            f"{result['updated']} geändert, {result['unchanged']} unverändert), "
+            f"{result['amounts']} Jahresbeträge geschrieben"
         )
     return {
         "programmes": programmes,

@@ -41,5 +41,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         say(
             f"Fertig: {result['programmes']} Programme, {result['areas']} Gebiete, "
-            f"{result['projects']} Maßnahmen, {result['amounts']} Jahresbeträge."
+            f"{result['projects']} Maßnahmen, {result['amounts']} Jahresbeträge "
+            "geschrieben."
         )
