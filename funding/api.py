@@ -3,10 +3,12 @@ and the state of an import (polled by its page)."""
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +17,12 @@ from core.access import funding_amounts_visible, require_funding_amounts
 
 from .forms import SteeringForm
 from .models import EXAMPLE_NOTE
-from .selectors import funding_by_unit, funding_import_get, project_list
+from .selectors import (
+    funding_area_list,
+    funding_by_unit,
+    funding_import_get,
+    project_list,
+)
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -109,6 +116,46 @@ class ProjectListApi(APIView):
                 ]
             items.append(item)
         return Response({"amounts_visible": amounts, "projects": items})
+
+
+class FundingAreaListApi(APIView):
+    @extend_schema(
+        summary="Funding areas (GeoJSON, EPSG:4326)",
+        description=(
+            "Fördergebiete with programme, district, validity, Planungsräume, "
+            "source and example flag; `district` (2 digits) filters. No amounts."
+        ),
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        district = request.query_params.get("district") or None
+        if district is not None and not (len(district) == 2 and district.isdigit()):
+            raise ValidationError(
+                {"district": "Zweistelliger Bezirksschlüssel erwartet."}
+            )
+        features = []
+        for area in funding_area_list(district_code=district):
+            geom = area.geom.transform(4326, clone=True) if area.geom else None
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": area.key,
+                    "geometry": json.loads(geom.geojson) if geom else None,
+                    "properties": {
+                        "key": area.key,
+                        "name": area.name,
+                        "programme": area.programme.name,
+                        "district": area.district.code,
+                        "valid_from": area.valid_from,
+                        "valid_to": area.valid_to,
+                        "planungsraeume": sorted(u.code for u in area.units.all()),
+                        "example_data": area.is_example,
+                        "source": area.source,
+                        "licence": area.licence,
+                    },
+                }
+            )
+        return Response({"type": "FeatureCollection", "features": features})
 
 
 class ImportStatusApi(APIView):

@@ -157,12 +157,19 @@ class SteeringView(LoginRequiredMixin, TemplateView):
                 ),
                 "valuesUrl": reverse("funding-api:values") + f"?{query}",
                 "districtCode": selection["district_code"] or "",
+                "areasUrl": reverse("funding-api:area-list")
+                + (
+                    f"?district={selection['district_code']}"
+                    if selection["district_code"]
+                    else ""
+                ),
                 "text": {
                     "perResident": _("EUR per resident"),
                     "noFunding": _("no funding"),
                     "loading": _("Loading map …"),
                     "failed": _("The map could not be loaded."),
                     "example": EXAMPLE_NOTE,
+                    "areas": _("Funding areas (outline)"),
                 },
             },
             report_district=selection["district_code"] or _own(self.request.user) or "",

@@ -72,9 +72,10 @@
     legend.appendChild(src);
   }
 
-  Promise.all([getJson(config.geometryUrl), getJson(config.valuesUrl)]).then(function (answers) {
+  Promise.all([getJson(config.geometryUrl), getJson(config.valuesUrl), getJson(config.areasUrl)]).then(function (answers) {
     const geometry = answers[0];
     const values = answers[1];
+    const areas = answers[2];
     const byCode = {};
     values.units.forEach(function (unit) { byCode[unit.code] = unit; });
     const funded = values.units.map(function (u) { return u.per_resident; }).filter(function (v) { return v; });
@@ -101,7 +102,22 @@
       },
     }).addTo(map);
     if (features.length) map.fitBounds(layer.getBounds());
-    drawLegend(bounds, max, values.example_data, values.sources);
+    // Funding areas as dashed outlines above the units (their tooltips name them).
+    L.geoJSON(areas, {
+      filter: function (feature) { return feature.geometry !== null; },
+      style: { color: "#b3122e", weight: 2, dashArray: "4 3", fill: false },
+      onEachFeature: function (feature, shape) {
+        shape.bindTooltip(feature.properties.name + " · " + feature.properties.programme);
+      },
+    }).addTo(map);
+    drawLegend(bounds, max, values.example_data || areas.features.some(function (f) { return f.properties.example_data; }), values.sources);
+    const outline = document.createElement("p");
+    outline.setAttribute("data-testid", "legend-areas");
+    const line = document.createElement("span");
+    line.className = "area-line";
+    outline.appendChild(line);
+    outline.appendChild(document.createTextNode(text.areas + " (" + areas.features.length + ")"));
+    legend.insertBefore(outline, legend.children[2] || null);
     status.textContent = "";
   }).catch(function () {
     status.textContent = text.failed;

@@ -166,3 +166,17 @@ def test_others_may_not_edit(client, funding_examples, user, lor_units):
             == 403
         )
     assert not ProjectAmount.objects.filter(project=project, year=2025).exists()
+
+
+def test_areas_api_gives_outlines_and_planungsraeume_to_every_reader(
+    client, funding_examples, guest
+):
+    client.force_login(guest)
+    body = client.get(reverse("funding-api:area-list"), {"district": "02"}).json()
+    keys = {f["id"] for f in body["features"]}
+    assert keys == {"qm-mehringplatz", "qm-wassertorplatz", "lz-frankfurter-allee"}
+    wassertor = next(f for f in body["features"] if f["id"] == "qm-wassertorplatz")
+    assert wassertor["properties"]["planungsraeume"] == ["02100104", "02100106"]
+    assert wassertor["properties"]["example_data"] is True
+    lon, lat = wassertor["geometry"]["coordinates"][0][0][0]
+    assert 13.0 < lon < 13.8 and 52.3 < lat < 52.7  # EPSG:4326

@@ -795,6 +795,10 @@ MATRIX.update(
             )
         ],
         "funding-api:project-list": [Call(expect=signed_in("200", API_DENIED))],
+        "funding-api:area-list": [
+            Call(expect=signed_in("200", API_DENIED)),
+            Call(query={"district": "x"}, expect=signed_in("400", API_DENIED)),
+        ],
         "funding-api:import-status": [
             Call(
                 kwargs=_funding_run,
