@@ -9,6 +9,8 @@ import and edit.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -255,6 +257,17 @@ class ReportView(LoginRequiredMixin, View):
                 content_type="text/plain; charset=utf-8",
             )
         programme = area = None
+        bezirk = request.GET.get("bezirk") or None
+        keys = [request.GET.get(name, "") for name in ("programm", "gebiet")]
+        # Keys are checked before they reach a query (a NUL would be a 500).
+        if (bezirk and not re.fullmatch(r"\d{2}", bezirk)) or any(
+            key and not re.fullmatch(r"[-\w]{1,60}", key) for key in keys
+        ):
+            return HttpResponse(
+                _("Unknown district, programme or funding area."),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         if request.GET.get("programm"):
             programme = Programme.objects.filter(key=request.GET["programm"]).first()
             if programme is None:
@@ -265,7 +278,7 @@ class ReportView(LoginRequiredMixin, View):
                 raise Http404
         try:
             built = report.report_build(
-                district_code=request.GET.get("bezirk") or None,
+                district_code=bezirk,
                 programme=programme,
                 area=area,
             )

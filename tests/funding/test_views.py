@@ -180,3 +180,35 @@ def test_areas_api_gives_outlines_and_planungsraeume_to_every_reader(
     assert wassertor["properties"]["example_data"] is True
     lon, lat = wassertor["geometry"]["coordinates"][0][0][0]
     assert 13.0 < lon < 13.8 and 52.3 < lat < 52.7  # EPSG:4326
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bezirk": "0\x001"},
+        {"programm": "benn\x00"},
+        {"gebiet": "x\x00"},
+        {"bezirk": "99"},
+        {"bezirk": "01", "programm": "benn"},
+    ],
+)
+def test_report_answers_bad_scopes_with_a_german_400(
+    client, funding_examples, user, query
+):
+    client.force_login(user)
+    response = client.get(reverse("funding:report"), {**query, "format": "xlsx"})
+    assert response.status_code == 400
+    assert "Bezirk" in response.content.decode()
+
+
+def test_steering_and_apis_survive_nul_and_nonsense(client, funding_examples, user):
+    client.force_login(user)
+    junk = {"level": "x\x00", "year": "\x00", "programme": "\x00", "district": "\x00"}
+    assert client.get(reverse("funding:steering"), junk).status_code == 200
+    assert client.get(reverse("funding:project-list"), junk).status_code == 200
+    assert client.get(reverse("funding-api:values"), junk).status_code == 200
+    assert client.get(reverse("funding-api:project-list"), junk).status_code == 200
+    assert (
+        client.get(reverse("funding-api:area-list"), {"district": "\x00"}).status_code
+        == 400
+    )
