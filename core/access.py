@@ -263,6 +263,57 @@ def require_facility_edit(*, user, facility) -> None:
     )
 
 
+# --- Funding (Fördermittel) ---------------------------------------------------
+#
+# Programmes, areas and projects are readable by every signed-in user; the
+# amounts (approved and paid euros) are internal budget figures and shown to
+# staff roles only: guests see none anywhere, the API included. Projects belong
+# to their district: its data coordinators (and administrators) import and edit
+# them, as they do the district's Datenpool data.
+
+
+def funding_amounts_visible(user) -> bool:
+    """Whether the user may see funding amounts (staff roles only)."""
+    return user_role(user) in STAFF_ROLES
+
+
+def require_funding_amounts(user) -> None:
+    """Raise ``PermissionDenied`` unless ``funding_amounts_visible``, saying why."""
+    if not funding_amounts_visible(user):
+        raise PermissionDenied(
+            _(
+                "Funding amounts are internal budget figures and shown to staff "
+                "(planning, data coordination, administration) only."
+            )
+        )
+
+
+def funding_import_allowed(user) -> bool:
+    """Whether the user may upload project files at all (coordinators, admins)."""
+    return import_allowed(user)
+
+
+def funding_edit_allowed(*, user, bezirk_code: str | None) -> bool:
+    """Whether the user may import or edit the funding projects of a district.
+
+    ``None`` (Berlin-wide records: programmes, areas without a district) is for
+    administrators only, as Berlin-wide data is.
+    """
+    return data_edit_allowed(user=user, bezirk_code=bezirk_code)
+
+
+def require_funding_edit(*, user, bezirk_code: str | None) -> None:
+    """Raise ``PermissionDenied`` unless ``funding_edit_allowed``, saying why."""
+    if funding_edit_allowed(user=user, bezirk_code=bezirk_code):
+        return
+    raise PermissionDenied(
+        _(
+            "Only the data coordinators of the project's district and "
+            "administrators may import or edit funding projects."
+        )
+    )
+
+
 def require_facility_maintenance(user) -> None:
     """Raise ``PermissionDenied`` unless ``facility_maintenance_allowed``."""
     if not facility_maintenance_allowed(user):
@@ -355,6 +406,7 @@ ADMIN_APPS = (
     "infrastructure",
     "lor",
     "queries",
+    "funding",
     "profiles",
 )
 ROLE_PERMISSIONS: dict[Role, dict[str, dict[str, tuple[str, ...]]]] = {

@@ -55,6 +55,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("infrastructure:facility-list", _("Facilities"), _signed_in),
     NavItem("datapool:import-list", _("Imports"), staff_tools_allowed),
     NavItem("lor:map", _("Map"), _signed_in),
+    NavItem("funding:steering", _("Funding"), staff_tools_allowed),
     NavItem("audit-list", _("Audit log"), user_is_admin),
     NavItem("admin:index", _("Administration"), _admin_site),
 )

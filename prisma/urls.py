@@ -26,12 +26,14 @@ urlpatterns = [
     ),
     path("api/queries/", include("queries.api_urls")),
     path("api/profiles/", include("profiles.api_urls")),
+    path("api/funding/", include("funding.api_urls")),
     path("api/", include("datapool.api_urls")),
     path("datapool/", include("datapool.urls")),
     path("analysis/", include("explorer.urls")),
     path("queries/", include("queries.urls")),
     path("profiles/", include("profiles.urls")),
     path("facilities/", include("infrastructure.urls")),
+    path("funding/", include("funding.urls")),
     # The schema and its docs describe staff-only endpoints: sign-in required.
     path(
         "api/schema/",

@@ -31,6 +31,8 @@ log "loading the Kriminalitätsatlas 2019-2023 per Bezirksregion (skips what is 
 $PY manage.py crime_atlas_import
 log "computing the supply analysis (Versorgungsgrad within borders and 2SFCA; skips unchanged results)"
 $PY manage.py supply_publish
+log "loading the funding example data (Beispieldaten; matched by key, idempotent)"
+$PY manage.py funding_import
 log "computing the indicators"
 $PY manage.py indicators_compute
 log "recording the answers of pinned saved queries as published (idempotent)"

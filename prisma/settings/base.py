@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "infrastructure",
     "explorer",
     "queries",
+    "funding",
     "profiles",
     "start",
 ]
@@ -183,6 +184,7 @@ CELERY_TASK_ROUTES = {
     "datapool.tasks.import_run_inspect_task": {"queue": "imports"},
     "datapool.tasks.conversion_run_execute_task": {"queue": "imports"},
     "datapool.tasks.indicator_run_execute_task": {"queue": "indicators"},
+    "funding.tasks.funding_import_execute_task": {"queue": "imports"},
     "profiles.tasks.*": {"queue": "batch"},
 }
 # Time limits in seconds. At the soft limit the task gets an exception and ends
@@ -219,6 +221,10 @@ CELERY_TASK_ANNOTATIONS = {
 CELERY_BEAT_SCHEDULE = {
     "send-queued-imports": {
         "task": "datapool.tasks.import_runs_send_queued_task",
+        "schedule": 60.0,
+    },
+    "funding-imports-sweep": {
+        "task": "funding.tasks.funding_imports_sweep_task",
         "schedule": 60.0,
     },
 }

@@ -63,6 +63,11 @@ def _facility_map_ready(page):
     )
 
 
+def _funding_map_ready(page):
+    page.locator("#funding-map path").first.wait_for(state="attached")
+    page.get_by_test_id("funding-legend").locator("ul").wait_for()
+
+
 PAGES: dict[str, Page] = {
     "start": Page("/"),
     "start-search": Page("/?q=Moabit"),
@@ -112,6 +117,19 @@ PAGES: dict[str, Page] = {
     "facility-upload-detail": Page(
         lambda ctx: f"/facilities/uploads/{ctx['upload'].pk}/", role="coordinator"
     ),
+    "funding-steering": Page("/funding/", ready=_funding_map_ready),
+    "funding-projects": Page("/funding/projekte/"),
+    "funding-project": Page(
+        lambda ctx: f"/funding/projekte/{ctx['project'].pk}/", role="coordinator"
+    ),
+    "funding-project-edit": Page(
+        lambda ctx: f"/funding/projekte/{ctx['project'].pk}/bearbeiten/",
+        role="coordinator",
+    ),
+    "funding-import": Page("/funding/import/", role="coordinator"),
+    "funding-import-detail": Page(
+        lambda ctx: f"/funding/import/{ctx['funding_run'].pk}/", role="coordinator"
+    ),
 }
 
 
@@ -146,6 +164,7 @@ def data(ewr_imported, django_user_model):
         "facility": facility,
         "upload": upload,
         "review_run": _old_scheme_review_run(),
+        **_funding(users["coordinator"]),
     }
 
 
@@ -213,6 +232,37 @@ def _old_scheme_review_run():
             "scheme_counts": {"lor2021": 0, "lor2006": 41, "none": 0, "total": 41},
         },
     )
+
+
+def _funding(coordinator) -> dict:
+    """Funding example data, a project of Mitte and a failed import with its report."""
+    from datapool.parsers.contract import Problem
+    from funding.models import FundingImport, Project
+    from funding.services.examples import funding_examples_load
+    from funding.services.imports import problem_groups
+
+    funding_examples_load()
+    problems = [
+        Problem(
+            "Betrag in Euro erwartet.",
+            "massnahmen.csv",
+            line=3,
+            column="Bewilligt (EUR)",
+            value="2.5oo",
+            kind="number",
+        )
+    ]
+    run = FundingImport.objects.create(
+        file="funding/massnahmen.csv",
+        original_name="massnahmen.csv",
+        district=coordinator.staff_profile.bezirk,
+        created_by=coordinator,
+        status=FundingImport.Status.FAILED,
+        error="Die Datei hat 1 Problem; es wurde nichts importiert.",
+        summary={"validation": True, "problem_groups": problem_groups(problems, {})},
+    )
+    project = Project.objects.get(district__code="01", number="MI-B-001")
+    return {"project": project, "funding_run": run}
 
 
 def _violations(page) -> list[dict]:

@@ -693,6 +693,124 @@ MATRIX.update(
 )
 
 
+# --- funding (Fördermittel) ----------------------------------------------------
+#
+# Programmes, areas and projects: every signed-in reader. Amounts (charts,
+# report, values API): staff only, guests 403. Imports and edits: the
+# coordinators of the project's district (03 here) and administrators.
+
+FUNDING_EDIT = roles(REDIRECT, who=("coord03", "admin"))
+FUNDING_RUN_READERS = roles("200", "404", who=("coord03", "admin"))
+
+
+def _funding_project(ctx):
+    return {"pk": ctx.funding_project().pk}
+
+
+def _funding_run(ctx):
+    return {"pk": ctx.funding_run().pk}
+
+
+def _funding_upload(ctx):
+    return {
+        "file": SimpleUploadedFile(
+            "massnahmen.csv", ctx.funding_csv(), content_type="text/csv"
+        ),
+        "district": "03",
+    }
+
+
+MATRIX.update(
+    {
+        "funding:steering": [
+            Call(expect=signed_in("200")),
+            Call(query={"level": "bezirk", "district": "03"}, expect=signed_in("200")),
+        ],
+        "funding:chart": [
+            Call(
+                kwargs={"kind": "timeseries", "fmt": "svg"},
+                expect=signed_in("200") | {"guest": "403"},
+            ),
+            Call(
+                kwargs={"kind": "pie", "fmt": "svg"},
+                expect=signed_in("404") | {"guest": "403"},
+            ),
+        ],
+        "funding:report": [
+            Call(
+                query={"bezirk": "03", "format": "xlsx"},
+                expect=signed_in("200") | {"guest": "403"},
+            ),
+            Call(query={"format": "xlsx"}, expect=signed_in("400") | {"guest": "403"}),
+        ],
+        "funding:project-list": [Call(expect=signed_in("200"))],
+        "funding:project-detail": [
+            Call(kwargs=_funding_project, expect=signed_in("200"))
+        ],
+        "funding:project-update": [
+            Call(
+                kwargs=_funding_project, expect=roles("200", who=("coord03", "admin"))
+            ),
+            Call(
+                "POST",
+                kwargs=_funding_project,
+                data=lambda ctx: {
+                    "title": "Neuer Titel",
+                    "programme": ctx.funding_project().programme_id,
+                    "unit": ctx.funding_project().unit_id,
+                    "status": "running",
+                },
+                expect=FUNDING_EDIT,
+            ),
+        ],
+        "funding:amount-set": [
+            Call(
+                "POST",
+                kwargs=_funding_project,
+                data={"year": 2024, "approved": "100", "paid": "0"},
+                expect=FUNDING_EDIT,
+            )
+        ],
+        "funding:import-create": [
+            Call(expect=roles("200", who=WRITERS)),
+            # Coordinators of 07 may not choose district 03: the form says so.
+            Call(
+                "POST",
+                data=_funding_upload,
+                expect=roles(REDIRECT, who=("coord03", "admin")) | {"coord07": "200"},
+            ),
+        ],
+        "funding:import-template": [
+            Call(kwargs={"fmt": "csv"}, expect=signed_in("200")),
+            Call(kwargs={"fmt": "xlsx"}, expect=signed_in("200")),
+            Call(kwargs={"fmt": "pdf"}, expect=signed_in("404")),
+        ],
+        "funding:import-detail": [
+            Call(kwargs=_funding_run, expect=FUNDING_RUN_READERS)
+        ],
+        "funding-api:values": [
+            Call(
+                query={"level": "bezirk"},
+                expect=signed_in("200", API_DENIED) | {"guest": "403"},
+            )
+        ],
+        "funding-api:project-list": [Call(expect=signed_in("200", API_DENIED))],
+        "funding-api:area-list": [
+            Call(expect=signed_in("200", API_DENIED)),
+            Call(query={"district": "x"}, expect=signed_in("400", API_DENIED)),
+        ],
+        "funding-api:import-status": [
+            Call(
+                kwargs=_funding_run,
+                expect=roles(
+                    "200", "404", who=("coord03", "admin"), anonymous=API_DENIED
+                ),
+            )
+        ],
+    }
+)
+
+
 # --- the Django admin: staff (administrators) only ----------------------------
 #
 # Its URLs are generated per model; each is covered by the rule below, applied
@@ -805,6 +923,8 @@ ADMIN_WITHOUT_ADD = {
     "datapool.facility",
     # An import record is written by `infrastructure_import` only.
     "infrastructure.facilityimport",
+    # A funding import is made by uploading a file on /funding/import/.
+    "funding.fundingimport",
     "profiles.profileedition",
     # The login throttle's records (django-axes) are written by logins only.
     "axes.accessattempt",
@@ -1069,6 +1189,51 @@ class Context:
             unit=plr,
         )
         return layer
+
+    # Funding: a project in a Planungsraum of Bezirk 03 and a failed import there.
+
+    def funding_project(self):
+        from funding.models import Programme, Project
+
+        if not hasattr(self, "_funding_project"):
+            programme, _ = Programme.objects.get_or_create(
+                key="matrix-programm", defaults={"name": "Matrix-Programm"}
+            )
+            plr = (
+                LorUnit.objects.filter(
+                    level=LorUnit.Level.PLANUNGSRAUM, code__startswith="03"
+                )
+                .order_by("code")
+                .first()
+            )
+            self._funding_project = Project.objects.create(
+                number="M-1",
+                title="Matrix-Maßnahme",
+                district=self.bezirk["03"],
+                programme=programme,
+                unit=plr,
+            )
+        return self._funding_project
+
+    def funding_csv(self) -> bytes:
+        plr = self.funding_project().unit.code
+        return (
+            "Projektnummer;Maßnahme;Programm;Planungsraum;Jahr;Bewilligt (EUR)\n"
+            f"M-2;Upload;matrix-programm;{plr};2024;1.000,00\n"
+        ).encode()
+
+    def funding_run(self):
+        from funding.models import FundingImport
+
+        if not hasattr(self, "_funding_run"):
+            self._funding_run = FundingImport.objects.create(
+                file="funding/matrix.csv",
+                original_name="matrix.csv",
+                district=self.bezirk["03"],
+                created_by=self.users["coord03"],
+                status=FundingImport.Status.FAILED,
+            )
+        return self._funding_run
 
     # Profiles: one edition of a Bezirksregion of Bezirk 01 with a goal, a
     # measure and an assessment, made by the district's planner.
