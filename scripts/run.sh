@@ -23,6 +23,8 @@ log "computing the crosswalk LOR 2006 -> 2021 (idempotent)"
 $PY manage.py lor_crosswalk
 log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
+log "loading the half-yearly population tables 2021-2024 (skips what is loaded)"
+$PY manage.py datapool_population
 log "loading the facility register (playgrounds, green spaces; replaces each file's import)"
 $PY manage.py infrastructure_import
 log "computing the indicators"

@@ -17,6 +17,7 @@ from .ewr import looks_like_ewr, parse_ewr
 from .mss import looks_like_mss, parse_mss
 from .points import SUFFIXES as POINT_SUFFIXES
 from .points import looks_like_points, parse_points
+from .population import looks_like_population, parse_population
 from .table import SUFFIXES as TABLE_SUFFIXES
 from .table import parse_table
 
@@ -37,6 +38,9 @@ class DeliveryFormat:
 FORMATS: tuple[DeliveryFormat, ...] = (
     DeliveryFormat(ImportRun.Kind.EWR, parse_ewr, recognises=looks_like_ewr),
     DeliveryFormat(ImportRun.Kind.MSS, parse_mss, recognises=looks_like_mss),
+    DeliveryFormat(
+        ImportRun.Kind.POPULATION, parse_population, recognises=looks_like_population
+    ),
     DeliveryFormat(
         ImportRun.Kind.POINTS,
         parse_points,
