@@ -29,7 +29,9 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 
 from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
@@ -162,29 +164,30 @@ def _closure(keys: list[str]) -> tuple[dict[str, Variable], _Sums]:
     pending = set(keys)
     while pending:
         asked |= pending
+        # The components and whether the variable was ever delivered come
+        # along in the same query: one query per depth, as before sums existed.
         batch = list(
-            Variable.objects.filter(key__in=pending).select_related(
+            Variable.objects.filter(key__in=pending)
+            .select_related(
                 "supplier",
                 "indicator__denominator",
                 "numerator",
                 "denominator",
                 "weight",
             )
+            .annotate(
+                component_keys=ArraySubquery(
+                    VariableComponent.objects.filter(total=OuterRef("pk"))
+                    .order_by("pk")
+                    .values("component__key")
+                ),
+                was_delivered=Exists(Delivery.objects.filter(variable=OuterRef("pk"))),
+            )
         )
         for variable in batch:
             known[variable.key] = variable
-        components: dict[str, list[str]] = {}
-        for total, component in VariableComponent.objects.filter(
-            total__in=batch
-        ).values_list("total__key", "component__key"):
-            components.setdefault(total, []).append(component)
-        delivered = set(
-            Delivery.objects.filter(variable__key__in=list(components)).values_list(
-                "variable__key", flat=True
-            )
-        )
-        for total, parts in components.items():
-            sums[total] = (parts, total in delivered)
+            if variable.component_keys:
+                sums[variable.key] = (variable.component_keys, variable.was_delivered)
         pending = {key for v in batch for key in _inputs(v, sums)[0]} - asked
     return known, sums
 

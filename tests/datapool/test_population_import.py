@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from datapool.lineage import variable_lineage
 from datapool.management.commands.datapool_population import ZEITREIHE_DIR
 from datapool.models import Delivery, ImportRun, Observation
 from datapool.parsers.contract import ImportValidationError
@@ -268,3 +269,7 @@ def test_variable_page_names_the_delivery_of_each_date(lor_units, client_logged_
     for component in ("E_EU6", "E_E6U15", "E_E15U18"):
         assert f"<code>{component}</code>" in supply
     assert f"#{run.pk} {path.name}" in supply
+    # The derived sum credits the sources of its delivered components.
+    credits = variable_lineage(variables=["E_EU18"])
+    assert credits and all(c.source.startswith("Amt für Statistik") for c in credits)
+    assert any("CC BY 4.0" in c.license for c in credits)
