@@ -141,8 +141,10 @@ def parse_population(
         problems.add(
             Problem(
                 "Der Stichtag steht nicht im Dateinamen (erwartet "
-                "berlin-lor-population-JJJJ-01|02-…csv: 01 = 30.06., 02 = 31.12.); "
-                "bitte den Stichtag angeben.",
+                "berlin-lor-population-JJJJ-01|02-…csv: 01 = 30.06., 02 = 31.12., "
+                "oder ein Datum JJJJ-MM-TT im Namen); bitte die Datei so benennen "
+                "oder den Stichtag angeben (Kommandozeile: --option "
+                "ref_date=JJJJ-MM-TT).",
                 file_name,
             )
         )

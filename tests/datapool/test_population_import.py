@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -22,7 +23,11 @@ from datapool.parsers.contract import ImportValidationError
 from datapool.parsers.detect import detect_kind
 from datapool.parsers.population import ZERO_NOTE, parse_population
 from datapool.services.harmonisation import variable_components_load
-from datapool.services.imports import import_run_create, import_run_execute
+from datapool.services.imports import (
+    import_run_create,
+    import_run_execute,
+    import_run_upload,
+)
 from datapool.services.indicators import (
     indicator_definitions_load,
     indicator_run_create,
@@ -273,3 +278,18 @@ def test_variable_page_names_the_delivery_of_each_date(lor_units, client_logged_
     credits = variable_lineage(variables=["E_EU18"])
     assert credits and all(c.source.startswith("Amt für Statistik") for c in credits)
     assert any("CC BY 4.0" in c.license for c in credits)
+
+
+@pytest.mark.django_db
+def test_an_upload_is_imported_without_mapping(
+    administrator, django_capture_on_commit_callbacks
+):
+    path = PLR_FILES[0]
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), "text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = import_run_upload(user=administrator, upload=upload, tables=False)
+    run.refresh_from_db()
+    assert run.kind == ImportRun.Kind.POPULATION
+    assert run.status == ImportRun.Status.SUCCEEDED, run.error
+    assert run.summary["ref_dates"] == ["2021-06-30"]
+    assert run.summary["units"] == 542
