@@ -262,6 +262,7 @@ def test_variable_page_names_the_delivery_of_each_date(lor_units, client_logged_
     variable_components_load()
     path = ZEITREIHE_DIR / "berlin-lor-population-2023-02-t2-planning-areas.csv"
     run = _import(path)
+    assert {"E_EU18", "E_E15U65"} <= set(run.summary["derived_sums"])
     delivered = client_logged_in.get(
         reverse("datapool:variable-detail", kwargs={"key": "E_EU6"})
     ).content.decode()
@@ -282,14 +283,17 @@ def test_variable_page_names_the_delivery_of_each_date(lor_units, client_logged_
 
 @pytest.mark.django_db
 def test_an_upload_is_imported_without_mapping(
-    administrator, django_capture_on_commit_callbacks
+    administrator, client, django_capture_on_commit_callbacks
 ):
     path = PLR_FILES[0]
     upload = SimpleUploadedFile(path.name, path.read_bytes(), "text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         run = import_run_upload(user=administrator, upload=upload, tables=False)
     run.refresh_from_db()
+    client.force_login(administrator)
     assert run.kind == ImportRun.Kind.POPULATION
     assert run.status == ImportRun.Status.SUCCEEDED, run.error
     assert run.summary["ref_dates"] == ["2021-06-30"]
     assert run.summary["units"] == 542
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "inhabitants_percentage" in page  # named as not imported
