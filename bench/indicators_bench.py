@@ -32,6 +32,16 @@ INPUTS = {
     "E_E6U15": 0.085,
     "E_E15U18": 0.026,
     "E_E18_21": 0.03,
+    # The finer EWR bands the harmonised sums E_E18U27, E_E27U45, E_E45U55
+    # (and through them E_E15U65, KI_SVB's denominator) are derived from.
+    "E_E21_25": 0.04,
+    "E_E25_27": 0.02,
+    "E_E27_30": 0.045,
+    "E_E30_35": 0.085,
+    "E_E35_40": 0.08,
+    "E_E40_45": 0.07,
+    "E_E45_50": 0.06,
+    "E_E50_55": 0.065,
     "E_E18U25": 0.07,
     "E_E25U55": 0.45,
     "E_E55U65": 0.13,

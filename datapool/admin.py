@@ -12,6 +12,7 @@ from .models import (
     Indicator,
     Supplier,
     Variable,
+    VariableComponent,
 )
 
 
@@ -21,8 +22,18 @@ class SupplierAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["kind"]
 
 
+class VariableComponentInline(admin.TabularInline):
+    """The components of a harmonised sum (kept in variable_components.csv)."""
+
+    model = VariableComponent
+    fk_name = "total"
+    raw_id_fields = ["component"]
+    extra = 0
+
+
 @admin.register(Variable)
 class VariableAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    inlines = [VariableComponentInline]
     list_display = [
         "key",
         "name",

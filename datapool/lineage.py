@@ -14,6 +14,9 @@ Rules:
   computed from, recursively: the formula's variables and the denominator.
 * A ratio or weighted mean also credits its numerator, denominator and weight,
   because its aggregates are computed from them.
+* A harmonised sum (``VariableComponent``) credits its components, because its
+  values for the dates it was not delivered are summed from them; it credits
+  its own source only once it has been delivered itself.
 * Credits are unique by (source, licence), in the order they are first met when
   the variables are walked in the given order, inputs depth first.
 * The units' keys, names and geometries are the Geoportal's
@@ -26,13 +29,15 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext, gettext_lazy
 
 from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 
 from .formula import FormulaError, formula_variables
-from .models import Delivery, Variable
+from .models import Delivery, Variable, VariableComponent
 from .services.indicators import MSS_INPUTS, MSS_OUTPUTS
 
 PRISMA = "PRISMA Berlin"
@@ -134,9 +139,14 @@ def variable_lineage(*, variables: Iterable[Variable | str]) -> list[SourceCredi
     return _walk(variables)[0]
 
 
+# Per walk: the components of each harmonised sum met, and whether the sum
+# itself was ever delivered.
+_Sums = dict[str, tuple[list[str], bool]]
+
+
 def _walk(variables: Iterable[Variable | str]) -> tuple[list[SourceCredit], bool]:
     roots = [v.key if isinstance(v, Variable) else str(v) for v in variables]
-    known = _closure(roots)
+    known, sums = _closure(roots)
     credits: list[SourceCredit] = []
     computed = False
     seen: set[str] = set()
@@ -147,7 +157,7 @@ def _walk(variables: Iterable[Variable | str]) -> tuple[list[SourceCredit], bool
         if variable is None or key in seen:
             return
         seen.add(key)
-        inputs, is_computed = _inputs(variable)
+        inputs, is_computed = _inputs(variable, sums)
         if is_computed:
             computed = True
         else:
@@ -162,30 +172,50 @@ def _walk(variables: Iterable[Variable | str]) -> tuple[list[SourceCredit], bool
     return credits, computed
 
 
-def _closure(keys: list[str]) -> dict[str, Variable]:
-    """The variables and everything they are computed from, one query per depth."""
+def _closure(keys: list[str]) -> tuple[dict[str, Variable], _Sums]:
+    """The variables and everything they are computed from, a few queries per depth."""
     known: dict[str, Variable] = {}
+    sums: _Sums = {}
     asked: set[str] = set()
     pending = set(keys)
     while pending:
         asked |= pending
-        batch = Variable.objects.filter(key__in=pending).select_related(
-            "supplier",
-            "indicator__denominator",
-            "numerator",
-            "denominator",
-            "weight",
+        # The components and whether the variable was ever delivered come
+        # along in the same query: one query per depth, as before sums existed.
+        batch = list(
+            Variable.objects.filter(key__in=pending)
+            .select_related(
+                "supplier",
+                "indicator__denominator",
+                "numerator",
+                "denominator",
+                "weight",
+            )
+            .annotate(
+                component_keys=ArraySubquery(
+                    VariableComponent.objects.filter(total=OuterRef("pk"))
+                    .order_by("pk")
+                    .values("component__key")
+                ),
+                was_delivered=Exists(Delivery.objects.filter(variable=OuterRef("pk"))),
+            )
         )
         for variable in batch:
             known[variable.key] = variable
-        pending = {key for v in batch for key in _inputs(v)[0]} - asked
-    return known
+            if variable.component_keys:
+                sums[variable.key] = (variable.component_keys, variable.was_delivered)
+        pending = {key for v in batch for key in _inputs(v, sums)[0]} - asked
+    return known, sums
 
 
-def _inputs(variable: Variable) -> tuple[list[str], bool]:
+def _inputs(variable: Variable, sums: _Sums) -> tuple[list[str], bool]:
     """The keys the variable's values are computed from; True if PRISMA computes it."""
     keys: list[str] = []
     computed = False
+    if variable.key in sums:
+        parts, delivered = sums[variable.key]
+        keys += parts
+        computed = not delivered
     try:
         indicator = variable.indicator
     except ObjectDoesNotExist:

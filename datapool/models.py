@@ -223,6 +223,48 @@ class Variable(models.Model):
         return reverse("datapool:variable-detail", kwargs={"key": self.key})
 
 
+class VariableComponent(models.Model):
+    """One summand of a harmonised sum: ``total`` is the sum of its components.
+
+    Deliveries break the same population down differently (the EWR matrix by
+    U1, 1U6, …; the half-yearly tables by under 6, 6–15, …). A sum variable is
+    delivered by some of them and derived from its components for the dates
+    the others cover (``datapool.services.harmonisation``), so a formula over it
+    has a value for every date. Kept as data in
+    ``datapool/metadata/variable_components.csv``.
+    """
+
+    total = models.ForeignKey(
+        Variable,
+        verbose_name=_("sum variable"),
+        on_delete=models.CASCADE,
+        related_name="component_links",
+    )
+    component = models.ForeignKey(
+        Variable,
+        verbose_name=_("component"),
+        on_delete=models.PROTECT,
+        related_name="sum_links",
+    )
+
+    class Meta:
+        verbose_name = _("component of a sum variable")
+        verbose_name_plural = _("components of sum variables")
+        ordering = ["total", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["total", "component"], name="variable_component_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(total=models.F("component")),
+                name="variable_component_not_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total_id} ∋ {self.component_id}"
+
+
 class ImportRun(models.Model):
     """One delivery being read into the Datenpool, with its progress and report."""
 
@@ -233,6 +275,7 @@ class ImportRun(models.Model):
         GSSA = "gssa", _("Gesundheits- und Sozialstrukturatlas table")
         TABLE = "table", _("Table (CSV/XLSX)")
         POINTS = "points", _("Point data (facilities)")
+        POPULATION = "population", _("Half-yearly population table (LOR)")
         COMPUTATION = "computation", _("Indicator computation")
         # Values of an import in LOR 2006 keys converted to LOR 2021
         # (datapool.services.conversion); options["source_run"] names the import.

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     OuterRef,
@@ -42,6 +43,7 @@ from .models import (
     Indicator,
     Observation,
     Variable,
+    VariableComponent,
 )
 from .themes import ProfileTheme
 
@@ -94,6 +96,61 @@ def variable_coverage(*, variable: Variable) -> dict:
     levels = [lvl for lvl in LorUnit.Level.values if any(c.level == lvl for c in rows)]
     cells = {(c.level, c.ref_date): c for c in rows}
     return {"dates": dates, "levels": levels, "cells": cells}
+
+
+@dataclass
+class SuppliedBy:
+    """A run whose delivered values of a variable are stored for a date."""
+
+    run_id: int
+    file: str
+    values: int
+
+
+@dataclass
+class DateSupply:
+    """Where a variable's values of one reference date come from."""
+
+    ref_date: date
+    delivered: list[SuppliedBy]
+    # For a harmonised sum not delivered on this date: each component with the
+    # runs that delivered it (empty where the component is itself derived).
+    components: list[tuple[str, list[SuppliedBy]]]
+
+
+def variable_supply(*, variable: Variable) -> list[DateSupply]:
+    """Per reference date: the delivery (import run, file) the stored values come
+    from, or, for a harmonised sum derived on that date, its components'."""
+    components = list(
+        VariableComponent.objects.filter(total=variable)
+        .order_by("pk")
+        .values_list("component_id", "component__key")
+    )
+    ids = [variable.id, *(cid for cid, _key in components)]
+    supplied: dict[tuple[int, date], list[SuppliedBy]] = {}
+    rows = (
+        Observation.objects.filter(variable_id__in=ids, is_aggregate=False)
+        .values_list(
+            "variable_id", "ref_date", "import_run_id", "import_run__original_name"
+        )
+        .annotate(n=Count("id"))
+        .order_by("ref_date", "import_run_id")
+    )
+    for variable_id, ref_date, run_id, file, n in rows:
+        supplied.setdefault((variable_id, ref_date), []).append(
+            SuppliedBy(run_id=run_id, file=file, values=n)
+        )
+    dates = variable_dates(variable=variable)
+    return [
+        DateSupply(
+            ref_date=d,
+            delivered=supplied.get((variable.id, d), []),
+            components=[]
+            if (variable.id, d) in supplied
+            else [(key, supplied.get((cid, d), [])) for cid, key in components],
+        )
+        for d in dates
+    ]
 
 
 def variable_dates(*, variable: Variable, level: str | None = None) -> list[date]:

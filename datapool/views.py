@@ -35,6 +35,7 @@ from .selectors import (
     variable_coverage,
     variable_get,
     variable_list,
+    variable_supply,
 )
 from .services.catalogue import (
     facility_layer_location_set,
@@ -98,6 +99,7 @@ class VariableDetailView(LoginRequiredMixin, VariableMixin, TemplateView):
                 for level in coverage["levels"]
             ],
             deliveries=variable.deliveries.select_related("import_run")[:20],
+            supply=variable_supply(variable=variable),
             facility_layer=facility_layer_for_variable(variable=variable),
             can_edit=data_edit_allowed(
                 user=self.request.user,

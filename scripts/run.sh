@@ -23,6 +23,8 @@ log "computing the crosswalk LOR 2006 -> 2021 (idempotent)"
 $PY manage.py lor_crosswalk
 log "loading the demo data (real Berlin files; skips what is loaded)"
 $PY manage.py datapool_demo
+log "loading the half-yearly population tables 2021-2024 (skips what is loaded)"
+$PY manage.py datapool_population
 log "loading the deliveries in LOR 2006 keys and converting them to LOR 2021 (skips what is loaded)"
 $PY manage.py datapool_lor2006
 log "loading the facility register (playgrounds, green spaces, Kitas, schools, youth centres; unchanged files are skipped)"

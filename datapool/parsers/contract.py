@@ -251,6 +251,12 @@ class ParsedDelivery:
     facility_layer: FacilityLayerDelivery | None = None
     # The line of each key in the file, where the parser knows it (for reports).
     key_lines: dict[str, int] = field(default_factory=dict)
+    # False: the rows carry the keys as delivered, checked for their form only;
+    # the import resolves them against a LOR scheme (the user's decisions on
+    # unknown keys included), so that a parser serves files of either scheme.
+    keys_resolved: bool = True
+    # The column the keys were read from (for reports).
+    key_column: str = ""
 
     @property
     def ref_dates(self) -> set[date]:

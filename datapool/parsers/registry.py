@@ -19,6 +19,7 @@ from .gssa import looks_like_gssa, parse_gssa
 from .mss import looks_like_mss, parse_mss
 from .points import SUFFIXES as POINT_SUFFIXES
 from .points import looks_like_points, parse_points
+from .population import looks_like_population, parse_population
 from .table import SUFFIXES as TABLE_SUFFIXES
 from .table import parse_table
 
@@ -44,6 +45,9 @@ FORMATS: tuple[DeliveryFormat, ...] = (
         ImportRun.Kind.CRIME_ATLAS,
         parse_crime_atlas,
         recognises=looks_like_crime_atlas,
+    ),
+    DeliveryFormat(
+        ImportRun.Kind.POPULATION, parse_population, recognises=looks_like_population
     ),
     DeliveryFormat(
         ImportRun.Kind.POINTS,

@@ -43,6 +43,7 @@ from lor.selectors import CrosswalkTarget, crosswalk_targets
 from ..models import Delivery, ImportRun, Observation, Variable
 from ..parsers.contract import ObservationRow
 from .aggregation import observations_aggregate
+from .harmonisation import harmonised_sums_derive
 from .indicators import indicator_run_enqueue
 from .observations import coverage_refresh, observations_replace
 from .runs import RunExecution, RunLost, run_execute, run_send_on_commit
@@ -207,9 +208,16 @@ def observations_convert(
     )
     _record_deliveries(run, rows, by_key, result.replaced)
     touched = {v.id for v in written}
+    # Sums over the converted variables (E_EU18 = E_EU6 + …) on the new units,
+    # estimated where a component is, so indicators cover the old dates too.
+    derived = harmonised_sums_derive(
+        import_run=run, variable_ids=sorted(touched), ref_dates=sorted(dates)
+    )
     Variable.objects.filter(id__in=touched).update(last_delivery=timezone.localdate())
-    coverage_refresh(variable_ids=_with_ratios(touched), ref_dates=dates)
-    indicator_run_enqueue(variable_ids=sorted(touched), user=run.created_by)
+    coverage_refresh(variable_ids=_with_ratios(touched | set(derived)), ref_dates=dates)
+    indicator_run_enqueue(
+        variable_ids=sorted(touched | set(derived)), user=run.created_by
+    )
     if execution:
         execution.progress("aggregate", 1, 1)
     return {

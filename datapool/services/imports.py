@@ -33,10 +33,12 @@ from ..parsers.contract import (
     SCHEME_OPTION,
     UNKNOWN_KEY,
     ImportValidationError,
+    KeyDecisions,
     ParsedDelivery,
     Problem,
     ProblemList,
     UnknownKey,
+    lor_codes,
     rows_building,
     scheme_of,
 )
@@ -46,6 +48,7 @@ from .aggregation import observations_aggregate
 from .catalogue import supplier_get_or_create, variables_upsert
 from .conversion import conversion_run_enqueue
 from .facilities import facility_layer_replace
+from .harmonisation import harmonised_sums_derive
 from .indicators import indicator_run_enqueue
 from .inspection import import_run_inspect_enqueue
 from .observations import (
@@ -224,6 +227,8 @@ def _execute(run: ImportRun, execution: RunExecution) -> None:
             delivery = exc.delivery
             problems.extend(exc.problems)
             problems.counts = dict(exc.counts)
+        if not delivery.keys_resolved:
+            _resolve_keys(run, delivery, problems)
         if run.district_id:
             _check_district_rows(run, delivery, problems)
         if problems:
@@ -278,6 +283,64 @@ def _execute(run: ImportRun, execution: RunExecution) -> None:
             f"geändert. ({type(exc).__name__}: {exc})",
             [],
         )
+
+
+def _resolve_keys(
+    run: ImportRun, delivery: ParsedDelivery, problems: ProblemList
+) -> None:
+    """Turn the delivered keys of a scheme-neutral parser into keys of the run's
+    scheme (LOR 2021, or LOR 2006 for a file in old keys).
+
+    The run's decisions apply (``skip_keys``, ``key_map``); keys nobody decided
+    on become the delivery's unknown keys for the review step. A target must
+    be a unit of the level the file delivers.
+    """
+    scheme = scheme_of(run.options)
+    levels = {hierarchy.level_of_key(key) for key in delivery.key_lines}
+    known: dict[str, str] = {}
+    for level in levels - {None, hierarchy.BERLIN}:
+        known.update(lor_codes(level=level, scheme=scheme))
+    decisions = KeyDecisions(
+        known=known,
+        options=run.options,
+        delivery=delivery,
+        problems=problems,
+        file_name=run.original_name,
+        column=delivery.key_column,
+        not_a_target=f"keine Einheit dieser Ebene im {scheme}",
+        scheme=scheme,
+    )
+    lines = delivery.key_lines
+    resolved = {
+        key: decisions.resolve(key, line)
+        for key, line in sorted(lines.items(), key=lambda item: item[1])
+    }
+    targets: dict[str, str] = {}
+    for key, target in resolved.items():
+        if target is None:
+            continue
+        if target in targets:
+            problems.add(
+                Problem(
+                    f"Schlüssel {key} und {targets[target]} stehen beide für {target}",
+                    run.original_name,
+                    line=lines[key],
+                    column=delivery.key_column or None,
+                    value=key,
+                )
+            )
+        targets[target] = key
+    delivery.rows = [
+        row
+        if resolved.get(row.unit_code) == row.unit_code
+        # ObservationRow is a NamedTuple: _replace is its public copy-with.
+        else row._replace(unit_code=resolved[row.unit_code])
+        for row in delivery.rows
+        if resolved.get(row.unit_code)
+    ]
+    delivery.key_lines = {target: lines[key] for target, key in targets.items()}
+    delivery.unknown_keys = decisions.unknown_keys(set(targets))
+    delivery.keys_resolved = True
 
 
 def _check_district_rows(
@@ -456,6 +519,18 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
             variables=touched, ref_dates=delivery.ref_dates, import_run=run
         )
     )
+    # Sums over the delivered variables (E_EU6 = E_EU1 + E_E1U6 …) for the
+    # delivered dates, so that indicators over them cover this delivery too.
+    # Old-scheme values get theirs after conversion, on the LOR 2021 units.
+    derived = (
+        []
+        if old_scheme
+        else harmonised_sums_derive(
+            import_run=run,
+            variable_ids=[v.id for v in touched],
+            ref_dates=delivery.ref_dates,
+        )
+    )
     suppressed: dict[tuple[int, object], int] = {}
     counts: dict[tuple[int, object], int] = {}
     var_ids = {k: v.id for k, v in variables.items()}
@@ -482,10 +557,12 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         today = timezone.localdate()
         Variable.objects.filter(id__in=var_ids.values()).update(last_delivery=today)
         coverage_refresh(
-            variable_ids=_with_dependants(var_ids.values()),
+            variable_ids=_with_dependants([*var_ids.values(), *derived]),
             ref_dates=delivery.ref_dates,
         )
-        indicator_run_enqueue(variable_ids=list(var_ids.values()), user=run.created_by)
+        indicator_run_enqueue(
+            variable_ids=[*var_ids.values(), *derived], user=run.created_by
+        )
     execution.progress("aggregate", 1, 1)
     return {
         "variables": len(variables),
@@ -497,6 +574,9 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
         "suppressed": sum(suppressed.values()),
         "replaced": sum(result.replaced.values()),
         "aggregates": aggregated,
+        "derived_sums": sorted(
+            Variable.objects.filter(id__in=derived).values_list("key", flat=True)
+        ),
         "units": len({row.unit_code for row in delivery.rows}),
         "scheme": scheme,
         "skipped_or_mapped": [w.as_dict() for w in delivery.warnings[:20]],
@@ -522,7 +602,9 @@ def _unknown_key_problems(run: ImportRun, delivery: ParsedDelivery) -> list[Prob
             f"Schlüssel {k.key} gibt es im {scheme} nicht" + _key_hint(k),
             run.original_name,
             line=k.line,
-            column="RAUMID" if run.kind == ImportRun.Kind.EWR else None,
+            column="RAUMID"
+            if run.kind == ImportRun.Kind.EWR
+            else delivery.key_column or None,
             value=k.key,
             kind=UNKNOWN_KEY,
         )

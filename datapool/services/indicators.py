@@ -27,6 +27,7 @@ from ..models import ImportRun, Indicator, Observation, Variable
 from ..mss_index import mss_index_compute
 from ..themes import Theme, catalogue_theme
 from .aggregation import observations_aggregate_custom
+from .harmonisation import harmonised_sums_derive, variable_components_load
 from .observations import coverage_refresh, observation_statistics_refresh
 from .runs import RunExecution, RunLost, run_execute, run_send_on_commit
 
@@ -103,6 +104,13 @@ def indicator_compute(
         any_incomplete = " OR ".join(
             f"coalesce({a}.incomplete, false)" for a in aliases.values()
         )
+        # Which inputs a date lacks is named, so that a date whose delivery
+        # breaks the population down differently never goes missing silently.
+        lacking = ", ".join(
+            f"CASE WHEN coalesce({alias}.status, 'missing') NOT IN "
+            f"('ok', 'estimated') THEN %(key_{alias})s END"
+            for alias in aliases.values()
+        )
         den_ok = "b.value >= %(min)s" if indicator.min_denominator else "true"
         cursor.execute(
             f"""
@@ -117,7 +125,8 @@ def indicator_compute(
                    true,
                    {any_incomplete} OR b.incomplete,
                    CASE WHEN v.value IS NOT NULL OR {any_suppressed} THEN ''
-                        WHEN NOT ({all_ok}) THEN 'Eingangswerte fehlen'
+                        WHEN NOT ({all_ok}) THEN left('Eingangswerte fehlen: '
+                             || concat_ws(', ', {lacking}), 200)
                         WHEN NOT ({den_ok}) THEN %(below)s
                         ELSE 'Nenner ist 0' END,
                    %(run)s
@@ -141,6 +150,7 @@ def indicator_compute(
                 "min": indicator.min_denominator,
                 "below": f"weniger als {indicator.min_denominator:g} im Nenner",
                 "run": run.id,
+                **{f"key_{alias}": key for key, alias in aliases.items()},
             },
         )
         return cursor.rowcount
@@ -155,6 +165,12 @@ def indicators_compute(
 ) -> dict:
     """Recompute indicators and, if the run asks, custom areas; caller is atomic."""
     written = 0
+    if run.options.get("harmonise"):
+        # A full recomputation first derives every harmonised sum for every
+        # date, so no indicator skips a date whose delivery breaks the
+        # population down differently.
+        derived = harmonised_sums_derive(import_run=run)
+        coverage_refresh(variable_ids=derived)
     if run.options.get("custom_areas"):
         written += observations_aggregate_custom(import_run=run)
         coverage_refresh(
@@ -170,7 +186,12 @@ def indicators_compute(
 
 
 def indicator_definitions_load(*, path=None) -> int:
-    """Create or update the indicator definitions kept in the project's CSV file."""
+    """Create or update the indicator definitions kept in the project's CSV file.
+
+    The harmonised sum variables the formulas use are loaded first
+    (``datapool/metadata/variable_components.csv``).
+    """
+    variable_components_load()
     path = Path(
         path
         or Path(settings.BASE_DIR) / "datapool" / "metadata" / "kernindikatoren.csv"
@@ -270,7 +291,11 @@ def indicator_run_create(
             if custom_areas
             else f"Indikatoren ({count})"
         ),
-        options={"indicator_ids": ids, "custom_areas": custom_areas},
+        options={
+            "indicator_ids": ids,
+            "custom_areas": custom_areas,
+            "harmonise": variable_ids is None,
+        },
         created_by=user if user and user.is_authenticated else None,
         status=ImportRun.Status.QUEUED,
     )

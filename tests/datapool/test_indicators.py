@@ -89,7 +89,8 @@ def test_indicators_are_served_like_variables(computed, user):
     assert len(data["results"]) == 12 and data["date"] == "2024-12-31"
     listing = client.get("/api/indicators/").json()
     u18 = next(i for i in listing if i["key"] == "KI_ANTEIL_U18")
-    assert u18["formula"].startswith("(E_EU1") and u18["min_denominator"] == 300
+    # Over the harmonised sum, which every delivery of the population supplies.
+    assert u18["formula"] == "E_EU18 / E_E * 100" and u18["min_denominator"] == 300
     assert "planungsraum" in u18["levels"] and u18["dates"] == ["2024-12-31"]
 
 
@@ -97,7 +98,7 @@ def test_indicator_page_lists_definition_and_berlin_value(computed, client_logge
     html = client_logged_in.get("/datapool/indicators/").content.decode()
     assert "Anteil der Einwohner unter 18 Jahren" in html
     assert "16,3" in html or "16.3" in html
-    assert "E_E65U80" in html
+    assert "E_E65U110" in html
 
 
 def test_change_between_two_dates_in_points_and_per_cent(computed, user):

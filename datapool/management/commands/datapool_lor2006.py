@@ -18,6 +18,21 @@ BASE = Path(settings.BASE_DIR)
 # converted to LOR 2021 (datapool.services.conversion). Any format the import
 # reads fits: one line per file, (path, import kind, parser options).
 MANIFEST: list[tuple[Path, str, dict]] = [
+    # Half-yearly population tables 31.12.2017–2019 (open-data-product, from
+    # the AfS Statistischer Bericht A I 16), the same format as zeitreihe/.
+    *(
+        (
+            BASE
+            / "datapool"
+            / "data"
+            / "lor2006"
+            / f"berlin-lor-population-{year}-02-{table}-planning-areas.csv",
+            "population",
+            {},
+        )
+        for year in (2017, 2018, 2019)
+        for table in ("t1", "t2")
+    ),
     # AfS Einwohnerregister 31.12.2020, the last matrix in old keys.
     (BASE / "lor" / "data" / "lor2006" / "EWR202012E_Matrix.csv", "ewr", {}),
     # Gesundheits- und Sozialstrukturatlas 2022 (indices 2013 and 2022).
