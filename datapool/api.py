@@ -289,7 +289,9 @@ class ValueSeriesApi(CachedReadMixin, APIView):
                     "level": serializers.CharField(),
                     "scheme": serializers.CharField(),
                     "dates": serializers.ListField(child=serializers.DateField()),
-                    "reform": serializers.DictField(child=serializers.DateField()),
+                    "reform": serializers.DictField(
+                        help_text="last_old, first_new (dates), label, estimated_label"
+                    ),
                     "series": inline_serializer(
                         "UnitSeries",
                         many=True,

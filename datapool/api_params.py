@@ -41,6 +41,7 @@ from .selectors import (
     values_answer,
     variable_get,
 )
+from .timeline import reform_answer
 
 LEVEL_HELP = (
     "bezirk, prognoseraum, bezirksregion, planungsraum, berlin, or a custom area "
@@ -348,11 +349,9 @@ def series_query_answer(*, user: Any, params: Mapping[str, Any]) -> dict[str, An
         "level": data["level"],
         "scheme": next(p for p, n in hierarchy.SCHEME_PARAMS.items() if n == scheme),
         "dates": dates,
-        # Where the charts draw the LOR reform (between these two days).
-        "reform": {
-            "last_old": hierarchy.LOR_2006_LAST_DATE,
-            "first_new": hierarchy.LOR_REFORM_DATE,
-        },
+        # Where the charts draw the LOR reform (between these two days), and
+        # how the reform and estimated values are labelled.
+        "reform": reform_answer(),
         "series": [
             {
                 "code": s.code,

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.utils.translation import gettext_lazy
 
 from datapool.numbers import german_tick
+from datapool.timeline import ESTIMATED_LABEL, REFORM_LABEL
 from lor import hierarchy
 
 # --- figures --------------------------------------------------------------------
@@ -304,8 +304,8 @@ def draw_units(
 
 # --- time series across the LOR reform ------------------------------------------
 
-REFORM_LABEL = gettext_lazy("LOR reform 2021")
-ESTIMATED_LABEL = gettext_lazy("estimated (converted from LOR 2006)")
+# The labels (REFORM_LABEL, ESTIMATED_LABEL) are datapool.timeline's: the
+# series API and the pages' scripts say the same.
 REFORM_COLOR = "#737373"
 # The ids the artists carry (SVG ``id``; tests find them by ``get_gid``).
 REFORM_GID = "lor-reform"

@@ -109,6 +109,7 @@
     const v = state.values[p.code];
     let text = "—";
     if (v) text = v.status === "suppressed" ? t.suppressed : (v.value === null ? t.missing : withUnit(fmt(v.value)));
+    if (v && v.status === "estimated" && v.value !== null) text += " (" + t.estimated + ")";
     return el("span", { "data-testid": "map-tooltip" },
       [el("strong", { text: p.name }), " (" + p.code + ")", el("br"), text]);
   }
@@ -181,6 +182,11 @@
     }
     if (lg.missing && lg.missing.count) {
       parts.push(legendRow(swatch("#ececec"), t.missing, lg.missing.count));
+    }
+    // Values (or changes with an end) converted across the LOR reform.
+    if (data.estimated && data.estimated.count) {
+      parts.push(legendRow(swatch(null, "estimated"), data.estimated.label, data.estimated.count,
+        { "data-testid": "legend-estimated" }));
     }
     (lg.notes || []).forEach(function (n) { parts.push(el("div", { class: "muted", text: n })); });
     // Sources and licences of the values and the geometry, as text (never HTML).
@@ -327,7 +333,8 @@
     body.replaceChildren(berlinRow);
     rows.forEach(function (r) {
       const status = r[col.key + "__status"];
-      const value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
+      let value = status === "suppressed" ? t.suppressed : (r[col.key] === null ? t.missing : fmt(r[col.key]));
+      if (status === "estimated" && r[col.key] !== null) value += " (" + t.estimated + ")";
       body.appendChild(el("tr", { "data-code": r.code }, [
         el("td", { text: r.code }), el("td", { text: r.name }), el("td", { class: "num", text: value }),
         el("td", { class: "num", text: fmt(r[col.key + "__parent"]) }),
@@ -366,7 +373,8 @@
     const row = state.table ? state.table.rows.find(function (r) { return r.code === props.code; }) : null;
     const col = state.table ? state.table.columns[0] : null;
     $("panel-name").textContent = props.name + " (" + props.code + ")";
-    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : withUnit(fmt(v.value))) : "–"]];
+    const facts = [[t.value, v ? (v.status === "suppressed" ? t.suppressed : withUnit(fmt(v.value)) +
+      (v.status === "estimated" && v.value !== null ? " (" + t.estimated + ")" : "")) : "–"]];
     if (row && col) {
       const rb = row[col.key + "__rank_bezirk"], rB = row[col.key + "__rank_berlin"];
       const ranked = state.table.rows.filter(function (r) { return r[col.key + "__rank_berlin"]; }).length;
@@ -384,32 +392,27 @@
     drawSeries(props.code);
   }
 
+  // The unit's values at every reference date (one request), drawn with the
+  // reform marked and estimated values hollow on dashed segments.
   async function drawSeries(code) {
     const box = $("panel-chart");
     box.replaceChildren();
     if (state.dates.length < 2) return;
-    const points = [];
-    for (const d of state.dates) {
-      try {
-        const data = await getJson(cfg.urls.values, { variable: els.variable.value, level: els.level.value, date: d });
-        const r = data.results.find(function (x) { return x.code === code; });
-        if (r && r.value !== null) points.push([d, r.value]);
-      } catch (error) { /* skip the date */ }
-    }
-    if (points.length < 2) return;
-    const ys = points.map(function (p) { return p[1]; });
-    const min = Math.min.apply(null, ys), max = Math.max.apply(null, ys) || 1;
-    const coords = points.map(function (p, i) {
-      return (i / (points.length - 1) * 200).toFixed(1) + "," + (55 - (p[1] - min) / ((max - min) || 1) * 50).toFixed(1);
-    }).join(" ");
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 200 60"); svg.setAttribute("preserveAspectRatio", "none");
-    const line = document.createElementNS(ns, "polyline");
-    line.setAttribute("fill", "none"); line.setAttribute("stroke", "#0b5c8e"); line.setAttribute("stroke-width", "2");
-    line.setAttribute("points", coords);
-    svg.appendChild(line);
-    box.replaceChildren(svg);
+    const variable = els.variable.value, level = els.level.value;
+    let data;
+    try {
+      data = await getJson(cfg.urls.series, { variable: variable, level: level, units: code });
+    } catch (error) { return; }
+    if (!state.selected || state.selected.code !== code || els.variable.value !== variable) return;
+    const name = (els.variable.selectedOptions[0] || {}).textContent || variable;
+    const chart = PRISMA.seriesChart(data, { title: name, valuesLabel: t.seriesValues,
+      format: function (v) { return fmt(v); } });
+    const selection = { level: level, columns: [variable] };
+    const link = el("a", { href: cfg.urls.seriesChart + "?" + new URLSearchParams({
+      selection: JSON.stringify(selection), units: code }).toString(), target: "_blank", rel: "noopener",
+      "data-testid": "series-chart-link", text: t.seriesChart });
+    box.replaceChildren(chart, link);
+    box.dataset.points = String(data.dates.length);
   }
 
   async function loadVariables() {

@@ -119,7 +119,12 @@ def test_series_api_returns_estimated_flags(lor_units, client_logged_in):
     assert response.status_code == 200
     data = response.json()
     assert data["dates"][0] == "2017-12-31"
-    assert data["reform"] == {"last_old": "2020-12-31", "first_new": "2021-01-01"}
+    assert data["reform"] == {
+        "last_old": "2020-12-31",
+        "first_new": "2021-01-01",
+        "label": "LOR-Reform 2021",
+        "estimated_label": "geschätzt (umgerechnet aus LOR 2006)",
+    }
     points = data["series"][0]["points"]
     assert data["series"][0]["name"] == "Stülerstraße"
     flags = {p["date"]: p["estimated"] for p in points}
