@@ -76,7 +76,7 @@ def _assert_accessible(page, name: str, artifacts) -> None:
 
 
 def test_explorer_series_marks_reform_and_estimated_values(
-    page, login, planner, series_data, artifacts
+    page, login, planner, series_data, artifacts, live_server
 ):
     login(planner, f"/analysis/explorer/?variable={KEY}&level=bezirk")
     wait_until_ready(page, "map", [KEY, "bezirk", "2024-12-31"], separator="|")
@@ -94,7 +94,7 @@ def test_explorer_series_marks_reform_and_estimated_values(
     legend = chart.get_by_test_id("series-estimated-legend")
     assert "geschätzt (umgerechnet aus LOR 2006)" in legend.inner_text()
     link = chart.get_by_test_id("series-chart-link").get_attribute("href")
-    svg = page.request.get(link)
+    svg = page.request.get(live_server.url + link)
     assert svg.ok and "LOR-Reform 2021" in svg.text()
     page.screenshot(path=artifacts / "explorer_series.png")
     _assert_accessible(page, "explorer_series", artifacts)

@@ -282,3 +282,25 @@ def test_lor_units_api_serves_old_units_with_scheme_lor2006(
         ).status_code
         == 404
     )
+
+
+def test_selection_table_flags_estimated_values(lor_units, client_logged_in):
+    import json
+
+    variable = _series_variable()
+    selection = {"level": "planungsraum", "columns": [variable.key]}
+    rows = {
+        r["code"]: r
+        for r in client_logged_in.get(
+            reverse("api-selection-table"),
+            {"selection": json.dumps({**selection, "date": "2019-12-31"})},
+        ).json()["rows"]
+    }
+    assert rows[PLR][f"{variable.key}__status"] == "estimated"
+    latest = {
+        r["code"]: r
+        for r in client_logged_in.get(
+            reverse("api-selection-table"), {"selection": json.dumps(selection)}
+        ).json()["rows"]
+    }
+    assert latest[PLR][f"{variable.key}__status"] == "ok"
