@@ -289,6 +289,9 @@ class ValueSeriesApi(CachedReadMixin, APIView):
                     "level": serializers.CharField(),
                     "scheme": serializers.CharField(),
                     "dates": serializers.ListField(child=serializers.DateField()),
+                    "sources": serializers.CharField(
+                        help_text="Sources and licences of the values"
+                    ),
                     "reform": serializers.DictField(
                         help_text="last_old, first_new (dates), label, estimated_label"
                     ),

@@ -33,11 +33,13 @@ from lor import hierarchy
 from lor.hierarchy import LEVELS
 from lor.models import CustomAreaSet
 
+from .lineage import attribution
 from .models import Variable
 from .selectors import (
     ValuesQueryError,
     level_parse,
     observation_series,
+    scheme_param,
     values_answer,
     variable_get,
 )
@@ -324,6 +326,10 @@ def series_query_answer(*, user: Any, params: Mapping[str, Any]) -> dict[str, An
     except Variable.DoesNotExist as exc:
         raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
     scheme = query_scheme(data)
+    if scheme != scheme_parse("") and level_parse(data["level"])[1] is not None:
+        raise ValidationError(
+            {"scheme": ["Eigene Gebiete gibt es nur im LOR-Schema 2021 (lor2021)."]}
+        )
     try:
         series = observation_series(
             variable=variable,
@@ -347,8 +353,10 @@ def series_query_answer(*, user: Any, params: Mapping[str, Any]) -> dict[str, An
         "name": variable.name,
         "unit": variable.unit,
         "level": data["level"],
-        "scheme": next(p for p, n in hierarchy.SCHEME_PARAMS.items() if n == scheme),
+        "scheme": scheme_param(scheme),
         "dates": dates,
+        # Sources and licences of the values, for the chart's source line.
+        "sources": attribution(variables=[variable], geometry=False).line(),
         # Where the charts draw the LOR reform (between these two days), and
         # how the reform and estimated values are labelled.
         "reform": reform_answer(),

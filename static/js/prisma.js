@@ -130,6 +130,8 @@
       box.appendChild(el("figcaption", { class: "series-legend", "data-testid": "series-estimated-legend" }, [
         el("span", { class: "key-estimated", "aria-hidden": "true" }), " " + reform.estimated_label]));
     }
+    // Sources and licences travel with the numbers.
+    if (data.sources) box.appendChild(el("p", { class: "series-sources muted", "data-testid": "series-sources", text: data.sources }));
     const rows = series.points.map(function (p) {
       return el("tr", null, [el("td", { text: isoText(p.date) }),
         el("td", { class: "num", text: p.value === null ? "–" : format(p.value) + (p.estimated ? " *" : "") })]);

@@ -42,6 +42,8 @@ def series_data(lor_units):
         unit="%",
         value_type=Variable.ValueType.SHARE,
         aggregation=Variable.Aggregation.NONE,
+        source="Testquelle (Beispieldaten)",
+        license="CC BY 4.0",
     )
     IndicatorFactory(variable=variable)
     bezirke = LorUnit.objects.filter(
@@ -114,6 +116,7 @@ def test_unit_page_shows_a_series_per_kernindikator(
     wait_until_ready(page, "unit-series", ["1"])
     box = page.get_by_test_id("unit-series")
     assert "Anteil Testgruppe" in box.inner_text()
+    assert "Quellen:" in box.get_by_test_id("series-sources").first.inner_text()
     assert box.get_by_test_id("series-reform").count() == 1
     assert box.get_by_test_id("series-estimated-marker").count() == len(OLD)
     page.screenshot(path=artifacts / "unit_series.png")

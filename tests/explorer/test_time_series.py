@@ -35,7 +35,13 @@ DATES = [
 
 def _series_variable(*, key: str = "TS_TEST", value_type: str = "count") -> Variable:
     """A count with a value at every half-year; estimated before the reform."""
-    variable = VariableFactory(key=key, value_type=value_type, unit="Personen")
+    variable = VariableFactory(
+        key=key,
+        value_type=value_type,
+        unit="Personen",
+        source="Testquelle (Beispieldaten)",
+        license="CC BY 4.0",
+    )
     unit = real_unit(PLR)
     for n, ref_date in enumerate(DATES):
         ObservationFactory(
@@ -130,6 +136,7 @@ def test_series_api_returns_estimated_flags(lor_units, client_logged_in):
     flags = {p["date"]: p["estimated"] for p in points}
     assert flags["2020-12-31"] is True and flags["2021-06-30"] is False
     assert points[0]["status"] == "estimated"
+    assert data["sources"].startswith("Quellen:")
 
 
 @pytest.mark.parametrize(
