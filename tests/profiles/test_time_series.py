@@ -91,3 +91,23 @@ def test_profile_html_and_pdf_show_the_estimated_change(
     assert rows["KI_ANTEIL_U18"]["change_estimated"] is True
     assert rows["KI_ANTEIL_U18"]["change"] != "–"
     assert context["series_charts"]  # drawn with the marker (see the test above)
+
+
+def test_profile_pdf_names_the_estimated_change(converted_2019, tmp_path):
+    from profiles.rendering import profile_pdf_render
+    from tests.profiles.test_pdf import _text
+
+    document = profile_document_for_region(region=profile_region_get(code=REGION))
+    path = tmp_path / "profil.pdf"
+    path.write_bytes(profile_pdf_render(document=document, variant="full"))
+    text = " ".join(_text(path).split())
+    # The legend note says what "geschätzt" means …
+    assert "aus LOR 2006 umgerechnet" in text
+    # … and the U18 row's change cell carries it (the PDF's own template).
+    from django.template.loader import render_to_string
+
+    context = profile_pdf_context(document=document, variant="full")
+    html = render_to_string("profiles/pdf/full.html", context)
+    row = html[html.index("Anteil der Einwohner unter 18") :]
+    row = row[: row.index("</tr>")]
+    assert 'class="small estimated"' in row
