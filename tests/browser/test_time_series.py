@@ -45,7 +45,13 @@ def series_data(lor_units):
         source="Testquelle (Beispieldaten)",
         license="CC BY 4.0",
     )
-    IndicatorFactory(variable=variable)
+    # Sources travel from the indicator's inputs (datapool.lineage).
+    inputs = {"source": "Testquelle (Beispieldaten)", "license": "CC BY 4.0"}
+    IndicatorFactory(
+        variable=variable,
+        numerator=VariableFactory(**inputs),
+        denominator=VariableFactory(**inputs),
+    )
     bezirke = LorUnit.objects.filter(
         scheme=LorUnit.Scheme.LOR_2021, level=LorUnit.Level.BEZIRK
     )
