@@ -83,7 +83,8 @@
     if (!series) return box;
     const points = series.points.filter(function (p) { return p.value !== null; });
     const reform = data.reform || {};
-    const W = 240, H = 90, L = 4, R = 4, T = 12, B = 14;
+    // The right margin holds the highest and lowest value.
+    const W = 240, H = 90, L = 4, R = 30, T = 12, B = 14;
     const time = function (iso) { return new Date(iso + "T00:00:00Z").getTime(); };
     const dates = series.points.map(function (p) { return time(p.date); });
     const xmin = Math.min.apply(null, dates), xmax = Math.max.apply(null, dates);
@@ -118,9 +119,9 @@
       svg.appendChild(svgEl("circle", Object.assign({ cx: x(p.date), cy: y(p.value), r: 2.4, stroke: color, "stroke-width": 1.2,
         fill: p.estimated ? "#fff" : color }, p.estimated ? { "data-testid": "series-estimated-marker" } : {})));
     });
-    [[ymax, T + 2], [ymin, H - B + 9]].forEach(function (tick) {
+    [[ymax, T + 3], [ymin, H - B]].forEach(function (tick) {
       if (!points.length) return;
-      const t = svgEl("text", { x: W - R, y: tick[1], "font-size": 7, "text-anchor": "end", fill: "#525252" });
+      const t = svgEl("text", { x: W - R + 4, y: tick[1], "font-size": 7, fill: "#525252" });
       t.textContent = format(tick[0]);
       svg.appendChild(t);
     });
