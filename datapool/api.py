@@ -26,7 +26,12 @@ from core.permissions import CanImport, RolePermission
 from datapool.response_cache import CachedReadMixin
 from lor.models import LorUnit
 
-from .api_params import LEVEL_HELP, values_query_answer
+from .api_params import (
+    LEVEL_HELP,
+    SCHEME_HELP,
+    series_query_answer,
+    values_query_answer,
+)
 from .forms import ImportUploadForm
 from .models import ImportRun, Variable
 from .selectors import (
@@ -182,6 +187,10 @@ VALUE_ROWS = inline_serializer(
         "status": serializers.ChoiceField(
             choices=["ok", "suppressed", "missing", "estimated"]
         ),
+        "estimated": serializers.BooleanField(
+            help_text="The value is estimated (e.g. converted from LOR 2006 by the "
+            "crosswalk); a change is estimated when either of its ends is."
+        ),
         "incomplete": serializers.BooleanField(),
         "aggregate": serializers.BooleanField(),
         "contains_suppressed": serializers.BooleanField(
@@ -211,6 +220,9 @@ class ValuesApi(CachedReadMixin, APIView):
                     "(percentage points for shares and rates, per cent otherwise)"
                 ),
             ),
+            OpenApiParameter(
+                "scheme", str, enum=["lor2021", "lor2006"], description=SCHEME_HELP
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -218,6 +230,7 @@ class ValuesApi(CachedReadMixin, APIView):
                 {
                     "variable": serializers.CharField(),
                     "level": serializers.CharField(),
+                    "scheme": serializers.CharField(),
                     "date": serializers.DateField(allow_null=True),
                     "dates": serializers.ListField(child=serializers.DateField()),
                     "notes": serializers.ListField(
@@ -235,6 +248,78 @@ class ValuesApi(CachedReadMixin, APIView):
     def get(self, request: Request) -> Response:
         return Response(
             values_query_answer(user=request.user, params=request.query_params)
+        )
+
+
+SERIES_POINT = inline_serializer(
+    "SeriesPoint",
+    many=True,
+    fields={
+        "date": serializers.DateField(),
+        "value": serializers.FloatField(allow_null=True),
+        "status": serializers.ChoiceField(
+            choices=["ok", "suppressed", "missing", "estimated"]
+        ),
+        "estimated": serializers.BooleanField(),
+    },
+)
+
+
+class ValueSeriesApi(CachedReadMixin, APIView):
+    @extend_schema(
+        summary="Time series of one variable for up to five units",
+        description=(
+            "Every reference date of the level with a value, oldest first; each "
+            "point says whether it is estimated (before 2021: converted from LOR "
+            "2006 onto LOR 2021 units by the crosswalk). `reform` gives the last "
+            "date of LOR 2006 and the first day of LOR 2021."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "variable", str, required=True, description="Variable key"
+            ),
+            OpenApiParameter("level", str, required=True, description=LEVEL_HELP),
+            OpenApiParameter(
+                "units", str, required=True, description="Up to five keys: a,b,c"
+            ),
+            OpenApiParameter(
+                "scheme", str, enum=["lor2021", "lor2006"], description=SCHEME_HELP
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "ValueSeries",
+                {
+                    "variable": serializers.CharField(),
+                    "name": serializers.CharField(),
+                    "unit": serializers.CharField(),
+                    "level": serializers.CharField(),
+                    "scheme": serializers.CharField(),
+                    "dates": serializers.ListField(child=serializers.DateField()),
+                    "sources": serializers.CharField(
+                        help_text="Sources and licences of the values"
+                    ),
+                    "reform": serializers.DictField(
+                        help_text="last_old, first_new (dates), label, estimated_label"
+                    ),
+                    "series": inline_serializer(
+                        "UnitSeries",
+                        many=True,
+                        fields={
+                            "code": serializers.CharField(),
+                            "name": serializers.CharField(),
+                            "points": SERIES_POINT,
+                        },
+                    ),
+                },
+            ),
+            400: None,
+            404: None,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            series_query_answer(user=request.user, params=request.query_params)
         )
 
 

@@ -12,7 +12,9 @@ the German messages are the same everywhere. Bad input is a ``ParamError``
 * a number is finite: NaN, ±Infinity and literals beyond the range of a float
   (``1e999``, 400 digits) are refused — they have no place in the data and
   would be invalid JSON in every answer;
-* text never contains NUL characters, which PostgreSQL cannot store.
+* text never contains NUL characters, which PostgreSQL cannot store;
+* a LOR scheme is ``lor2021`` (the default) or ``lor2006`` (the units until
+  2020; the same key names another area there).
 """
 
 from __future__ import annotations
@@ -27,11 +29,21 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 
+from lor import hierarchy
 from lor.hierarchy import LEVELS
 from lor.models import CustomAreaSet
 
+from .lineage import attribution
 from .models import Variable
-from .selectors import ValuesQueryError, level_parse, values_answer
+from .selectors import (
+    ValuesQueryError,
+    level_parse,
+    observation_series,
+    scheme_param,
+    values_answer,
+    variable_get,
+)
+from .timeline import reform_answer
 
 LEVEL_HELP = (
     "bezirk, prognoseraum, bezirksregion, planungsraum, berlin, or a custom area "
@@ -42,6 +54,13 @@ LEVEL_RE = re.compile(rf"(?:{'|'.join(LEVELS)}|custom:\d{{1,9}})")
 DATE_FORMAT = "%Y-%m-%d"
 # Longer number texts are no data anyone means; float() of them is slow.
 MAX_NUMBER_CHARS = 40
+SCHEME_HELP = (
+    "LOR scheme: lor2021 (default) or lor2006 (the units until 2020; the same "
+    "key names another area there)"
+)
+# Units of one time series request: a chart has at most five lines.
+MAX_SERIES_UNITS = 5
+UNIT_KEY_RE = re.compile(r"[0-9A-Za-z]{1,8}")  # LOR keys; custom areas: K0007001
 
 
 class ParamError(ValueError):
@@ -168,6 +187,42 @@ def level_clean(value: Any, *, field: str = "level") -> str:
     return level
 
 
+def scheme_parse(value: Any, *, field: str = "scheme") -> str:
+    """The scheme (``LorUnit.scheme``) of ``lor2021`` or ``lor2006``; empty: 2021."""
+    text = text_check(str(value), field=field).strip()
+    if not text:
+        return hierarchy.SCHEME_PARAMS[hierarchy.DEFAULT_SCHEME_PARAM]
+    try:
+        return hierarchy.scheme_of_param(text)
+    except KeyError as exc:
+        raise ParamError(
+            gettext("Unknown LOR scheme „%(value)s“. Allowed: %(allowed)s.")
+            % {"value": _shown(text), "allowed": ", ".join(hierarchy.SCHEME_PARAMS)},
+            field,
+        ) from exc
+
+
+def unit_keys_parse(value: Any, *, field: str = "units") -> list[str]:
+    """One to five unit keys, separated by commas, each a plain key."""
+    text = text_check(str(value), field=field)
+    keys = list(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    if not keys:
+        raise ParamError(gettext("Please give at least one unit (key)."), field)
+    if len(keys) > MAX_SERIES_UNITS:
+        raise ParamError(
+            gettext("At most %(n)d units are possible.") % {"n": MAX_SERIES_UNITS},
+            field,
+        )
+    for key in keys:
+        if not UNIT_KEY_RE.fullmatch(key):
+            raise ParamError(
+                gettext("Unknown unit “%(code)s” on this level.")
+                % {"code": _shown(key, 20)},
+                field,
+            )
+    return keys
+
+
 def _drf(parse, value: Any) -> Any:
     try:
         return parse(value)
@@ -189,6 +244,13 @@ class DateParamField(serializers.CharField):
         return _drf(date_parse, super().to_internal_value(data))
 
 
+class SchemeField(serializers.CharField):
+    """A LOR scheme as ``scheme_parse`` accepts it (the stored scheme name)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return _drf(scheme_parse, super().to_internal_value(data))
+
+
 class ValuesQuery(serializers.Serializer):
     """The parameters of ``/api/values/``, shared by ``/api/maps/values/``."""
 
@@ -196,6 +258,12 @@ class ValuesQuery(serializers.Serializer):
     level = LevelField(max_length=20)
     date = DateParamField(required=False)
     compare = DateParamField(required=False)
+    scheme = SchemeField(required=False, allow_blank=True, max_length=20)
+
+
+def query_scheme(data: Mapping[str, Any]) -> str:
+    """The validated scheme of a query, LOR 2021 when none was given."""
+    return data.get("scheme") or scheme_parse("")
 
 
 def values_query_answer(
@@ -217,6 +285,7 @@ def values_query_answer(
             level=data["level"],
             ref_date=data.get("date"),
             compare=data.get("compare"),
+            scheme=query_scheme(data),
         )
     except Variable.DoesNotExist as exc:
         message = f"Variable „{data['variable']}“ ist unbekannt."
@@ -225,3 +294,86 @@ def values_query_answer(
         raise ValidationError({"variable": message}) from exc
     except ValuesQueryError as exc:
         raise ValidationError({exc.field: exc.message}) from exc
+
+
+class UnitKeysField(serializers.CharField):
+    """Unit keys as ``unit_keys_parse`` accepts them."""
+
+    def to_internal_value(self, data: Any) -> list[str]:  # type: ignore[override]
+        return _drf(unit_keys_parse, super().to_internal_value(data))
+
+
+class SeriesQuery(serializers.Serializer):
+    """The parameters of ``/api/values/series/``."""
+
+    variable = serializers.CharField(max_length=64)
+    level = LevelField(max_length=20)
+    units = UnitKeysField(max_length=200)
+    scheme = SchemeField(required=False, allow_blank=True, max_length=20)
+
+
+def series_query_answer(*, user: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The time series of up to five units of one variable, every point flagged.
+
+    400 for bad parameters or a key that is no unit of the level; 404 for an
+    unknown or hidden variable.
+    """
+    query = SeriesQuery(data=params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    try:
+        variable = variable_get(key=data["variable"], user=user)
+    except Variable.DoesNotExist as exc:
+        raise NotFound(f"Variable „{data['variable']}“ ist unbekannt.") from exc
+    scheme = query_scheme(data)
+    if scheme != scheme_parse("") and level_parse(data["level"])[1] is not None:
+        raise ValidationError(
+            {"scheme": ["Eigene Gebiete gibt es nur im LOR-Schema 2021 (lor2021)."]}
+        )
+    try:
+        series = observation_series(
+            variable=variable,
+            level=data["level"],
+            codes=data["units"],
+            viewer=user,
+            scheme=scheme,
+        )
+    except LookupError as exc:
+        raise ValidationError(
+            {
+                "units": [
+                    gettext("Unknown unit “%(code)s” on this level.")
+                    % {"code": _shown(exc.args[0], 20)}
+                ]
+            }
+        ) from exc
+    dates = [p.ref_date for p in series[0].points] if series else []
+    return {
+        "variable": variable.key,
+        "name": variable.name,
+        "unit": variable.unit,
+        "level": data["level"],
+        "scheme": scheme_param(scheme),
+        "dates": dates,
+        # Sources and licences of the values, for the chart's source line.
+        "sources": attribution(variables=[variable], geometry=False).line(),
+        # Where the charts draw the LOR reform (between these two days), and
+        # how the reform and estimated values are labelled.
+        "reform": reform_answer(),
+        "series": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "points": [
+                    {
+                        "date": p.ref_date,
+                        "value": p.value,
+                        "status": p.status,
+                        "estimated": p.estimated,
+                    }
+                    for p in s.points
+                ],
+            }
+            for s in series
+        ],
+    }

@@ -10,6 +10,7 @@ urlpatterns = [
         "variables/<str:key>/", api.VariableDetailApi.as_view(), name="variable-detail"
     ),
     path("values/", api.ValuesApi.as_view(), name="values"),
+    path("values/series/", api.ValueSeriesApi.as_view(), name="value-series"),
     path("indicators/", api.IndicatorListApi.as_view(), name="indicator-list"),
     path("facilities/", api.FacilityLayerListApi.as_view(), name="facility-layers"),
     path(

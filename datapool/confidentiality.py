@@ -455,3 +455,27 @@ def values_protect(
             row = replace(row, contains_suppressed=True, note=note)
         out.append(row)
     return out
+
+
+def values_protect_old_scheme(
+    *, variable: Variable, rows: Sequence[Any], viewer: Any
+) -> list[Any]:
+    """Rows of LOR 2006 units as the viewer may see them.
+
+    Suppression patterns are computed on the LOR 2021 hierarchy only; an old
+    key names another area, so no pattern applies to it. Where a rule would
+    protect anything from the viewer, every old-scheme value is suppressed.
+    """
+    protected = any(
+        not confidentiality_full_access(user=viewer, variable=g)
+        for g in governing_variables(variable=variable)
+    )
+    if not protected:
+        return list(rows)
+    note = gettext("suppressed (statistical confidentiality)")
+    return [
+        replace(row, value=None, status="suppressed", note=note)
+        if row.status in SHOWN
+        else row
+        for row in rows
+    ]

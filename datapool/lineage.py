@@ -39,12 +39,13 @@ from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 from .formula import FormulaError, formula_variables
 from .models import Delivery, Variable, VariableComponent
 from .services.indicators import MSS_INPUTS, MSS_OUTPUTS
+from .timeline import ESTIMATED_LABEL
 
 PRISMA = "PRISMA Berlin"
 # Estimated values arise in PRISMA from one source only: the conversion of
 # deliveries in LOR 2006 keys (datapool.services.conversion). Wherever such a
 # value appears it carries this mark, and the page or file names the crosswalk.
-ESTIMATED_MARK = gettext_lazy("estimated (converted from LOR 2006)")
+ESTIMATED_MARK = ESTIMATED_LABEL  # one wording everywhere (datapool.timeline)
 CROSSWALK_SOURCE = gettext_lazy(
     "Crosswalk LOR 2006 → LOR 2021 (PRISMA Berlin: areal overlay of the "
     "Planungsräume calibrated to the residents of 31.12.2020; method and "

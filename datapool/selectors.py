@@ -31,6 +31,7 @@ from .access import (
 from .confidentiality import (
     suppression_pattern,
     values_protect,
+    values_protect_old_scheme,
     variable_is_confidential,
 )
 from .lineage import estimated_footnote
@@ -153,7 +154,25 @@ def variable_supply(*, variable: Variable) -> list[DateSupply]:
     ]
 
 
-def variable_dates(*, variable: Variable, level: str | None = None) -> list[date]:
+def variable_dates(
+    *,
+    variable: Variable,
+    level: str | None = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
+) -> list[date]:
+    """The reference dates with values of the variable (at ``level``), oldest first.
+
+    LOR 2021 (and custom areas) read the coverage counts; the old scheme's
+    dates come from its own units' observations, since the coverage counts both
+    schemes by level together.
+    """
+    if scheme == LorUnit.Scheme.LOR_2006:
+        qs = Observation.objects.filter(
+            variable=variable, unit__scheme=LorUnit.Scheme.LOR_2006
+        )
+        if level:
+            qs = qs.filter(unit__level=level)
+        return sorted(set(qs.values_list("ref_date", flat=True).distinct()))
     qs = Coverage.objects.filter(variable=variable)
     if level:
         level, _set = level_parse(level)
@@ -162,9 +181,12 @@ def variable_dates(*, variable: Variable, level: str | None = None) -> list[date
 
 
 def variable_latest_date(
-    *, variable: Variable, level: str | None = None
+    *,
+    variable: Variable,
+    level: str | None = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> date | None:
-    dates = variable_dates(variable=variable, level=level)
+    dates = variable_dates(variable=variable, level=level, scheme=scheme)
     return dates[-1] if dates else None
 
 
@@ -209,15 +231,23 @@ def level_parse(level: str) -> tuple[str, int | None]:
 
 
 def observation_values(
-    *, variable: Variable, level: str, ref_date: date, viewer: Any = None
+    *,
+    variable: Variable,
+    level: str,
+    ref_date: date,
+    viewer: Any = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> list[ValueRow]:
     """One row per unit of the level as ``viewer`` may see it; no value: 'missing'.
 
     ``viewer`` is the user the values are shown to; ``None`` (a task, a snapshot)
     gets the protected view. Confidential cells come back as 'suppressed'.
+    ``scheme`` picks the LOR scheme of the units (LOR 2021 unless the old one is
+    asked for; custom areas have their own).
     """
     level, area_set = level_parse(level)
-    scheme = LorUnit.Scheme.CUSTOM if area_set else LorUnit.Scheme.LOR_2021
+    if area_set:
+        scheme = LorUnit.Scheme.CUSTOM
     extra = "AND u.area_set_id = %s" if area_set else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -234,6 +264,8 @@ def observation_values(
             [variable.id, ref_date, level, scheme, *([area_set] if area_set else [])],
         )
         rows = [ValueRow(*row) for row in cursor.fetchall()]
+    if scheme == LorUnit.Scheme.LOR_2006:
+        return values_protect_old_scheme(variable=variable, rows=rows, viewer=viewer)
     return values_protect(
         variable=variable,
         level=level,
@@ -317,18 +349,31 @@ def observation_change(
     base_date: date,
     kind: str,
     viewer: Any = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> list[dict]:
-    """Change per unit between two dates: points for shares, per cent otherwise."""
+    """Change per unit between two dates: points for shares, per cent otherwise.
+
+    A change is ``estimated`` when either end is (a value of before the LOR
+    reform converted onto LOR 2021 units, say): it is no more exact than they.
+    """
     later = {
         r.code: r
         for r in observation_values(
-            variable=variable, level=level, ref_date=ref_date, viewer=viewer
+            variable=variable,
+            level=level,
+            ref_date=ref_date,
+            viewer=viewer,
+            scheme=scheme,
         )
     }
     earlier = {
         r.code: r
         for r in observation_values(
-            variable=variable, level=level, ref_date=base_date, viewer=viewer
+            variable=variable,
+            level=level,
+            ref_date=base_date,
+            viewer=viewer,
+            scheme=scheme,
         )
     }
     rows = []
@@ -351,10 +396,81 @@ def observation_change(
                 "name": now.name,
                 "value": value,
                 "status": status,
+                "estimated": status == "estimated",
                 "incomplete": now.incomplete or bool(before and before.incomplete),
             }
         )
     return rows
+
+
+@dataclass
+class SeriesPoint:
+    ref_date: date
+    value: float | None  # None where suppressed or missing
+    status: str
+
+    @property
+    def estimated(self) -> bool:
+        return self.status == "estimated"
+
+
+@dataclass
+class UnitSeries:
+    code: str
+    name: str
+    points: list[SeriesPoint]
+
+
+def observation_series(
+    *,
+    variable: Variable,
+    level: str,
+    codes: list[str],
+    viewer: Any = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
+) -> list[UnitSeries]:
+    """The units' values at every reference date of the level, oldest first.
+
+    Read through ``observation_values`` date by date, so every point is what
+    the viewer may see there (suppressed stays suppressed, estimated says so).
+    ``LookupError`` names the first key that is no unit of the level.
+    """
+    dates = variable_dates(variable=variable, level=level, scheme=scheme)
+    out = {code: UnitSeries(code, "", []) for code in codes}
+    for ref_date in dates:
+        rows = {
+            r.code: r
+            for r in observation_values(
+                variable=variable,
+                level=level,
+                ref_date=ref_date,
+                viewer=viewer,
+                scheme=scheme,
+            )
+        }
+        for code, series in out.items():
+            row = rows.get(code)
+            if row is None:
+                raise LookupError(code)
+            series.name = row.name
+            shown = row.value is not None and row.status in ("ok", "estimated")
+            series.points.append(
+                SeriesPoint(ref_date, float(row.value) if shown else None, row.status)
+            )
+    if not dates and codes:
+        base, area_set = level_parse(level)
+        units = LorUnit.objects.filter(level=base, code__in=codes)
+        units = (
+            units.filter(area_set_id=area_set)
+            if area_set
+            else units.filter(scheme=scheme)
+        )
+        names = dict(units.values_list("code", "name"))
+        for code in codes:
+            if code not in names:
+                raise LookupError(code)
+            out[code].name = names[code]
+    return list(out.values())
 
 
 def facility_layer_list(*, user: Any) -> QuerySet[FacilityLayer]:
@@ -385,6 +501,14 @@ def facility_layer_for_variable(*, variable: Variable) -> FacilityLayer | None:
     return FacilityLayer.objects.filter(key=key).first()
 
 
+def scheme_param(scheme: str) -> str:
+    """The query-string name of a scheme (``lor2021``, ``lor2006``)."""
+    return next(
+        (p for p, name in hierarchy.SCHEME_PARAMS.items() if name == scheme),
+        hierarchy.DEFAULT_SCHEME_PARAM,
+    )
+
+
 class ValuesQueryError(ValueError):
     """A values query that has no answer; ``field`` names the parameter."""
 
@@ -412,28 +536,37 @@ def values_answer(
     level: str,
     ref_date: date | None = None,
     compare: date | None = None,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> dict[str, Any]:
     """The values of one variable per unit of a level, or their change since a date.
 
     The answer of ``/api/values/`` (and the base of the map values):
     ``Variable.DoesNotExist`` if ``user`` may not see the variable,
-    ``ValuesQueryError`` for a date without values.
+    ``ValuesQueryError`` for a date without values or a custom level asked for
+    in the old scheme. ``scheme`` is LOR 2021 unless LOR 2006 is asked for.
     """
     variable = variable_get(key=variable_key, user=user)
-    dates = variable_dates(variable=variable, level=level)
+    if scheme == LorUnit.Scheme.LOR_2006 and level_parse(level)[1] is not None:
+        raise ValuesQueryError(
+            "scheme", "Eigene Gebiete gibt es nur im LOR-Schema 2021 (lor2021)."
+        )
+    dates = variable_dates(variable=variable, level=level, scheme=scheme)
     chosen = ref_date or (dates[-1] if dates else None)
     if ref_date:
         ref_date_check(ref_date=ref_date, dates=dates)
     if compare:
-        return _values_change(variable, level, chosen, compare, dates, user)
+        return _values_change(variable, level, chosen, compare, dates, user, scheme)
     rows = (
-        observation_values(variable=variable, level=level, ref_date=chosen, viewer=user)
+        observation_values(
+            variable=variable, level=level, ref_date=chosen, viewer=user, scheme=scheme
+        )
         if chosen
         else []
     )
     return {
         "variable": variable.key,
         "level": level,
+        "scheme": scheme_param(scheme),
         "date": chosen,
         "dates": dates,
         "notes": _estimated_notes(r.status for r in rows),
@@ -443,6 +576,7 @@ def values_answer(
                 "name": r.name,
                 "value": r.value,
                 "status": r.status,
+                "estimated": r.status == "estimated",
                 "incomplete": r.incomplete,
                 "aggregate": r.is_aggregate,
                 "contains_suppressed": r.contains_suppressed,
@@ -465,6 +599,7 @@ def _values_change(
     compare: date,
     dates: list[date],
     viewer: Any,
+    scheme: str = LorUnit.Scheme.LOR_2021,
 ) -> dict[str, Any]:
     if compare not in dates:
         raise ValuesQueryError(
@@ -488,10 +623,12 @@ def _values_change(
         base_date=compare,
         kind=kind,
         viewer=viewer,
+        scheme=scheme,
     )
     return {
         "variable": variable.key,
         "level": level,
+        "scheme": scheme_param(scheme),
         "date": ref_date,
         "compare": compare,
         "dates": dates,

@@ -26,6 +26,7 @@ from datapool.lineage import attribution
 from datapool.models import Variable
 from datapool.numbers import german_label
 from datapool.selectors import (
+    observation_series,
     observation_values,
     variable_dates,
     variable_latest_date,
@@ -150,9 +151,26 @@ def chart_timeseries(
 ) -> Chart:
     """Lines of one variable over all its reference dates for up to five units.
 
-    Values are those ``viewer`` may see (``None``: the protected view).
+    Values are those ``viewer`` may see (``None``: the protected view). The LOR
+    reform is marked where the dates span it, estimated values are dashed and
+    hollow (``graphics.series_line``).
     """
     _check_format(fmt)
+    figure, figures = timeseries_figure(
+        variable=variable, level=level, units=units, viewer=viewer
+    )
+    return Chart(
+        graphics.figure_save(figure, fmt),
+        graphics.CONTENT_TYPES[fmt],
+        _filename(f"zeitreihe-{variable.key}", fmt),
+        figures,
+    )
+
+
+def timeseries_figure(
+    *, variable: Variable, level: str, units: list[str], viewer: Any = None
+) -> tuple[Any, dict[str, float | int | None]]:
+    """The figure of ``chart_timeseries`` and its figures (dates, estimated)."""
     if not units:
         raise ChartError(_("Please give at least one unit (key)."))
     if len(units) > MAX_SERIES_UNITS:
@@ -164,44 +182,36 @@ def chart_timeseries(
         raise ChartError(
             _("There are no data for %(key)s on this level.") % {"key": variable.key}
         )
-    series: dict[str, list[float | None]] = {code: [] for code in units}
-    names: dict[str, str] = {}
-    for ref_date in dates:
-        rows = {
-            r.code: r
-            for r in observation_values(
-                variable=variable, level=level, ref_date=ref_date, viewer=viewer
-            )
-        }
-        for code in units:
-            row = rows.get(code)
-            if row is None:
-                raise ChartError(
-                    _("Unknown unit “%(code)s” on this level.") % {"code": code[:20]}
-                )
-            names[code] = row.name
-            ok = row.value is not None and row.status != "suppressed"
-            series[code].append(float(row.value) if ok else None)
+    try:
+        series = observation_series(
+            variable=variable, level=level, codes=units, viewer=viewer
+        )
+    except LookupError as exc:
+        raise ChartError(
+            _("Unknown unit “%(code)s” on this level.") % {"code": exc.args[0][:20]}
+        ) from exc
     figure = graphics.figure_px(1600, 1000)
     ax = figure.add_axes((0.1, 0.16, 0.62, 0.7))
-    for color, (code, values) in zip(
-        graphics.SERIES_COLORS, series.items(), strict=False
-    ):
-        points = [(d, v) for d, v in zip(dates, values, strict=True) if v is not None]
-        ax.plot(
-            [d for d, _v in points],
-            [v for _d, v in points],
-            marker="o",
-            markersize=3,
-            linewidth=1,
-            color=color,
-            label=f"{names[code]} ({code})",
+    handles = []
+    any_estimated = False
+    for color, unit_series in zip(graphics.SERIES_COLORS, series, strict=False):
+        points = unit_series.points
+        any_estimated |= any(p.estimated and p.value is not None for p in points)
+        handles.append(
+            graphics.series_line(
+                ax,
+                [p.ref_date for p in points],
+                [p.value for p in points],
+                [p.estimated for p in points],
+                color=color,
+                label=f"{unit_series.name} ({unit_series.code})",
+            )
         )
     ax.tick_params(labelsize=5)
     ax.yaxis.set_major_formatter(graphics.german_formatter())
     unit = f" [{variable.unit}]" if variable.unit else ""
     ax.set_ylabel(f"{variable.name}{unit}", fontsize=6)
-    ax.legend(fontsize=5, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    graphics.series_axes_finish(ax, dates, any_estimated=any_estimated, handles=handles)
     period = f"{_date_text(dates[0])} – {_date_text(dates[-1])}"
     if len(dates) == 1:
         period = _("only one reference date: %(date)s") % {"date": _date_text(dates[0])}
@@ -212,12 +222,12 @@ def chart_timeseries(
         ha="left",
     )
     _source_line(figure, variable)
-    return Chart(
-        graphics.figure_save(figure, fmt),
-        graphics.CONTENT_TYPES[fmt],
-        _filename(f"zeitreihe-{variable.key}", fmt),
-        {"dates": len(dates)},
-    )
+    return figure, {
+        "dates": len(dates),
+        "estimated": sum(
+            p.estimated and p.value is not None for s in series for p in s.points
+        ),
+    }
 
 
 def _age_values(level: str, code: str, viewer: Any) -> dict[str, float | None]:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from datapool.themes import Theme
+from datapool.timeline import ESTIMATED_LABEL, ESTIMATED_SHORT
 from explorer.maps.classify import METHOD_LABELS, PALETTES, palette_colors
 from explorer.page_config import page_config
 from lor.models import LorUnit
@@ -20,6 +21,10 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
             urls={
                 "mapValues": reverse("maps:values"),
                 "values": reverse("datapool-api:values"),
+                "series": reverse("datapool-api:value-series"),
+                "seriesChart": reverse(
+                    "analysis:chart", kwargs={"kind": "timeseries", "fmt": "svg"}
+                ),
                 "facilities": reverse("datapool-api:facility-layers"),
                 "unitPage": reverse("lor:unit-detail", kwargs={"code": "CODE"}),
             },
@@ -65,6 +70,10 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "allBerlin": _("all of Berlin"),
                 "facilities": _("Facilities"),
                 "facilityCountsOnly": _("location confidential: counts only"),
+                "estimated": str(ESTIMATED_SHORT),
+                "estimatedLabel": str(ESTIMATED_LABEL),
+                "seriesValues": _("Values over time"),
+                "seriesChart": _("Time series as a chart (SVG)"),
                 "breaksHint": _(
                     "Class bounds, separated by semicolons, e.g. 3000; 6000; 9000"
                 ),

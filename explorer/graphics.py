@@ -12,6 +12,11 @@ the profile charts of ``profiles.charts``. The rules every figure follows:
 - Maps are drawn in EPSG:25833, whose unit is the metre, so a scale bar needs no
   projection.
 - Every figure names its source (and licence) on the figure itself.
+- A time series across the LOR reform marks it: a grey band from 31.12.2020 to
+  1.1.2021 with a line and the label "LOR-Reform 2021" (the dates are
+  ``lor.hierarchy``'s). Estimated values (converted from LOR 2006 by the
+  crosswalk) are hollow markers, and every line segment touching one is dashed;
+  the legend names them "geschätzt (umgerechnet aus LOR 2006)".
 
 Figures are built with ``matplotlib.figure.Figure`` directly, never through
 ``pyplot``: no global state, so threads and batch workers do not interfere.
@@ -28,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from datapool.numbers import german_tick
+from datapool.timeline import ESTIMATED_LABEL, REFORM_LABEL
+from lor import hierarchy
 
 # --- figures --------------------------------------------------------------------
 
@@ -305,4 +312,172 @@ def draw_units(
             hatch=hatch,
             linestyles=linestyles,
         )
+    )
+
+
+# --- time series across the LOR reform ------------------------------------------
+
+# The labels (REFORM_LABEL, ESTIMATED_LABEL) are datapool.timeline's: the
+# series API and the pages' scripts say the same.
+REFORM_COLOR = "#737373"
+# The ids the artists carry (SVG ``id``; tests find them by ``get_gid``).
+REFORM_GID = "lor-reform"
+ESTIMATED_SEGMENT_GID = "estimated-segment"
+ESTIMATED_MARKER_GID = "estimated-marker"
+ESTIMATED_LINESTYLE = (0, (3, 2))
+
+
+def reform_in_range(dates: Sequence) -> bool:
+    """True if the dates lie on both sides of the LOR reform."""
+    return bool(dates) and (
+        min(dates) <= hierarchy.LOR_2006_LAST_DATE
+        and max(dates) >= hierarchy.LOR_REFORM_DATE
+    )
+
+
+def reform_marker(ax, *, fontsize: float = 5) -> None:
+    """The LOR reform as a labelled band from 31.12.2020 to 1.1.2021.
+
+    Call it after the series are drawn: the x axis then holds dates.
+    """
+    start, end = hierarchy.LOR_2006_LAST_DATE, hierarchy.LOR_REFORM_DATE
+    band = ax.axvspan(start, end, color=REFORM_COLOR, alpha=0.25, linewidth=0)
+    band.set_gid(f"{REFORM_GID}-band")
+    line = ax.axvline(end, color=REFORM_COLOR, linewidth=0.8, linestyle=":")
+    line.set_gid(REFORM_GID)
+    line.set_label("_nolegend_")
+    text = ax.text(
+        end,
+        0.98,
+        f" {REFORM_LABEL}",
+        transform=ax.get_xaxis_transform(),
+        ha="left",
+        va="top",
+        fontsize=fontsize,
+        color="#525252",
+    )
+    text.set_gid(f"{REFORM_GID}-label")
+
+
+def series_line(
+    ax,
+    dates: Sequence,
+    values: Sequence[float | None],
+    estimated: Sequence[bool],
+    *,
+    color: Any,
+    label: str,
+    linewidth: float = 1,
+    markersize: float = 3,
+):
+    """One series: solid where exact, dashed and hollow where estimated.
+
+    ``None`` values break the line. Returns the handle for the legend (a solid
+    line with a filled marker in the series' colour).
+    """
+    from matplotlib.lines import Line2D
+
+    points = [
+        (d, float(v), bool(e))
+        for d, v, e in zip(dates, values, estimated, strict=True)
+        if v is not None
+    ]
+    # Consecutive points are joined unless a None lies between them.
+    present = [v is not None for v in values]
+    index = [i for i, p in enumerate(present) if p]
+    joined = [b - a == 1 for a, b in zip(index, index[1:], strict=False)]
+    runs: list[tuple[bool, list]] = []
+    for (d0, v0, e0), (d1, v1, e1), join in zip(
+        points, points[1:], joined, strict=False
+    ):
+        if not join:
+            continue
+        dashed = e0 or e1
+        if runs and runs[-1][0] == dashed and runs[-1][1][-1] == (d0, v0):
+            runs[-1][1].append((d1, v1))
+        else:
+            runs.append((dashed, [(d0, v0), (d1, v1)]))
+    for dashed, run in runs:
+        (line,) = ax.plot(
+            [d for d, _v in run],
+            [v for _d, v in run],
+            color=color,
+            linewidth=linewidth,
+            linestyle=ESTIMATED_LINESTYLE if dashed else "-",
+            label="_nolegend_",
+        )
+        if dashed:
+            line.set_gid(ESTIMATED_SEGMENT_GID)
+    exact = [(d, v) for d, v, e in points if not e]
+    guessed = [(d, v) for d, v, e in points if e]
+    if exact:
+        ax.plot(
+            [d for d, _v in exact],
+            [v for _d, v in exact],
+            linestyle="none",
+            marker="o",
+            markersize=markersize,
+            color=color,
+            label="_nolegend_",
+        )
+    if guessed:
+        (markers,) = ax.plot(
+            [d for d, _v in guessed],
+            [v for _d, v in guessed],
+            linestyle="none",
+            marker="o",
+            markersize=markersize,
+            markerfacecolor="white",
+            markeredgecolor=color,
+            label="_nolegend_",
+        )
+        markers.set_gid(ESTIMATED_MARKER_GID)
+    return Line2D(
+        [],
+        [],
+        color=color,
+        linewidth=linewidth,
+        marker="o",
+        markersize=markersize,
+        label=label,
+    )
+
+
+def estimated_handle(*, linewidth: float = 1, markersize: float = 3):
+    """The legend entry for estimated values: dashed grey, hollow marker."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        color="#525252",
+        linewidth=linewidth,
+        linestyle=ESTIMATED_LINESTYLE,
+        marker="o",
+        markersize=markersize,
+        markerfacecolor="white",
+        label=str(ESTIMATED_LABEL),
+    )
+
+
+def series_axes_finish(
+    ax,
+    dates: Sequence,
+    *,
+    any_estimated: bool,
+    handles: list,
+    fontsize: float = 5,
+    legend_kw: dict | None = None,
+) -> None:
+    """Reform marker (when the dates span it) and the legend with the estimated
+    entry (when a value is estimated): the same on every time-series chart."""
+    if reform_in_range(dates):
+        reform_marker(ax, fontsize=fontsize)
+    if any_estimated:
+        handles = [*handles, estimated_handle()]
+    ax.legend(
+        handles=handles,
+        fontsize=fontsize,
+        frameon=False,
+        **(legend_kw or {"loc": "upper left", "bbox_to_anchor": (1.02, 1)}),
     )

@@ -1,6 +1,8 @@
 """REST endpoints for LOR units (GeoJSON in EPSG:4326)."""
 
 from django.http import Http404
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -8,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import hierarchy
 from .models import CrosswalkPiece, LorUnit
 from .selectors import (
     crosswalk_pieces,
@@ -17,16 +20,39 @@ from .selectors import (
 )
 
 LEVEL_CHOICES = [level.value for level in LorUnit.Level]
-# How a LOR scheme is named in query strings.
-SCHEME_PARAMS = {"lor2021": LorUnit.Scheme.LOR_2021, "lor2006": LorUnit.Scheme.LOR_2006}
+# How a LOR scheme is named in query strings (lor.hierarchy owns the names).
+SCHEME_PARAMS = hierarchy.SCHEME_PARAMS
 
 
-class UnitListQuery(serializers.Serializer):
+class SchemeQuery(serializers.Serializer):
+    # The same rule and message as datapool.api_params.scheme_parse, which the
+    # values APIs use (lor imports no other app).
+    scheme = serializers.ChoiceField(
+        choices=list(SCHEME_PARAMS),
+        default=hierarchy.DEFAULT_SCHEME_PARAM,
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy("Unknown LOR scheme. Allowed: {allowed}."),
+                allowed=", ".join(SCHEME_PARAMS),
+            )
+        },
+    )
+
+
+SCHEME_PARAMETER = OpenApiParameter(
+    "scheme",
+    str,
+    enum=list(SCHEME_PARAMS),
+    description="LOR scheme: lor2021 (default) or lor2006 (until 2020); "
+    "the same key names different areas in the two.",
+)
+
+
+class UnitListQuery(SchemeQuery):
     level = serializers.ChoiceField(choices=LEVEL_CHOICES, required=False)
     # The serializer's metaclass moves declared fields out of the class, so this
     # does not replace ``Serializer.parent``; the stubs cannot see that.
     parent = serializers.RegexField(r"^\d{2,8}$", required=False)  # type: ignore[assignment]
-    scheme = serializers.ChoiceField(choices=list(SCHEME_PARAMS), default="lor2021")
 
 
 FEATURE_COLLECTION = OpenApiResponse(
@@ -45,13 +71,7 @@ class LorUnitListApi(APIView):
         parameters=[
             OpenApiParameter("level", str, enum=LEVEL_CHOICES, description="LOR level"),
             OpenApiParameter("parent", str, description="Key of the parent unit"),
-            OpenApiParameter(
-                "scheme",
-                str,
-                enum=list(SCHEME_PARAMS),
-                description="LOR scheme: lor2021 (default) or lor2006 (until 2020); "
-                "the same key names different areas in the two.",
-            ),
+            SCHEME_PARAMETER,
         ],
         responses={200: FEATURE_COLLECTION},
     )
@@ -69,12 +89,16 @@ class LorUnitListApi(APIView):
 class LorUnitDetailApi(APIView):
     @extend_schema(
         summary="One LOR unit as a GeoJSON Feature",
+        parameters=[SCHEME_PARAMETER],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: None},
     )
     def get(self, request: Request, code: str) -> Response:
-        features = lor_units_geojson(units=lor_unit_list().filter(code=code))[
-            "features"
-        ]
+        query = SchemeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scheme = SCHEME_PARAMS[query.validated_data["scheme"]]
+        features = lor_units_geojson(
+            units=lor_unit_list(scheme=scheme).filter(code=code)
+        )["features"]
         if not features:
             raise Http404
         return Response(features[0])

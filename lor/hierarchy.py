@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Final
 
@@ -77,9 +78,33 @@ SCHEMES: Final[Mapping[str, LorScheme]] = MappingProxyType(
     {LOR_2021.name: LOR_2021, LOR_2006.name: LOR_2006}
 )
 
+# How a scheme is named in query strings (``?scheme=lor2006``); LOR 2021 is the
+# default wherever none is given.
+SCHEME_PARAMS: Final[Mapping[str, str]] = MappingProxyType(
+    {"lor2021": LOR_2021.name, "lor2006": LOR_2006.name}
+)
+DEFAULT_SCHEME_PARAM: Final = "lor2021"
+
+# The LOR reform: LOR 2021 is in force from 1.1.2021, so 31.12.2020 is the last
+# reference date delivered in LOR 2006. Values of earlier dates shown on LOR 2021
+# units are converted by the crosswalk (status ``estimated``); charts mark the
+# reform between these two days.
+LOR_2006_LAST_DATE: Final = date(2020, 12, 31)
+LOR_REFORM_DATE: Final = date(2021, 1, 1)
+
 # The default scheme's facts, for the many callers that only know LOR 2021.
 BERLIN_KEY: Final = LOR_2021.berlin_key
 KEY_LENGTH: Final = LOR_2021.key_lengths
+
+
+def scheme_of_param(param: str) -> str:
+    """The scheme name (``LorUnit.scheme``) of a query-string name; KeyError if none."""
+    return SCHEME_PARAMS[param]
+
+
+def before_reform(ref_date: date) -> bool:
+    """True for reference dates of the old scheme (up to 31.12.2020)."""
+    return ref_date < LOR_REFORM_DATE
 
 
 def _check_level(level: str) -> None:

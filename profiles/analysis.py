@@ -151,6 +151,11 @@ class _Values:
             found = self._dates[key] = variable_dates(variable=variable, level=level)
         return found
 
+    def estimated(self, variable, level, ref_date, code) -> bool:
+        """True if the unit's value there is estimated (converted from LOR 2006)."""
+        row = self.rows(variable, level, ref_date).get(code)
+        return row is not None and row.value is not None and row.status == "estimated"
+
     def value(self, variable, level, ref_date, code) -> UnitValue:
         row = self.rows(variable, level, ref_date).get(code)
         if row is None:
@@ -336,6 +341,15 @@ def profile_analysis_build(
                     ).value,
                     "district": values.value(variable, "bezirk", d, bezirk.code).value,
                     "berlin": values.value(variable, "berlin", d, BERLIN_CODE).value,
+                    "estimated": {
+                        "region": values.estimated(
+                            variable, "bezirksregion", d, region.code
+                        ),
+                        "district": values.estimated(
+                            variable, "bezirk", d, bezirk.code
+                        ),
+                        "berlin": values.estimated(variable, "berlin", d, BERLIN_CODE),
+                    },
                 }
             )
         series.append(
@@ -422,7 +436,13 @@ def _themes(
             ref_date,
             lambda d, v=variable: values.value(v, "bezirksregion", d, region.code),
         )
-        before = _previous(dates, current)
+        # The change is measured from the latest earlier date with a value (an
+        # indicator may skip a date; before 2021 the values are converted).
+        before = _date_with_value(
+            dates,
+            _previous(dates, current),
+            lambda d, v=variable: values.value(v, "bezirksregion", d, region.code),
+        )
         value, status = values.value(variable, "bezirksregion", current, region.code)
         row = values.rows(variable, "bezirksregion", current).get(region.code)
         note = row.note if row is not None else ""
@@ -439,6 +459,10 @@ def _themes(
         }
         ranks = unit_ranks(district_rows)
         previous = values.value(variable, "bezirksregion", before, region.code).value
+        estimated = values.estimated(variable, "bezirksregion", current, region.code)
+        previous_estimated = values.estimated(
+            variable, "bezirksregion", before, region.code
+        )
         change = None
         if value is not None and previous is not None:
             if ind.kind == Indicator.Kind.SHARE:
@@ -466,6 +490,10 @@ def _themes(
             "previous_date": before.isoformat() if before else None,
             "change": change,
             "trend": _trend(direction, change),
+            "estimated": estimated,
+            # A change is estimated when either of its ends is.
+            "change_estimated": change is not None
+            and (estimated or previous_estimated),
         }
         # Frozen editions keep their labels: always the German administrative ones.
         with translation.override(settings.LANGUAGE_CODE):

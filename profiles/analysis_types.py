@@ -16,7 +16,7 @@ is shown), ``missing`` there is no data; ``ok`` (also for estimated values).
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 IsoDate = str
 ValueStatus = Literal["ok", "suppressed", "missing", "below_min"]
@@ -69,6 +69,10 @@ class IndicatorRow(TypedDict):
     # Percentage points for shares, per cent for quantities (as /api/values/?compare=).
     change: float | None
     trend: Trend | None  # None for neutral indicators or without a change
+    # The value, or an end of the change, is estimated (converted from LOR 2006
+    # across the LOR reform). Editions frozen before these keys lack them.
+    estimated: NotRequired[bool]
+    change_estimated: NotRequired[bool]
 
 
 class ThemeSection(TypedDict):
@@ -92,11 +96,19 @@ class IndicatorMap(TypedDict):
     values: dict[str, MapCell]  # Planungsraum key → cell
 
 
+class SeriesEstimated(TypedDict):
+    region: bool
+    district: bool
+    berlin: bool
+
+
 class SeriesPoint(TypedDict):
     date: IsoDate
     region: float | None
     district: float | None
     berlin: float | None
+    # Which of the three values are estimated (absent in older editions).
+    estimated: NotRequired[SeriesEstimated]
 
 
 class Series(TypedDict):

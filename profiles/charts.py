@@ -316,6 +316,16 @@ def age_structure_figure(*, bands: list[AgeBand], size=(6.7, 3.0)):
 
 def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:
     """Region, district and Berlin over the reference dates; None without points."""
+    figure = series_figure(series=series, size=size)
+    return None if figure is None else graphics.figure_png_opaque(figure)
+
+
+def series_figure(*, series: Series, size=(6.7, 2.4)):
+    """The figure of ``series_png`` (None without two points to draw).
+
+    The LOR reform is marked where the dates span it; estimated values
+    (converted from LOR 2006) are hollow and their segments dashed.
+    """
     points = series.get("points") or []
     if len(points) < 2:
         return None
@@ -331,30 +341,38 @@ def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:
     # Counts of a region, its district and Berlin differ by two orders of
     # magnitude: they are compared as an index (first date = 100); shares as is.
     as_index = series.get("unit") != "%"
-    drawn, all_dates = False, set()
+    all_dates: set = set()
+    handles = []
+    any_estimated = False
     for key, label in labels.items():
-        pairs = [
-            (date.fromisoformat(p["date"]), float(p[key]))
-            for p in points
-            if p.get(key) is not None
-        ]
+        dates = [date.fromisoformat(p["date"]) for p in points]
+        values = [None if p.get(key) is None else float(p[key]) for p in points]
+        estimated = [bool((p.get("estimated") or {}).get(key)) for p in points]
         if as_index:
-            base = pairs[0][1] if pairs else 0.0
-            pairs = [(d, v / base * 100) for d, v in pairs] if base else []
-        if not pairs:
+            base = next((v for v in values if v is not None), None)
+            values = (
+                [None if v is None else v / base * 100 for v in values]
+                if base
+                else [None] * len(values)
+            )
+        if all(v is None for v in values):
             continue
-        drawn = True
-        all_dates.update(d for d, _v in pairs)
-        ax.plot(
-            [d for d, _v in pairs],
-            [v for _d, v in pairs],
-            marker="o",
-            markersize=3,
-            linewidth=1.2,
-            color=LINE_COLORS[key],
-            label=label,
+        all_dates.update(d for d, v in zip(dates, values, strict=True) if v is not None)
+        any_estimated |= any(
+            e and v is not None for e, v in zip(estimated, values, strict=True)
         )
-    if not drawn:
+        handles.append(
+            graphics.series_line(
+                ax,
+                dates,
+                values,
+                estimated,
+                color=LINE_COLORS[key],
+                label=label,
+                linewidth=1.2,
+            )
+        )
+    if not handles:
         return None
     import matplotlib.dates as mdates
 
@@ -370,5 +388,7 @@ def series_png(*, series: Series, size=(6.7, 2.4)) -> bytes | None:
     if as_index:
         title = f"{series.get('name', '')}: {_('index, first reference date = 100')}"
     ax.set_title(graphics.wrap(title, 70), fontsize=8, loc="left")
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
-    return graphics.figure_png_opaque(figure)
+    graphics.series_axes_finish(
+        ax, ticks, any_estimated=any_estimated, handles=handles, fontsize=6
+    )
+    return figure

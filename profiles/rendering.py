@@ -151,6 +151,9 @@ def _indicator_row(
         # A change is only shown next to a value that is shown.
         "change": _change(indicator.get("change"), unit) if shown else "–",
         "arrow": _arrow(indicator.get("change")) if shown else "",
+        # Across the LOR reform a value or the change's earlier end is converted.
+        "estimated": shown and bool(indicator.get("estimated")),
+        "change_estimated": shown and bool(indicator.get("change_estimated")),
         "trend": (indicator.get("trend") or "none") if shown else "none",
     }
 

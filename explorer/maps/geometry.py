@@ -48,11 +48,13 @@ class WebGeometry:
     features: int
 
 
-_cache: dict[str, tuple[tuple, WebGeometry]] = {}
+_cache: dict[tuple[str, str], tuple[tuple, WebGeometry]] = {}
 _lock = threading.Lock()
 
 
-def _level_filter(level: str) -> tuple[str, list]:
+def _level_filter(
+    level: str, scheme: str = LorUnit.Scheme.LOR_2021
+) -> tuple[str, list]:
     base, area_set = level_parse(level)
     if base not in TOLERANCE_M or (base == "custom" and area_set is None):
         raise GeometryLevelError(
@@ -65,7 +67,7 @@ def _level_filter(level: str) -> tuple[str, list]:
             LorUnit.Scheme.CUSTOM,
             area_set,
         ]
-    return "u.level = %s AND u.scheme = %s", [base, LorUnit.Scheme.LOR_2021]
+    return "u.level = %s AND u.scheme = %s", [base, scheme]
 
 
 def _version(where: str, params: list) -> tuple:
@@ -82,20 +84,26 @@ def _version(where: str, params: list) -> tuple:
         return tuple(cursor.fetchone())
 
 
-def lor_web_geometry(*, level: str) -> WebGeometry:
-    """The level's simplified FeatureCollection (code, name, parent_code), cached."""
+def lor_web_geometry(
+    *, level: str, scheme: str = LorUnit.Scheme.LOR_2021
+) -> WebGeometry:
+    """The level's simplified FeatureCollection (code, name, parent_code), cached.
+
+    ``scheme`` picks LOR 2006 units instead of LOR 2021 (custom areas: ignored).
+    """
     base, _area_set = level_parse(level)
-    where, params = _level_filter(level)
+    where, params = _level_filter(level, scheme)
     version = (*_version(where, params), TOLERANCE_M[base], DECIMALS)
-    cached = _cache.get(level)
+    key = (level, scheme)
+    cached = _cache.get(key)
     if cached and cached[0] == version:
         return cached[1]
     with _lock:
-        cached = _cache.get(level)
+        cached = _cache.get(key)
         if cached and cached[0] == version:
             return cached[1]
         geometry = _build(where, params, TOLERANCE_M[base], version)
-        _cache[level] = (version, geometry)
+        _cache[key] = (version, geometry)
         return geometry
 
 

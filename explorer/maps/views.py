@@ -17,8 +17,10 @@ from rest_framework.views import APIView
 
 from datapool.api_params import (
     LEVEL_HELP,
+    SCHEME_HELP,
     ParamError,
     number_parse,
+    scheme_parse,
     values_query_answer,
 )
 from datapool.lineage import ESTIMATED_MARK, attribution
@@ -55,12 +57,18 @@ class GeometryApi(CachedReadMixin, APIView):
                 "level", str, OpenApiParameter.PATH, description=LEVEL_HELP
             ),
             OpenApiParameter("v", str, description="The geometry's ETag (optional)"),
+            OpenApiParameter(
+                "scheme", str, enum=["lor2021", "lor2006"], description=SCHEME_HELP
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT, 304: None},
     )
     def get(self, request: Request, level: str) -> HttpResponse:
         try:
-            geometry = lor_web_geometry(level=level)
+            scheme = scheme_parse(request.query_params.get("scheme", ""))
+            geometry = lor_web_geometry(level=level, scheme=scheme)
+        except ParamError as exc:
+            raise ValidationError({exc.field: exc.message}) from exc
         except GeometryLevelError as exc:
             raise ValidationError({"level": str(exc)}) from exc
         if not geometry.features:
@@ -200,6 +208,9 @@ class MapValuesApi(CachedReadMixin, APIView):
             OpenApiParameter(
                 "breaks", str, description="Class breaks for method=manual: 10,20,30"
             ),
+            OpenApiParameter(
+                "scheme", str, enum=["lor2021", "lor2006"], description=SCHEME_HELP
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -223,6 +234,7 @@ class MapValuesApi(CachedReadMixin, APIView):
                             "code": serializers.CharField(),
                             "value": serializers.FloatField(allow_null=True),
                             "status": serializers.CharField(),
+                            "estimated": serializers.BooleanField(),
                             "incomplete": serializers.BooleanField(),
                             "class": serializers.IntegerField(allow_null=True),
                         },
@@ -262,9 +274,11 @@ class MapValuesApi(CachedReadMixin, APIView):
                 "level": data["level"],
                 "date": data["date"],
                 "compare": compare,
+                "scheme": data["scheme"],
                 "dates": data["dates"],
                 # The geometry travels separately and is cached by the browser.
-                "geometry": reverse("maps:geometry", kwargs={"level": data["level"]}),
+                "geometry": reverse("maps:geometry", kwargs={"level": data["level"]})
+                + ("" if data["scheme"] == "lor2021" else f"?scheme={data['scheme']}"),
                 "sources": attribution(
                     variables=[data["variable"]], computed=bool(compare)
                 ).line()
@@ -301,6 +315,7 @@ class MapValuesApi(CachedReadMixin, APIView):
                         "code": r["code"],
                         "value": r["value"],
                         "status": r["status"],
+                        "estimated": r["status"] == "estimated",
                         "incomplete": r["incomplete"],
                         "class": cls,
                     }

@@ -398,32 +398,27 @@
     drawSeries(props.code);
   }
 
+  // The unit's values at every reference date (one request), drawn with the
+  // reform marked and estimated values hollow on dashed segments.
   async function drawSeries(code) {
     const box = $("panel-chart");
     box.replaceChildren();
     if (state.dates.length < 2) return;
-    const points = [];
-    for (const d of state.dates) {
-      try {
-        const data = await getJson(cfg.urls.values, { variable: els.variable.value, level: els.level.value, date: d });
-        const r = data.results.find(function (x) { return x.code === code; });
-        if (r && r.value !== null) points.push([d, r.value]);
-      } catch (error) { /* skip the date */ }
-    }
-    if (points.length < 2) return;
-    const ys = points.map(function (p) { return p[1]; });
-    const min = Math.min.apply(null, ys), max = Math.max.apply(null, ys) || 1;
-    const coords = points.map(function (p, i) {
-      return (i / (points.length - 1) * 200).toFixed(1) + "," + (55 - (p[1] - min) / ((max - min) || 1) * 50).toFixed(1);
-    }).join(" ");
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 200 60"); svg.setAttribute("preserveAspectRatio", "none");
-    const line = document.createElementNS(ns, "polyline");
-    line.setAttribute("fill", "none"); line.setAttribute("stroke", "#0b5c8e"); line.setAttribute("stroke-width", "2");
-    line.setAttribute("points", coords);
-    svg.appendChild(line);
-    box.replaceChildren(svg);
+    const variable = els.variable.value, level = els.level.value;
+    let data;
+    try {
+      data = await getJson(cfg.urls.series, { variable: variable, level: level, units: code });
+    } catch (error) { return; }
+    if (!state.selected || state.selected.code !== code || els.variable.value !== variable) return;
+    const name = (els.variable.selectedOptions[0] || {}).textContent || variable;
+    const chart = PRISMA.seriesChart(data, { title: name, valuesLabel: t.seriesValues,
+      format: function (v) { return fmt(v); } });
+    const selection = { level: level, columns: [variable] };
+    const link = el("a", { href: cfg.urls.seriesChart + "?" + new URLSearchParams({
+      selection: JSON.stringify(selection), units: code }).toString(), target: "_blank", rel: "noopener",
+      "data-testid": "series-chart-link", text: t.seriesChart });
+    box.replaceChildren(chart, link);
+    box.dataset.points = String(data.dates.length);
   }
 
   async function loadVariables() {

@@ -21,6 +21,7 @@ def test_values_for_planungsraeume_latest_date(api, ewr_imported):
         "name": "Stülerstraße",
         "value": 3580.0,
         "status": "ok",
+        "estimated": False,
         "incomplete": False,
         "aggregate": False,
         "contains_suppressed": False,

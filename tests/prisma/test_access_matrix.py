@@ -380,6 +380,20 @@ MATRIX: dict[str, list[Call]] = {
             expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
         ),
     ],
+    "datapool-api:value-series": [
+        Call(
+            query={"variable": "E_E", "level": "bezirk", "units": "01,02"},
+            expect=signed_in("200", API_DENIED),
+        ),
+        Call(
+            query=lambda ctx: {
+                "variable": ctx.var03.key,
+                "level": "bezirk",
+                "units": "03",
+            },
+            expect=roles("200", "404", who=("coord03", "admin"), anonymous=API_DENIED),
+        ),
+    ],
     "datapool-api:indicator-list": [Call(expect=signed_in("200", API_DENIED))],
     "datapool-api:facility-layers": [Call(expect=signed_in("200", API_DENIED))],
     "datapool-api:facility-points": [
