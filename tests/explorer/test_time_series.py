@@ -183,7 +183,9 @@ def test_change_across_the_reform_is_estimated(lor_units, client_logged_in):
     assert row["value"] == pytest.approx((last / first - 1) * 100)
     assert row["class"] is not None  # estimated changes are classified
     assert data["legend"]["estimated"]["count"] == 1
-    assert data["legend"]["estimated"]["label"] == "geschätzt (umgerechnet aus LOR 2006)"
+    assert (
+        data["legend"]["estimated"]["label"] == "geschätzt (umgerechnet aus LOR 2006)"
+    )
     # Both ends after the reform: an exact change.
     later = client_logged_in.get(
         reverse("datapool-api:values"),
