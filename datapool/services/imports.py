@@ -469,7 +469,12 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
     coverage_refresh(
         variable_ids=_with_dependants(var_ids.values()), ref_dates=delivery.ref_dates
     )
-    indicator_run_enqueue(variable_ids=list(var_ids.values()), user=run.created_by)
+    # Only the delivered dates: the work per delivery must not grow with history.
+    indicator_run_enqueue(
+        variable_ids=list(var_ids.values()),
+        ref_dates=delivery.ref_dates,
+        user=run.created_by,
+    )
     execution.progress("aggregate", 1, 1)
     return {
         "variables": len(variables),
