@@ -39,6 +39,7 @@ from django.utils.translation import get_language
 
 from core.access import user_bezirk_code, user_role
 from datapool.confidentiality import viewer_access_class
+from datapool.memo import version_in_effect
 from datapool.selectors import datapool_version
 
 
@@ -216,7 +217,9 @@ class CachedReadMixin:
             if cached is not None:
                 return _rendered(cached)
         self._answer_base = None if conditional else base
-        response = super().dispatch(request, *args, **kwargs)
+        # The full path may keep catalogue answers for this version (memo.py).
+        with version_in_effect(version):
+            response = super().dispatch(request, *args, **kwargs)
         user = getattr(self.request, "user", None)
         if response.status_code == 200 and user is not None and user.is_authenticated:
             viewer = self._viewer or viewer_key(user)
