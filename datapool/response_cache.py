@@ -12,7 +12,8 @@ viewer of that class. And a credential (session cookie or API token) is only
 trusted from memory for ``CredentialMemo.TTL`` seconds after the full path last
 verified it, so a logout in another process, a deleted token or a changed role
 takes effect within that time; a logout in this process forgets the session at
-once.
+once. Within the same time a cold request of that credential takes a copy of the
+user the full path verified instead of authenticating again.
 
 Rendered answers are also shared between processes through Redis (cache alias
 ``answers``): one gunicorn worker renders, the others serve the same bytes. The
@@ -26,6 +27,7 @@ their own and try Redis again after ``SharedAnswers.RETRY_AFTER`` seconds.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import threading
@@ -78,7 +80,7 @@ class _Lru:
 
 
 class CredentialMemo(_Lru):
-    """Credentials the full path verified recently, with their viewer key."""
+    """Credentials the full path verified recently: (viewer key, user)."""
 
     TTL = 10.0
 
@@ -198,6 +200,7 @@ class CachedReadMixin:
     _answer_base: tuple | None = None
     _viewer: tuple | None = None
     _asked: tuple | None = None  # the key already looked up before the full path
+    _known_user = None  # the user the full path verified for this credential
 
     def dispatch(self, request, *args, **kwargs):
         credential = _credential(request) if request.method == "GET" else None
@@ -210,7 +213,8 @@ class CachedReadMixin:
         gzip = "gzip" in request.headers.get("Accept-Encoding", "")
         base = (request.path, get_language(), params, version, gzip)
         conditional = bool(request.headers.get("If-None-Match"))
-        viewer = _CREDENTIALS.get(credential)
+        known = _CREDENTIALS.get(credential)
+        viewer, self._known_user = known if known is not None else (None, None)
         if viewer is not None and not conditional:
             self._asked = (viewer, *base)
             cached = _recall(self._asked)
@@ -223,7 +227,8 @@ class CachedReadMixin:
         user = getattr(self.request, "user", None)
         if response.status_code == 200 and user is not None and user.is_authenticated:
             viewer = self._viewer or viewer_key(user)
-            _CREDENTIALS.put(credential, viewer)
+            if self._known_user is None:  # a memo's user is not trusted longer
+                _CREDENTIALS.put(credential, (viewer, user))
             shared = getattr(response, "shared_entry", None)
             if shared is not None:
                 _RENDERED.put((viewer, *base), shared)
@@ -237,7 +242,16 @@ class CachedReadMixin:
         return response
 
     def initial(self, request, *args, **kwargs):
-        """After DRF's checks: another process may have rendered this already."""
+        """After DRF's checks: another process may have rendered this already.
+
+        A credential verified within ``CredentialMemo.TTL`` seconds skips DRF's
+        authentication (session or token, user, groups, district: up to four
+        queries of a cold request) and takes a copy of the user verified then;
+        the trust is the same as for an answer from memory.
+        """
+        if self._known_user is not None:
+            request.user = copy.copy(self._known_user)
+            request.auth = None
         super().initial(request, *args, **kwargs)
         user = request.user
         if self._answer_base is not None and user.is_authenticated:

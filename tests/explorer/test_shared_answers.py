@@ -7,6 +7,8 @@ one (REDIS_URL); "Redis down" is a port nobody listens on.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -119,3 +121,24 @@ def test_pages_keep_answering_when_redis_is_down(client_logged_in, ewr_imported)
         # After the first failure Redis is left alone for a while.
         assert response_cache._SHARED.down_until > 0
         assert client_logged_in.get("/analysis/explorer/").status_code == 200
+
+
+def test_a_recently_verified_token_skips_authentication_until_its_time_is_up(
+    client, user, ewr_imported, monkeypatch
+):
+    token = Token.objects.create(user=user)
+    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    assert client.get("/api/values/", PARAMS, **headers).status_code == 200
+    # A cold request (other parameters) within the memo's time: no token look-up.
+    with CaptureQueriesContext(connection) as queries:
+        other = client.get("/api/values/", {**PARAMS, "level": "bezirk"}, **headers)
+    assert other.status_code == 200
+    assert not any("authtoken_token" in q["sql"] for q in queries.captured_queries)
+    # Once the time is up, the full path checks the token again: deleted, refused.
+    monkeypatch.setattr(response_cache._CREDENTIALS, "ttl", 1e-6)
+    _other_process()
+    assert client.get("/api/values/", PARAMS, **headers).status_code == 200
+    token.delete()
+    time.sleep(0.01)  # past the (shortened) memo time; nothing is measured
+    refused = client.get("/api/values/", {**PARAMS, "level": "prognoseraum"}, **headers)
+    assert refused.status_code in (401, 403)
