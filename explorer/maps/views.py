@@ -263,8 +263,7 @@ class MapValuesApi(CachedReadMixin, APIView):
                 # The geometry travels separately and is cached by the browser.
                 "geometry": reverse("maps:geometry", kwargs={"level": data["level"]}),
                 "sources": attribution(
-                    variables=[data["variable"]],
-                    computed=bool(compare),
+                    variables=[data["variable"]], computed=bool(compare)
                 ).line(),
                 "legend": {
                     "method": result.method,
