@@ -1,10 +1,14 @@
 """Import benchmark at full Datenpool scale, measured against a raw COPY.
 
 Generates 15 EWR-like matrix files (one per reference date; 542 Planungsräume ×
-667 value columns X_001…, about 2 % empty cells = suppressed), imports them through
-the real import service in this process and prints rows/s for parse + write, the
-aggregation separately, and the floor: a raw COPY of the same rows into the same
-table. Finally it times the values selector for 542 Planungsräume.
+667 value columns: the real EWR matrix's 49 variables E_E… then X_050…, about 2 %
+empty cells = suppressed), imports them through the real import service in this
+process and prints rows/s for parse + write, the aggregation separately, and the
+floor: a raw COPY of the same rows into the same table. Each delivery's import,
+aggregation and indicator run (the Kernindikatoren over E_*) are timed, and the
+first date is set beside the last: a delivery must not take longer because more
+dates are stored (goal: within 20 %). Finally it times the values selector for
+542 Planungsräume.
 
     DATABASE_URL=postgis://USER@127.0.0.1:5432/prisma_bench \\
         .venv/bin/python bench/import_bench.py
@@ -37,6 +41,8 @@ ROOT = bench_environment(eager=True)
 
 PLR_COUNT = 542
 OBS = "datapool_observation"
+EWR = ROOT / "datapool" / "data" / "demo" / "EWR_L21_202412E_Matrix.csv"
+GOAL_GROWTH = 0.20  # the 15th delivery may take at most 20 % longer than the 1st
 COLUMNS = (
     "variable_id, unit_id, ref_date, value, status, is_aggregate, incomplete, note, "
     "import_run_id"
@@ -62,11 +68,18 @@ def ensure_database(url: str) -> None:
         print(f"created database {name}")
 
 
+def variable_names(count: int) -> list[str]:
+    """The real matrix's variables (so that the indicators have inputs), then X_…."""
+    header = EWR.read_text(encoding="utf-8").splitlines()[0].split(";")
+    real = header[header.index("E_E") :][:count]
+    return real + [f"X_{i:03d}" for i in range(len(real) + 1, count + 1)]
+
+
 def generate(
     directory: Path, codes: list[str], variables: int, months: list[str], seed: int
 ) -> list[Path]:
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    names = [f"X_{i:03d}" for i in range(1, variables + 1)]
+    names = variable_names(variables)
     header = ";".join(["ZEIT", "RAUMID", "BEZ", "PGR", "BZR", "PLR", *names])
     paths = []
     for month in months:
@@ -87,12 +100,29 @@ def generate(
 
 
 @dataclass
+class Delivery:
+    """One file's seconds: parse + write (import), aggregation, indicator run."""
+
+    name: str
+    parse: float
+    write: float
+    aggregate: float
+    indicators: float
+
+    @property
+    def total(self) -> float:
+        return self.parse + self.write + self.aggregate + self.indicators
+
+
+@dataclass
 class Timing:
     parse: float = 0.0
     write: float = 0.0  # variables, replacing old slices, COPY, commit
     aggregate: float = 0.0  # aggregates, deliveries, coverage
+    indicators: float = 0.0  # the computation run the import hands over
     rows: int = 0
     runs: list[int] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
 
     @property
     def import_seconds(self) -> float:
@@ -109,11 +139,32 @@ def truncate_observations() -> None:
 
 def reset() -> None:
     """Forget earlier bench runs, so that variables are created again."""
-    from datapool.models import ImportRun, Variable
+    from datapool.models import Coverage, ImportRun, Variable
+    from datapool.services.indicators import indicator_definitions_load
 
     truncate_observations()
     Variable.objects.filter(key__startswith="X_").delete()
     ImportRun.objects.all().delete()
+    Coverage.objects.all().delete()
+    indicator_definitions_load()
+
+
+def indicator_seconds() -> list[float]:
+    """Time every indicator run the imports hand over (eager, after their commit)."""
+    import datapool.tasks
+
+    seconds: list[float] = []
+    execute = datapool.tasks.indicator_run_execute
+
+    def timed(*, run):
+        start = time.perf_counter()
+        try:
+            return execute(run=run)
+        finally:
+            seconds.append(time.perf_counter() - start)
+
+    datapool.tasks.indicator_run_execute = timed
+    return seconds
 
 
 def import_files(paths: list[Path], profile: bool) -> Timing:
@@ -121,7 +172,9 @@ def import_files(paths: list[Path], profile: bool) -> Timing:
     from datapool.services.imports import import_run_create, import_run_execute
 
     timing = Timing()
+    indicator_runs = indicator_seconds()
     for index, path in enumerate(paths):
+        indicator_runs.clear()
         run = import_run_create(
             kind=ImportRun.Kind.EWR, path=path, original_name=path.name
         )
@@ -145,22 +198,66 @@ def import_files(paths: list[Path], profile: bool) -> Timing:
             marks[("aggregate", 80)],
             marks[("aggregate", 98)],
         )
-        timing.parse += parsed - start
-        timing.write += (aggregate_start - parsed) + (end - aggregate_end)
-        timing.aggregate += aggregate_end - aggregate_start
+        # The indicator run executes on commit, between the aggregation and the end.
+        indicators = sum(indicator_runs)
+        delivery = Delivery(
+            name=path.name,
+            parse=parsed - start,
+            write=(aggregate_start - parsed) + (end - aggregate_end) - indicators,
+            aggregate=aggregate_end - aggregate_start,
+            indicators=indicators,
+        )
+        timing.deliveries.append(delivery)
+        timing.parse += delivery.parse
+        timing.write += delivery.write
+        timing.aggregate += delivery.aggregate
+        timing.indicators += delivery.indicators
         timing.rows += run.summary["values"]
         timing.runs.append(run.pk)
         print(
             f"  {path.name}: {run.summary['values']:,} values, "
-            f"parse {parsed - start:.2f} s, "
-            f"write {(aggregate_start - parsed) + (end - aggregate_end):.2f} s, "
-            f"aggregate {aggregate_end - aggregate_start:.2f} s",
+            f"parse {delivery.parse:.2f} s, write {delivery.write:.2f} s, "
+            f"aggregate {delivery.aggregate:.2f} s, "
+            f"indicators {delivery.indicators:.2f} s ({len(indicator_runs)} runs)",
             flush=True,
         )
         if profiler:
             stats = pstats.Stats(profiler).sort_stats("cumulative")
             stats.print_stats(25)
     return timing
+
+
+def print_first_and_last(deliveries: list[Delivery], floor: list[float]) -> bool:
+    """The first and the last delivery side by side; True if within the goal."""
+    first, last = deliveries[0], deliveries[-1]
+    print()
+    print(
+        f"per delivery            {'1st date':>10} {f'{len(deliveries)}th date':>10} "
+        f"{'change':>8}"
+    )
+    print(
+        f"{'floor: raw COPY':<23} {floor[0]:>8.2f} s {floor[-1]:>8.2f} s "
+        f"{(floor[-1] / floor[0] - 1) * 100:+7.0f} %"
+    )
+    for label, attr in (
+        ("import (parse + write)", None),
+        ("aggregation", "aggregate"),
+        ("indicators", "indicators"),
+        ("all", "total"),
+    ):
+        if attr is None:
+            a, b = first.parse + first.write, last.parse + last.write
+        else:
+            a, b = getattr(first, attr), getattr(last, attr)
+        change = f"{(b / a - 1) * 100:+7.0f} %" if a else "       –"
+        print(f"{label:<23} {a:>8.2f} s {b:>8.2f} s {change}")
+    growth = last.total / first.total - 1 if first.total else 0.0
+    ok = growth <= GOAL_GROWTH
+    print(
+        f"goal: the {len(deliveries)}th delivery within {GOAL_GROWTH:.0%} of the "
+        f"1st: {'met' if ok else 'NOT met'} ({growth:+.0%})"
+    )
+    return ok
 
 
 def dump_delivered_rows(run_ids: list[int]) -> list[bytes]:
@@ -181,19 +278,21 @@ def dump_delivered_rows(run_ids: list[int]) -> list[bytes]:
     return dumps
 
 
-def raw_copy(dumps: list[bytes]) -> float:
-    """Seconds to COPY the dumps, one transaction per reference date like imports."""
+def raw_copy(dumps: list[bytes]) -> list[float]:
+    """Seconds to COPY each dump, one transaction per reference date like imports."""
     from django.db import connection, transaction
 
-    start = time.perf_counter()
+    seconds = []
     for dump in dumps:
+        start = time.perf_counter()
         with (
             transaction.atomic(),
             connection.cursor() as cursor,
             cursor.copy(f"COPY {OBS} ({COLUMNS}) FROM STDIN") as copy,
         ):
             copy.write(dump)
-    return time.perf_counter() - start
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 def time_values_query(months: list[str], variables: int, samples: int) -> list[float]:
@@ -204,7 +303,7 @@ def time_values_query(months: list[str], variables: int, samples: int) -> list[f
     rng = random.Random(7)  # noqa: S311
     timings = []
     for _ in range(samples):
-        variable = Variable.objects.get(key=f"X_{rng.randrange(1, variables + 1):03d}")
+        variable = Variable.objects.get(key=rng.choice(variable_names(variables)))
         month = rng.choice(months)
         ref_date = date(int(month[:4]), int(month[4:]), 31 if month[4:] == "12" else 30)
         start = time.perf_counter()
@@ -271,7 +370,8 @@ def main() -> None:
     assert sum(d.count(b"\n") for d in dumps) == ours.rows
 
     truncate_observations()
-    floor_seconds = raw_copy(dumps)
+    floor_per_date = raw_copy(dumps)
+    floor_seconds = sum(floor_per_date)
     truncate_observations()
 
     ours_rate = ours.rows / ours.import_seconds
@@ -295,6 +395,11 @@ def main() -> None:
         f"aggregation (4 levels, deliveries, coverage): {ours.aggregate:.1f} s "
         f"in total, {ours.aggregate / len(paths):.2f} s per date"
     )
+    print(
+        f"indicator runs (after each import):             {ours.indicators:.1f} s "
+        f"in total, {ours.indicators / len(paths):.2f} s per date"
+    )
+    print_first_and_last(ours.deliveries, floor_per_date)
     print(
         f"values selector, 542 PLR, random variable/date: first "
         f"{samples[0]:.1f} ms, median {statistics.median(samples):.1f} ms, "

@@ -4,15 +4,19 @@ Starts gunicorn with the project's settings on a free port, logs in with a token
 and lets locust (headless) run N clients for T seconds on the map data
 (``/api/maps/values/``, ``/api/maps/geometry/planungsraum/``) and the values API
 (``/api/values/``), with variables and levels drawn at random from what the
-database holds. Prints requests/s, p50/p95/p99 and errors per endpoint and in all;
-goal: 0 errors and p95 ≤ 200 ms.
+database holds, and reference dates drawn from each variable's dates (with all
+vintages loaded most requests are cold). Prints requests/s, p50/p95/p99 and errors
+per endpoint and in all; goal: 0 errors and p95 ≤ 200 ms.
 
 Needs a database with the demo data (or ``--setup`` loads it: migrate, lor_import,
-datapool_demo, indicators_compute, as ``scripts/run.sh`` does):
+datapool_demo, indicators_compute, as ``scripts/run.sh`` does). ``--dates 15``
+(the default) first imports the real EWR matrix under the 14 half-years before
+31.12.2024 where they are missing (bench data, ``_vintages.py``), as all vintages
+will:
 
     DATABASE_URL=postgis://$USER@127.0.0.1:5432/prisma \\
         .venv/bin/python bench/load_bench.py [--users 20] [--seconds 30] \\
-        [--workers 3] [--wait 0] [--setup]
+        [--workers 3] [--wait 0] [--setup] [--dates 15]
 
 locust itself imports this file as its locustfile (in a child process).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import subprocess
@@ -43,6 +48,15 @@ if __name__ != "__main__":  # loaded by locust as its locustfile
 
     _VARIABLES = os.environ.get("BENCH_VARIABLES", "E_E").split(",")
     _LEVELS = ["bezirk", "prognoseraum", "bezirksregion", "planungsraum"]
+    # Variable key -> its reference dates (ISO); a request asks for one of them.
+    _DATES: dict[str, list[str]] = json.loads(os.environ.get("BENCH_DATES", "{}"))
+
+    def _pick() -> dict[str, str]:
+        variable = random.choice(_VARIABLES)
+        params = {"variable": variable, "level": random.choice(_LEVELS)}
+        if _DATES.get(variable):
+            params["date"] = random.choice(_DATES[variable])
+        return params
 
     class ApiClient(FastHttpUser):
         """One analyst's browser: the map's values and geometry, the values table."""
@@ -61,8 +75,7 @@ if __name__ != "__main__":  # loaded by locust as its locustfile
             self.client.get(
                 "/api/maps/values/",
                 params={
-                    "variable": random.choice(_VARIABLES),
-                    "level": random.choice(_LEVELS),
+                    **_pick(),
                     "method": random.choice(["quantiles", "natural_breaks"]),
                 },
                 name="maps/values",
@@ -74,19 +87,14 @@ if __name__ != "__main__":  # loaded by locust as its locustfile
 
         @task(2)
         def values(self) -> None:
-            self.client.get(
-                "/api/values/",
-                params={
-                    "variable": random.choice(_VARIABLES),
-                    "level": random.choice(_LEVELS),
-                },
-                name="values",
-            )
+            self.client.get("/api/values/", params=_pick(), name="values")
 
 
-def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
-    """Load the demo data if asked; a token for the bench user and the variables
-    that have Planungsraum values."""
+def _prepare(
+    env: dict[str, str], setup: bool, dates: int
+) -> tuple[str, dict[str, list[str]]]:
+    """Load the demo data if asked, and the vintages; a token for the bench user
+    and the variables that have Planungsraum values, with their dates."""
     from tests.support.processes import manage
 
     if setup:
@@ -95,6 +103,13 @@ def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
         manage("datapool_demo", env=env)
         manage("indicators_compute", env=env)
     os.environ.update(env)
+    if dates > 1:
+        from _vintages import vintages_load
+
+        # Indicators follow each import in the importing process (no worker).
+        vintages_load(
+            dates, manage=manage, env={**env, "CELERY_TASK_ALWAYS_EAGER": "true"}
+        )
     import django
 
     django.setup()
@@ -116,16 +131,42 @@ def _prepare(env: dict[str, str], setup: bool) -> tuple[str, list[str]]:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    variables = sorted(
-        set(
-            Coverage.objects.filter(level="planungsraum", values__gt=0).values_list(
-                "variable__key", flat=True
-            )
-        )
-    )
+    _forget_shared_answers()
+    # A date is asked for only where every level has it (else the API answers
+    # 400 "no values for this date", correctly, but that is not what is measured).
+    levels = ["bezirk", "prognoseraum", "bezirksregion", "planungsraum"]
+    seen: dict[str, dict[str, set]] = {}
+    for key, level, ref_date in Coverage.objects.filter(
+        level__in=levels, values__gt=0
+    ).values_list("variable__key", "level", "ref_date"):
+        seen.setdefault(key, {}).setdefault(level, set()).add(ref_date.isoformat())
+    variables: dict[str, list[str]] = {
+        key: sorted(set.intersection(*by_level.values()))
+        if len(by_level) == len(levels)
+        else []
+        for key, by_level in seen.items()
+        if "planungsraum" in by_level
+    }
     if not variables:
         sys.exit("No values in this database: run with --setup (demo data).")
     return token.key, variables
+
+
+def _forget_shared_answers() -> None:
+    """Start cold: drop the rendered answers an earlier run left in Redis (only
+    the ``answers`` cache's keys; the database's other keys stay)."""
+    import redis
+    from django.conf import settings
+
+    prefix = settings.CACHES["answers"]["KEY_PREFIX"]
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        print(f"shared answer cache: {len(keys)} entries of earlier runs dropped")
+    except redis.RedisError as exc:
+        print(f"shared answer cache: Redis not reachable ({exc}); per process only")
 
 
 def _start_gunicorn(env: dict[str, str], workers: int, log: Path):
@@ -147,15 +188,17 @@ def _start_gunicorn(env: dict[str, str], workers: int, log: Path):
     return server
 
 
-def _warm_up(port: int, token: str, variables: list[str]) -> None:
-    """One request per endpoint and worker start, so that imports and the geometry
-    cache are not measured."""
+def _warm_up(port: int, token: str, variables: list[str], workers: int) -> None:
+    """Requests to every endpoint until each worker has surely had some, so that
+    imports (mapclassify is imported at the first classified map) and the
+    geometry cache are not measured."""
     urls = [
         "/api/maps/geometry/planungsraum/",
         f"/api/maps/values/?variable={variables[0]}&level=planungsraum",
+        f"/api/maps/values/?variable={variables[0]}&level=bezirk&method=natural_breaks",
         f"/api/values/?variable={variables[0]}&level=planungsraum",
     ]
-    for _ in range(8):
+    for _ in range(4 * workers):
         for url in urls:
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}{url}",
@@ -186,6 +229,12 @@ def main() -> None:
         "--wait", type=float, default=0.0, help="think time per client (s)"
     )
     parser.add_argument("--setup", action="store_true", help="load the demo data")
+    parser.add_argument(
+        "--dates",
+        type=int,
+        default=15,
+        help="half-yearly EWR dates to have (bench data up to 31.12.2024)",
+    )
     args = parser.parse_args()
 
     env = {
@@ -196,13 +245,15 @@ def main() -> None:
         "DEBUG": "false",  # DEBUG would record every query
         "LOG_LEVEL": "WARNING",
     }
-    token, variables = _prepare(env, args.setup)
+    token, dated = _prepare(env, args.setup, args.dates)
+    variables = sorted(dated)
+    combinations = sum(max(1, len(d)) for d in dated.values()) * 4 * 3
     with tempfile.TemporaryDirectory(prefix="prisma-load-") as tmp:
         tmp_path = Path(tmp)
         server = _start_gunicorn(env, args.workers, tmp_path / "gunicorn.log")
         port = server.port
         try:
-            _warm_up(port, token, variables)
+            _warm_up(port, token, variables, args.workers)
             prefix = tmp_path / "locust"
             subprocess.run(
                 [
@@ -231,6 +282,7 @@ def main() -> None:
                     **env,
                     "BENCH_TOKEN": token,
                     "BENCH_VARIABLES": ",".join(variables),
+                    "BENCH_DATES": json.dumps(dated),
                     "BENCH_WAIT": str(args.wait),
                 },
                 check=True,
@@ -246,7 +298,9 @@ def main() -> None:
     total = _row("all", rows["Aggregated"])
     print(
         f"{args.users} clients, {args.seconds} s, think time {args.wait} s, "
-        f"gunicorn {args.workers} workers, {len(variables)} variables"
+        f"gunicorn {args.workers} workers, {len(variables)} variables, "
+        f"up to {max(len(d) for d in dated.values())} dates, {combinations:,} distinct "
+        "requests"
     )
     print(
         f"{'endpoint':<15}{'requests':>9}{'errors':>8}{'req/s':>8}"

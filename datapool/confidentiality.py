@@ -53,6 +53,7 @@ from lor import hierarchy
 from lor.models import CustomAreaMember, LorUnit
 
 from .formula import FormulaError, formula_variables
+from .memo import versioned
 from .models import (
     Confidentiality,
     Coverage,
@@ -352,8 +353,19 @@ def governing_variables(*, variable: Variable) -> list[Variable]:
     """The variables with a rule whose suppression this variable's values follow.
 
     The variable itself if it has a rule, and every confidential input of a ratio
-    or indicator (directly or through another ratio or indicator).
+    or indicator (directly or through another ratio or indicator). Kept per
+    Datenpool version within cached API requests (rules, inputs and formulas
+    are part of that version).
     """
+    return list(
+        versioned(
+            ("governing_variables", variable.id),
+            lambda: tuple(_governing_variables(variable)),
+        )
+    )
+
+
+def _governing_variables(variable: Variable) -> list[Variable]:
     confidential = {
         v.id: v
         for v in Variable.objects.filter(confidential_q()).select_related("district")

@@ -37,6 +37,7 @@ from django.utils.translation import gettext, gettext_lazy
 from lor.attribution import LOR_LICENSE, LOR_SOURCE, LOR_SOURCE_SHORT
 
 from .formula import FormulaError, formula_variables
+from .memo import versioned
 from .models import Delivery, Variable, VariableComponent
 from .services.indicators import MSS_INPUTS, MSS_OUTPUTS
 from .timeline import ESTIMATED_LABEL
@@ -129,10 +130,19 @@ def attribution(
     """The attribution of values of these variables (keys or rows) per LOR unit.
 
     ``computed`` says that the caller derived values of its own (a derived
-    column); the values of an indicator count as computed anyway.
+    column); the values of an indicator count as computed anyway. Within a
+    cached API request the credits are kept per Datenpool version
+    (``datapool.memo``; the version covers sources, licences, suppliers and
+    inputs).
     """
-    credits, any_computed = _walk(variables)
-    return Attribution(tuple(credits), computed or any_computed, geometry)
+    keys = tuple(v.key if isinstance(v, Variable) else str(v) for v in variables)
+
+    def walk() -> tuple[tuple[SourceCredit, ...], bool]:
+        credits, any_computed = _walk(keys)
+        return tuple(credits), any_computed
+
+    credits, any_computed = versioned(("attribution", keys), walk)
+    return Attribution(credits, computed or any_computed, geometry)
 
 
 def variable_lineage(*, variables: Iterable[Variable | str]) -> list[SourceCredit]:
@@ -181,8 +191,10 @@ def _closure(keys: list[str]) -> tuple[dict[str, Variable], _Sums]:
     pending = set(keys)
     while pending:
         asked |= pending
-        # The components and whether the variable was ever delivered come
-        # along in the same query: one query per depth, as before sums existed.
+        # Only the columns the credits read: six joined Variable rows in full cost
+        # more to compile than the query takes (a map request pays this). The
+        # components and whether the variable was ever delivered come along in
+        # the same query: one query per depth, as before sums existed.
         batch = list(
             Variable.objects.filter(key__in=pending)
             .select_related(
@@ -192,6 +204,17 @@ def _closure(keys: list[str]) -> tuple[dict[str, Variable], _Sums]:
                 "denominator",
                 "weight",
             )
+            .only(
+                "key",
+                "source",
+                "license",
+                "supplier__name",
+                "indicator__formula",
+                "indicator__denominator__key",
+                "numerator__key",
+                "denominator__key",
+                "weight__key",
+            )
             .annotate(
                 component_keys=ArraySubquery(
                     VariableComponent.objects.filter(total=OuterRef("pk"))
@@ -200,6 +223,7 @@ def _closure(keys: list[str]) -> tuple[dict[str, Variable], _Sums]:
                 ),
                 was_delivered=Exists(Delivery.objects.filter(variable=OuterRef("pk"))),
             )
+            .order_by()
         )
         for variable in batch:
             known[variable.key] = variable

@@ -18,6 +18,7 @@ from django.db.models import (
     QuerySet,
 )
 
+from core.access import user_bezirk_code, user_role
 from lor import hierarchy
 from lor.models import LorUnit
 
@@ -35,6 +36,7 @@ from .confidentiality import (
     variable_is_confidential,
 )
 from .lineage import estimated_footnote
+from .memo import versioned
 from .models import (
     COUNT_SUFFIX,
     Coverage,
@@ -80,14 +82,26 @@ def variable_list(
 
 def variable_get(*, key: str, user: Any) -> Variable:
     """The variable if ``user`` may see it; ``Variable.DoesNotExist`` otherwise."""
+
     # Numerator, denominator and weight are Variables too: joining them triples a
     # wide row and costs more to compile than to run; the few readers that need
     # them load them on access.
-    return (
-        Variable.objects.filter(variable_visible_q(user))
-        .select_related("supplier", "district")
-        .get(key=key)
+    def load() -> Variable | None:
+        return (
+            Variable.objects.filter(variable_visible_q(user))
+            .select_related("supplier", "district")
+            .filter(key=key)
+            .first()
+        )
+
+    # Visibility follows role and district only (datapool.access), and release
+    # and owner are part of the version a cached API request memoises under.
+    variable = versioned(
+        ("variable_get", key, user_role(user), user_bezirk_code(user)), load
     )
+    if variable is None:
+        raise Variable.DoesNotExist(f"no visible variable {key!r}")
+    return variable
 
 
 def variable_coverage(*, variable: Variable) -> dict:
@@ -173,11 +187,16 @@ def variable_dates(
         if level:
             qs = qs.filter(unit__level=level)
         return sorted(set(qs.values_list("ref_date", flat=True).distinct()))
-    qs = Coverage.objects.filter(variable=variable)
-    if level:
-        level, _set = level_parse(level)
-        qs = qs.filter(level=level)
-    return sorted(set(qs.values_list("ref_date", flat=True)))
+
+    def dates() -> tuple[date, ...]:
+        qs = Coverage.objects.filter(variable=variable)
+        if level:
+            qs = qs.filter(level=level_parse(level)[0])
+        # No ordering: Coverage's default ordering joins the variable for nothing.
+        return tuple(sorted(set(qs.order_by().values_list("ref_date", flat=True))))
+
+    # Coverage changes only with runs, so the version of a cached request holds.
+    return list(versioned(("variable_dates", variable.id, level), dates))
 
 
 def variable_latest_date(
@@ -692,9 +711,10 @@ def facility_layer_counts(*, user: Any, layer: FacilityLayer) -> list[ValueRow]:
 def datapool_version() -> tuple:
     """Changes whenever what a viewer may see may have changed.
 
-    A run finished, areas changed, or a variable's owner, release or
-    confidentiality rule changed (compared by content, since bulk updates do
-    not touch ``updated_at``).
+    A run finished, areas changed, or a variable's owner, release,
+    confidentiality rule, source, licence, supplier or inputs, or an indicator's
+    formula changed (compared by content, since bulk updates do not touch
+    ``updated_at``).
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -706,9 +726,16 @@ def datapool_version() -> tuple:
                    (SELECT max(id) FROM {LorUnit._meta.db_table}),
                    (SELECT md5(string_agg(concat_ws(':', id, district_id, released,
                                                     confidentiality,
-                                                    confidentiality_threshold),
+                                                    confidentiality_threshold,
+                                                    source, license, supplier_id,
+                                                    numerator_id, denominator_id,
+                                                    weight_id),
                                           ',' ORDER BY id))
-                    FROM {Variable._meta.db_table})
+                    FROM {Variable._meta.db_table}),
+                   (SELECT md5(string_agg(concat_ws(':', variable_id, formula,
+                                                    denominator_id),
+                                          ',' ORDER BY variable_id))
+                    FROM {Indicator._meta.db_table})
             """
         )
         return tuple(cursor.fetchone())

@@ -34,6 +34,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _ensure_lor_units()
 
 
+@pytest.fixture(autouse=True)
+def _datapool_memo_forgotten():
+    """Each test starts without catalogue answers memoised by an earlier one
+    (datapool/memo.py; a rolled-back test's version may come again)."""
+    from datapool.memo import forget_all
+
+    forget_all()
+
+
 @pytest.fixture
 def lor_units(django_db_blocker):
     """The LOR units, also after a transactional test flushed the tables."""

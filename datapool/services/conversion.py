@@ -216,7 +216,9 @@ def observations_convert(
     Variable.objects.filter(id__in=touched).update(last_delivery=timezone.localdate())
     coverage_refresh(variable_ids=_with_ratios(touched | set(derived)), ref_dates=dates)
     indicator_run_enqueue(
-        variable_ids=sorted(touched | set(derived)), user=run.created_by
+        variable_ids=sorted(touched | set(derived)),
+        ref_dates=sorted(dates),
+        user=run.created_by,
     )
     if execution:
         execution.progress("aggregate", 1, 1)

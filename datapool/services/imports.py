@@ -560,8 +560,12 @@ def _write(run: ImportRun, delivery: ParsedDelivery, execution: RunExecution) ->
             variable_ids=_with_dependants([*var_ids.values(), *derived]),
             ref_dates=delivery.ref_dates,
         )
+        # Only the delivered dates: the work per delivery must not grow with
+        # history.
         indicator_run_enqueue(
-            variable_ids=[*var_ids.values(), *derived], user=run.created_by
+            variable_ids=[*var_ids.values(), *derived],
+            ref_dates=delivery.ref_dates,
+            user=run.created_by,
         )
     execution.progress("aggregate", 1, 1)
     return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from lor import hierarchy
 from lor.models import LorUnit
 
 from ..formula import formula_to_sql, formula_variables
-from ..models import ImportRun, Indicator, Observation, Variable
+from ..models import Coverage, ImportRun, Indicator, Observation, Variable
 from ..mss_index import mss_index_compute
 from ..themes import Theme, catalogue_theme
 from .aggregation import observations_aggregate_custom
@@ -69,7 +69,13 @@ def indicator_compute(
                 f"DELETE FROM {OBS} WHERE variable_id = %s", [indicator.variable_id]
             )
             return 0
-        dates = sorted(set(ref_dates)) if ref_dates is not None else None
+        dates = (
+            _dates_using(indicator=indicator, base=base, ref_dates=ref_dates)
+            if ref_dates is not None
+            else None
+        )
+        if dates == []:
+            return 0
         date_filter = "AND b.ref_date = ANY(%(dates)s)" if dates is not None else ""
         cursor.execute(
             f"DELETE FROM {OBS} WHERE variable_id = %(ind)s "
@@ -156,6 +162,25 @@ def indicator_compute(
         return cursor.rowcount
 
 
+def _dates_using(
+    *, indicator: Indicator, base: Variable, ref_dates: Iterable[date]
+) -> list[date]:
+    """The indicator's dates whose values may use inputs of these dates.
+
+    Without an input age only the same dates; with one (inputs may be older, e.g.
+    Kita places against population) also the base's later dates within that age.
+    """
+    dates = set(ref_dates)
+    if indicator.max_input_age_days and dates:
+        age = timedelta(days=indicator.max_input_age_days)
+        earliest, latest = min(dates), max(dates) + age
+        later = Coverage.objects.filter(
+            variable=base, ref_date__gte=earliest, ref_date__lte=latest
+        ).values_list("ref_date", flat=True)
+        dates |= {b for b in later if any(b - age <= d <= b for d in ref_dates)}
+    return sorted(dates)
+
+
 def indicators_compute(
     *,
     run: ImportRun,
@@ -163,7 +188,13 @@ def indicators_compute(
     ref_dates: Iterable[date] | None = None,
     progress=None,
 ) -> dict:
-    """Recompute indicators and, if the run asks, custom areas; caller is atomic."""
+    """Recompute indicators and, if the run asks, custom areas; caller is atomic.
+
+    With ``ref_dates`` (the dates an import delivered) only the values that can
+    depend on those dates are touched, so the work per delivery does not grow
+    with the number of dates stored.
+    """
+    ref_dates = sorted(set(ref_dates)) if ref_dates is not None else None
     written = 0
     if run.options.get("harmonise"):
         # A full recomputation first derives every harmonised sum for every
@@ -180,9 +211,24 @@ def indicators_compute(
         written += indicator_compute(indicator=indicator, run=run, ref_dates=ref_dates)
         if progress:
             progress(n + 1, len(indicators))
-    coverage_refresh(variable_ids=[i.variable_id for i in indicators])
-    mss = mss_index_store(run=run)
+    touched = None
+    if ref_dates is not None:
+        touched = sorted(
+            {d for i in indicators for d in _dates_using_any(i, ref_dates)}
+        )
+    coverage_refresh(
+        variable_ids=[i.variable_id for i in indicators], ref_dates=touched
+    )
+    mss = mss_index_store(run=run, ref_dates=ref_dates)
     return {"indicators": len(indicators), "values": written, "mss": mss}
+
+
+def _dates_using_any(indicator: Indicator, ref_dates: list[date]) -> list[date]:
+    inputs, missing = indicator_inputs(indicator=indicator)
+    base = indicator.denominator or (next(iter(inputs.values())) if inputs else None)
+    if missing or base is None:
+        return []
+    return _dates_using(indicator=indicator, base=base, ref_dates=ref_dates)
 
 
 def indicator_definitions_load(*, path=None) -> int:
@@ -271,10 +317,15 @@ def _placeholder_variable(key: str) -> Variable | None:
 def indicator_run_create(
     *,
     variable_ids: Iterable[int] | None = None,
+    ref_dates: Iterable[date] | None = None,
     user=None,
     custom_areas: bool = False,
 ) -> ImportRun | None:
-    """A computation run for the indicators using these variables (or all)."""
+    """A computation run for the indicators using these variables (or all).
+
+    With ``ref_dates`` (an import's delivered dates) it recomputes only what
+    those dates can change; without, every date.
+    """
     if variable_ids is None:
         count = Indicator.objects.count()
         ids = None
@@ -295,6 +346,11 @@ def indicator_run_create(
             "indicator_ids": ids,
             "custom_areas": custom_areas,
             "harmonise": variable_ids is None,
+            "ref_dates": (
+                sorted({d.isoformat() for d in ref_dates})
+                if ref_dates is not None
+                else None
+            ),
         },
         created_by=user if user and user.is_authenticated else None,
         status=ImportRun.Status.QUEUED,
@@ -304,6 +360,7 @@ def indicator_run_create(
 def indicator_run_enqueue(
     *,
     variable_ids: Iterable[int] | None = None,
+    ref_dates: Iterable[date] | None = None,
     user=None,
     custom_areas: bool = False,
 ) -> ImportRun | None:
@@ -312,7 +369,10 @@ def indicator_run_enqueue(
     None when no indicator uses the given variables.
     """
     run = indicator_run_create(
-        variable_ids=variable_ids, user=user, custom_areas=custom_areas
+        variable_ids=variable_ids,
+        ref_dates=ref_dates,
+        user=user,
+        custom_areas=custom_areas,
     )
     if run is not None:
         run_send_on_commit(run=run)
@@ -320,8 +380,10 @@ def indicator_run_enqueue(
 
 
 def indicator_run_execute(*, run: ImportRun) -> ImportRun:
-    """Run a computation run: recompute its indicators for all dates, with progress."""
+    """Run a computation run: its indicators for its dates (or all), with progress."""
     ids = run.options.get("indicator_ids")
+    dates = run.options.get("ref_dates")
+    ref_dates = [date.fromisoformat(d) for d in dates] if dates is not None else None
     indicators = list(Indicator.objects.select_related("variable", "denominator"))
     if ids is not None:
         indicators = [i for i in indicators if i.pk in set(ids)]
@@ -332,6 +394,7 @@ def indicator_run_execute(*, run: ImportRun) -> ImportRun:
                 summary = indicators_compute(
                     run=run,
                     indicators=indicators,
+                    ref_dates=ref_dates,
                     progress=lambda done, total: execution.progress(
                         "compute", done, total
                     ),
@@ -379,19 +442,24 @@ MSS_OUTPUTS = {
 }
 
 
-def mss_index_store(*, run: ImportRun) -> dict:
+def mss_index_store(*, run: ImportRun, ref_dates: list[date] | None = None) -> dict:
     """Recompute the MSS classes from the index indicators in the Datenpool.
 
     The classes are written as variables beside the published ones, per
     reference date the inputs have; the run summary records the agreement with the
-    published classes (MSS_SI_N, MSS_DI_N, MSS_SDI_N) where those exist.
+    published classes (MSS_SI_N, MSS_DI_N, MSS_SDI_N) where those exist. With
+    ``ref_dates`` only those dates are recomputed.
     """
+    inputs = Observation.objects.filter(
+        variable__key__in=MSS_INPUTS.values(),
+        unit__level=LorUnit.Level.PLANUNGSRAUM,
+        unit__scheme=LorUnit.Scheme.LOR_2021,
+    )
+    if ref_dates is not None:
+        inputs = inputs.filter(ref_date__in=ref_dates)
     rows = list(
-        Observation.objects.filter(
-            variable__key__in=MSS_INPUTS.values(),
-            unit__level=LorUnit.Level.PLANUNGSRAUM,
-            unit__scheme=LorUnit.Scheme.LOR_2021,
-        ).values_list(
+    rows = list(
+        inputs.values_list(
             "variable__key", "unit__code", "unit_id", "ref_date", "value", "note"
         )
     )
@@ -463,7 +531,7 @@ def _mss_write(*, run: ImportRun, ref_date: date, computed) -> int:
         ]
         Observation.objects.bulk_create(objs)
         written += len(objs)
-    coverage_refresh(variable_ids=variable_ids)
+    coverage_refresh(variable_ids=variable_ids, ref_dates=[ref_date])
     return written
 
 

@@ -142,12 +142,16 @@ def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
 
     Only the current units count (LOR 2021 and custom areas): values on the old
     units are the input of a conversion, not what maps and tables show.
+
+    An import passes its delivered dates: the count then reads only those dates'
+    rows (a plain ``ref_date = ANY`` the index serves), however many are stored.
     """
     dates = sorted(set(ref_dates)) if ref_dates is not None else None
     stale = Coverage.objects.filter(variable_id__in=variable_ids)
     if dates is not None:
         stale = stale.filter(ref_date__in=dates)
     stale.delete()
+    date_filter = "AND o.ref_date = ANY(%(dates)s::date[])" if dates is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -162,8 +166,7 @@ def coverage_refresh(*, variable_ids: list[int], ref_dates=None) -> None:
                    bool_and(o.is_aggregate)
             FROM {Observation._meta.db_table} o
             JOIN {LorUnit._meta.db_table} u ON u.id = o.unit_id
-            WHERE o.variable_id = ANY(%(ids)s) AND u.scheme <> %(old)s
-              AND (%(dates)s::date[] IS NULL OR o.ref_date = ANY(%(dates)s::date[]))
+            WHERE o.variable_id = ANY(%(ids)s) AND u.scheme <> %(old)s {date_filter}
             GROUP BY o.variable_id, u.level, o.ref_date
             """,
             {"ids": variable_ids, "dates": dates, "old": LorUnit.Scheme.LOR_2006},

@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import mapclassify
 import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,6 +80,11 @@ def _std_mean_multiples(k: int) -> list[float]:
 
 
 def _classifier(method: str, y: np.ndarray, k: int, manual_breaks: list[float]):
+    # Imported here, not at module level: mapclassify pulls in numba, which costs
+    # every process (gunicorn and Celery workers, each manage.py command) about 4 s
+    # at start-up although most of them never classify a map.
+    import mapclassify
+
     with warnings.catch_warnings():
         # mapclassify warns when ties leave fewer classes; we report that ourselves.
         warnings.simplefilter("ignore")

@@ -163,6 +163,17 @@ CACHES = {
         "KEY_PREFIX": "prisma-throttle",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     },
+    # Rendered answers of the value and map APIs shared by all web processes
+    # (datapool/response_cache.py). Keys carry the data version, so an entry
+    # only lives on to save memory; a Redis that does not answer within half a
+    # second is left alone for a while and every process answers on its own.
+    "answers": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "prisma-answers",
+        "TIMEOUT": 600,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
 }
 # Map PDF/PNG/SVG, XLSX, GeoPackage and Shapefile exports each user may start
 # per minute (core/throttle.py); more are answered with 429.

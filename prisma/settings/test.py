@@ -1,6 +1,7 @@
 """Test run: the same PostGIS and Redis as production, tasks run in-process."""
 
 import os
+import uuid
 
 os.environ.setdefault("DATABASE_URL", "postgis://127.0.0.1:5432/prisma")
 
@@ -18,6 +19,9 @@ if not env.bool("PRISMA_SEPARATE_PROGRESS_DB", default=False):  # noqa: F405
     # One connection in tests: each test's transaction must see the progress rows.
     del DATABASES["progress"]  # noqa: F405
     PRISMA_PROGRESS_DB = "default"
+# Shared answers are keyed by the data version, which repeats between test runs
+# (a fresh test database starts its ids again): each test process has keys of its own.
+CACHES["answers"]["KEY_PREFIX"] = f"prisma-answers-test-{uuid.uuid4().hex}"  # noqa: F405
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 STATIC_ROOT = None  # tests serve nothing from collectstatic
