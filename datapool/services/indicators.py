@@ -458,7 +458,6 @@ def mss_index_store(*, run: ImportRun, ref_dates: list[date] | None = None) -> d
     if ref_dates is not None:
         inputs = inputs.filter(ref_date__in=ref_dates)
     rows = list(
-    rows = list(
         inputs.values_list(
             "variable__key", "unit__code", "unit_id", "ref_date", "value", "note"
         )
