@@ -63,7 +63,7 @@ else
   pids+=($!)
   log "Celery workers started (logs: var/worker.log, var/worker-batch.log)"
 fi
-.venv/bin/gunicorn prisma.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 \
+.venv/bin/gunicorn -c prisma/gunicorn_config.py prisma.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 \
   --timeout 120 --access-logfile - &
 pids+=($!)
 

@@ -210,6 +210,8 @@ def start_gunicorn(
         process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
+                "-c",
+                "prisma/gunicorn_config.py",
                 "prisma.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
