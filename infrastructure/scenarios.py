@@ -113,6 +113,23 @@ def scenario_get(*, pk: int, user) -> Scenario:
     return scenario_list(user=user).get(pk=pk)
 
 
+def scenario_refusal(*, pk: int) -> str | None:
+    """Why a scenario the user may not open is refused (None: there is none).
+
+    Used after ``scenario_get`` failed: a scenario that exists is refused with
+    its reason (private, or shared with another district) rather than hidden.
+    """
+    shared = Scenario.objects.filter(pk=pk).values_list("shared", flat=True).first()
+    if shared is None:
+        return None
+    if shared:
+        return _(
+            "This scenario is shared with the planners and data coordinators of "
+            "another district only."
+        )
+    return _("This scenario is private to its owner.")
+
+
 def scenario_changes(*, scenario: Scenario) -> list[ScenarioChange]:
     """The scenario's changes in the order they apply."""
     return list(scenario.changes.select_related("facility").order_by("pk"))

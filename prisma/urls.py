@@ -31,6 +31,7 @@ urlpatterns = [
     path("analysis/", include("explorer.urls")),
     path("queries/", include("queries.urls")),
     path("profiles/", include("profiles.urls")),
+    path("infrastructure/scenarios/", include("infrastructure.scenario_urls")),
     # The schema and its docs describe staff-only endpoints: sign-in required.
     path(
         "api/schema/",
