@@ -18,6 +18,7 @@ from django.views.generic import FormView, TemplateView
 from core.access import (
     STAFF_ROLES,
     RoleRequiredMixin,
+    require_scenario_edit,
     scenario_edit_allowed,
 )
 
@@ -100,6 +101,7 @@ class ScenarioEditView(RoleRequiredMixin, FormView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.scenario = _scenario(request, kwargs["pk"])
+            require_scenario_edit(user=request.user, scenario=self.scenario)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):

@@ -514,20 +514,24 @@ class MeasureScenariosView(LoginRequiredMixin, View):
             initial={"scenarios": list(measure.scenarios.values_list("pk", flat=True))},
         )
 
-    def get(self, request, pk: int):
+    def _editable(self, request, pk: int):
         measure = PARTS["measure"].get_or_404(pk)
         edition = measure.goal.edition
         if not district_edit_allowed(
             user=request.user, bezirk_code=edition.region.code
         ):
             raise PermissionDenied(_("You may only edit content of your own district."))
+        return measure
+
+    def get(self, request, pk: int):
+        measure = self._editable(request, pk)
         form = self._form(request, measure)
         return render(
             request, self.template_name, self._context(request, measure, form)
         )
 
     def post(self, request, pk: int):
-        measure = PARTS["measure"].get_or_404(pk)
+        measure = self._editable(request, pk)
         form = self._form(request, measure, request.POST)
         if not form.is_valid():
             return render(

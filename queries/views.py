@@ -235,14 +235,18 @@ class SavedQueryScenariosView(LoginRequiredMixin, TemplateView):
             initial={"scenarios": list(query.scenarios.values_list("pk", flat=True))},
         )
 
-    def get(self, request, pk):
-        query = _get_or_404(pk=pk, user=request.user)
-        if query.owner_id != request.user.pk:
+    def _owned(self, pk) -> SavedQuery:
+        query = _get_or_404(pk=pk, user=self.request.user)
+        if query.owner_id != self.request.user.pk:
             raise PermissionDenied(_("Only the owner may change this query."))
+        return query
+
+    def get(self, request, pk):
+        query = self._owned(pk)
         return self.render_to_response({"query": query, "form": self._form(query)})
 
     def post(self, request, pk):
-        query = _get_or_404(pk=pk, user=request.user)
+        query = self._owned(pk)
         form = self._form(query, request.POST)
         if not form.is_valid():
             return self.render_to_response({"query": query, "form": form}, status=400)
