@@ -24,7 +24,7 @@ EVERYONE = [
     "analysis:area-set-list",
     "lor:map",
 ]
-STAFF = ["queries:list", "datapool:import-list"]
+STAFF = ["queries:list", "scenarios:list", "datapool:import-list"]
 ADMIN = ["audit-list", "admin:index"]
 
 
