@@ -133,7 +133,13 @@ def scenario_export_xlsx(*, scenario: Scenario, method: str, level: str) -> Expo
     changes = workbook.create_sheet(_("Changes"))
     changes.append([MARKER])
     changes.append(
-        [_("Change"), _("Facility"), _("Capacity"), _("Closing date"), _("Location")]
+        [
+            _("Kind of change"),
+            _("Facility"),
+            _("Capacity"),
+            _("Closing date"),
+            _("Location"),
+        ]
     )
     for row in _change_rows(scenario):
         changes.append(row)

@@ -44,7 +44,9 @@ class ScenarioChangeForm(forms.Form):
     latitude), as coordinates in EPSG:25833, or as a Planungsraum whose
     population point (ST_PointOnSurface) it takes."""
 
-    kind = forms.ChoiceField(label=_("Change"), choices=ScenarioChange.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind of change"), choices=ScenarioChange.Kind.choices
+    )
     facility = FacilityChoiceField(
         label=_("Facility of the register"),
         queryset=Facility.objects.none(),

@@ -178,7 +178,7 @@ class ScenarioDetailView(LoginRequiredMixin, TemplateView):
                     "error": _("The comparison could not be computed."),
                     "before": _("Before"),
                     "after": _("After"),
-                    "change": _("Change"),
+                    "change": _("Difference"),
                     "noData": _("no data"),
                     "points": _("percentage points"),
                     "register": _("Facility of the register"),

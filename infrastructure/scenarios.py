@@ -148,9 +148,14 @@ def scenario_register_facilities(*, scenario: Scenario) -> QuerySet[Facility]:
     )
 
 
-def scenario_facilities(*, scenario: Scenario) -> list[SupplyFacility]:
-    """The register's facilities with the scenario's changes applied, in order."""
-    facilities = supply_facilities(rule=scenario.rule)
+def scenario_facilities(
+    *, scenario: Scenario, base: list[SupplyFacility] | None = None
+) -> list[SupplyFacility]:
+    """The register's facilities (or ``base``, a list of them read before) with
+    the scenario's changes applied, in order."""
+    facilities = (
+        list(base) if base is not None else supply_facilities(rule=scenario.rule)
+    )
     by_id = {f.facility_id: n for n, f in enumerate(facilities)}
     for change in scenario_changes(scenario=scenario):
         if change.kind == ScenarioChange.Kind.ADD:
@@ -252,7 +257,7 @@ def scenario_compute(
     after_pr = supply_compute(
         rule=rule,
         ref_date=scenario.ref_date,
-        facilities_override=scenario_facilities(scenario=scenario),
+        facilities_override=scenario_facilities(scenario=scenario, base=base),
     )
     before, after = _at_level(before_pr, level), _at_level(after_pr, level)
     codes = sorted(before.units)

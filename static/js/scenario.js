@@ -120,6 +120,17 @@
       rows.push(el("span", { class: "legend-item" }, [el("span", { class: "swatch", style: "background:" + result.change_colors[6] }), t.change + " > 0 (" + t.better + ")"]));
     }
     box.appendChild(el("p", {}, [el("strong", { text: result.rule + " · " + result.method_label + " · " + result.level_label }), " "].concat(rows)));
+    // The facility symbols of both maps.
+    const symbols = [
+      ["#123a57", "#fff", t.register],
+      ["#1b7837", "#5aae61", t.added],
+      ["#762a83", "#c2a5cf", t.moved],
+      ["#e08214", "#fdb863", t.resized],
+      ["#b3122e", "#fff", t.closed],
+    ].map(function (s) {
+      return el("span", { class: "legend-item" }, [el("span", { class: "dot", style: "border-color:" + s[0] + ";background:" + s[1] }), s[2]]);
+    });
+    box.appendChild(el("p", { "data-testid": "legend-facilities" }, symbols));
   }
 
   function table() {
@@ -203,7 +214,7 @@
   // --- facilities and the scenario's changes ---------------------------------
 
   function facilityMarker(f, options, label) {
-    const marker = L.circleMarker([f.lat, f.lon], Object.assign({ radius: 4, weight: 1, color: "#123a57", fillColor: "#fff", fillOpacity: 0.9 }, options));
+    const marker = L.circleMarker([f.lat, f.lon], Object.assign({ radius: 2.5, weight: 0.8, color: "#123a57", fillColor: "#fff", fillOpacity: 0.9 }, options));
     marker.bindTooltip(el("span", { text: (f.name || "") + (f.capacity !== null && f.capacity !== undefined ? " · " + number(f.capacity, 0) + " " + config.capacityUnit : "") + (label ? " · " + label : "") }));
     if (form && f.id) {
       marker.on("click", function (event) {

@@ -1151,9 +1151,9 @@ class Context:
 
     @property
     def kita_rule(self):
-        from infrastructure.models import SupplyRule
+        from tests.infrastructure.scenario_support import kita_rule
 
-        return SupplyRule.objects.get(key="kita")
+        return kita_rule()
 
     def scenario(self, *, shared: bool = False, fresh: bool = False):
         from infrastructure.scenarios import scenario_create
