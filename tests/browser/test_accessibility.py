@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
@@ -57,6 +58,10 @@ def _profile_map_ready(page):
         )
 
 
+def _scenario_ready(page):
+    wait_until_ready(page, "scenario-status", ["result"])
+
+
 PAGES: dict[str, Page] = {
     "start": Page("/"),
     "start-search": Page("/?q=Moabit"),
@@ -83,6 +88,13 @@ PAGES: dict[str, Page] = {
     "lor-map": Page("/map/", ready=_map_ready),
     "lor-unit": Page(f"/lor/{REGION}/"),
     "audit": Page("/audit/", role="admin"),
+    "scenario-list": Page("/infrastructure/scenarios/"),
+    "scenario-form": Page("/infrastructure/scenarios/new/"),
+    "scenario-detail": Page(
+        lambda ctx: f"/infrastructure/scenarios/{ctx['scenario'].pk}/",
+        ready=_scenario_ready,
+    ),
+    "query-scenarios": Page(lambda ctx: f"/queries/{ctx['query'].pk}/scenarios/"),
 }
 
 
@@ -90,9 +102,11 @@ PAGES: dict[str, Page] = {
 def data(ewr_imported, django_user_model):
     """The real EWR matrix, users of each role, a profile edition, a saved query."""
     from core.access import Role
+    from infrastructure.scenarios import scenario_create
     from lor.models import LorUnit
     from profiles.services import profile_edition_create
     from queries.services import saved_query_create
+    from tests.infrastructure.scenario_support import kita_rule
 
     planner = user_with_role("planerin", Role.PLANNER, "01")
     users = {
@@ -108,7 +122,16 @@ def data(ewr_imported, django_user_model):
         title="Einwohner je Planungsraum",
         selection={"level": "planungsraum", "columns": ["E_E"]},
     )
-    return {"users": users, "edition": edition, "query": query, "run": ewr_imported}
+    scenario = scenario_create(
+        owner=planner, title="Neue Kita", rule=kita_rule(), ref_date=date(2024, 12, 31)
+    )
+    return {
+        "users": users,
+        "edition": edition,
+        "query": query,
+        "run": ewr_imported,
+        "scenario": scenario,
+    }
 
 
 def _violations(page) -> list[dict]:
