@@ -39,7 +39,7 @@ from .scenarios import (
     scenario_register_facilities,
     scenario_update,
 )
-from .supply import CATCHMENT, METHOD_LABELS, WITHIN
+from .supply import CATCHMENT, METHOD_LABELS, WITHIN, SupplyError
 from .tasks import scenario_compute_task
 
 
@@ -286,6 +286,8 @@ def _task_answer(task, scenario: Scenario) -> JsonResponse:
             return JsonResponse(
                 {"state": "failed", "error": _("Unknown task.")}, status=404
             )
+        if result.get("error"):
+            return JsonResponse({"state": "failed", "error": result["error"]})
         return JsonResponse({"state": "done", "result": result})
     if task.failed():
         return JsonResponse(
@@ -349,9 +351,13 @@ class ScenarioExportView(LoginRequiredMixin, View):
         if params is None or fmt not in ("xlsx", "pdf"):
             raise Http404(_("Unknown format."))
         exporter = scenario_export_xlsx if fmt == "xlsx" else scenario_export_pdf
-        content, content_type, filename = exporter(
-            scenario=scenario, method=params[0], level=params[1]
-        )
+        try:
+            content, content_type, filename = exporter(
+                scenario=scenario, method=params[0], level=params[1]
+            )
+        except SupplyError as exc:
+            messages.error(request, str(exc))
+            return redirect(scenario)
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -215,3 +215,65 @@ def test_a_scenario_attached_to_a_measure_shows_in_the_profile(client, user, sce
     client.force_login(other)
     page = client.get(edition.get_absolute_url()).content.decode()
     assert scenario.get_absolute_url() not in page
+
+
+def test_a_click_on_the_map_places_the_facility_in_epsg_25833(client, user, scenario):
+    from lor.models import LorUnit
+
+    client.force_login(user)
+    # The Brandenburger Tor, as the map reports a click (WGS 84).
+    response = client.post(
+        reverse("scenarios:change-add", kwargs={"pk": scenario.pk}),
+        {"kind": "add", "capacity": "30", "lat": "52.516275", "lon": "13.377704"},
+    )
+    assert response.status_code == 302
+    change = scenario.changes.order_by("pk").last()
+    assert change.geom.srid == 25833
+    assert change.geom.x == pytest.approx(389_900, abs=300)
+    unit = LorUnit.objects.get(
+        scheme=LorUnit.Scheme.LOR_2021,
+        level=LorUnit.Level.PLANUNGSRAUM,
+        geom__intersects=change.geom,
+    )
+    assert unit.code.startswith("01")
+
+
+def test_a_polled_result_of_another_scenario_is_not_handed_out(
+    client, user, scenario, world
+):
+    from infrastructure.tasks import scenario_compute_task
+
+    rule, _units, _facilities = world
+    other = scenario_create(owner=user, title="Anderes", rule=rule, ref_date=ON)
+    task_id = "scenario-test-foreign-result"
+    scenario_compute_task.backend.store_result(
+        task_id, {"scenario": other.pk, "units": []}, "SUCCESS"
+    )
+    client.force_login(user)
+    url = reverse(
+        "scenarios:result-status", kwargs={"pk": scenario.pk, "task_id": task_id}
+    )
+    assert client.get(url).status_code == 404
+    own = reverse(
+        "scenarios:result-status", kwargs={"pk": other.pk, "task_id": task_id}
+    )
+    answer = client.get(own).json()
+    assert answer["state"] == "done" and answer["result"]["scenario"] == other.pk
+    scenario_compute_task.backend.forget(task_id)
+
+
+def test_a_rule_without_demand_data_is_explained_not_a_server_error(
+    client, user, scenario
+):
+    rule = scenario.rule
+    rule.demand_formula = "NICHT_DA"
+    rule.save()
+    client.force_login(user)
+    answer = client.get(reverse("scenarios:result", kwargs={"pk": scenario.pk}))
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "failed"
+    assert "NICHT_DA" in answer.json()["error"]
+    export = client.get(
+        reverse("scenarios:export", kwargs={"pk": scenario.pk, "fmt": "xlsx"})
+    )
+    assert export.status_code == 302
