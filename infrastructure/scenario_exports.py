@@ -9,6 +9,7 @@ starting with ``=`` stays text).
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 from typing import Any
@@ -18,7 +19,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from explorer import graphics
 from explorer.exports import neutralise
+from lor.selectors import lor_unit_geometries
 
 from .models import Scenario
 from .scenarios import MARKER, scenario_changes, scenario_compute
@@ -167,6 +170,73 @@ def _xlsx_bytes(workbook: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _change_map_png(result: dict) -> bytes:
+    """The change map: Versorgungsgrad after − before per unit (RdBu, symmetric
+    around 0: red worse, blue better), with scale bar, north arrow, sources."""
+    from shapely import wkb
+
+    geoms = lor_unit_geometries(level=result["level"])
+    figure = graphics.figure_in(7.0, 5.2)
+    ax = figure.add_axes((0.02, 0.1, 0.66, 0.82))
+    ax.set_axis_off()
+    colors = result["change_colors"]
+    span = result["change_span"] or 1.0
+    step = span / 3
+    faces, shapes = [], []
+    for row in result["units"]:
+        geom = geoms.get(row["code"])
+        if geom is None:
+            continue
+        change = row["change"]
+        if change is None:
+            face = graphics.MISSING_COLOR
+        elif abs(change) < 1e-9:
+            face = colors[3]
+        else:
+            n = min(3, int(abs(change) // step) + 1)
+            face = colors[3 + n] if change > 0 else colors[3 - n]
+        faces.append(face)
+        shapes.append(wkb.loads(bytes(geom.wkb)))
+    graphics.draw_units(
+        ax, shapes, facecolors=faces, edgecolors="white", linewidths=0.25
+    )
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    bounds = ax.dataLim.bounds
+    graphics.scale_bar(
+        ax,
+        (bounds[0], bounds[1], bounds[0] + bounds[2], bounds[1] + bounds[3]),
+        style=graphics.PRINT_MAP,
+    )
+    graphics.north_arrow(ax, style=graphics.PRINT_MAP)
+
+    def label(lo: float, hi: float) -> str:
+        return f"{lo:+.1f} … {hi:+.1f}".replace(".", ",")
+
+    handles = [
+        graphics.legend_patch(colors[6], label(2 * step, span)),
+        graphics.legend_patch(colors[5], label(step, 2 * step)),
+        graphics.legend_patch(colors[4], label(0, step)),
+        graphics.legend_patch(colors[3], _("unchanged")),
+        graphics.legend_patch(colors[2], label(-step, 0)),
+        graphics.legend_patch(colors[1], label(-2 * step, -step)),
+        graphics.legend_patch(colors[0], label(-span, -2 * step)),
+        graphics.legend_patch(graphics.MISSING_COLOR, _("no data")),
+    ]
+    graphics.figure_legend(
+        figure,
+        handles,
+        anchor=(0.69, 0.9),
+        title=graphics.wrap(_("Change of the Versorgungsgrad (percentage points)"), 30),
+        fontsize=6,
+    )
+    figure.suptitle(f"{MARKER}: {result['title']}", fontsize=9, x=0.02, ha="left")
+    graphics.source_line(
+        figure, "; ".join(result["sources"]), y=0.02, wrap=True, fontsize=5
+    )
+    return graphics.figure_save(figure, "png")
+
+
 def scenario_export_pdf(*, scenario: Scenario, method: str, level: str) -> Export:
     """A4 report: the marker on every page, the changes, the units whose
     Versorgungsgrad changes (before, after, change, class), sources."""
@@ -192,6 +262,8 @@ def scenario_export_pdf(*, scenario: Scenario, method: str, level: str) -> Expor
                 for r in changed_units
             ],
             "unchanged": len(result["units"]) - len(changed_units),
+            "change_map": "data:image/png;base64,"
+            + base64.b64encode(_change_map_png(result)).decode("ascii"),
         },
     )
     # Everything is in the HTML: no file or network access while rendering.

@@ -137,6 +137,11 @@ def test_the_pdf_names_marker_changes_and_before_after(
     assert "Kita am Platz" in text
     line = next(line for line in text.splitlines() if CODES["A"] in line)
     assert "60,0 %" in line and "150,0 %" in line
+    # The change map is drawn in.
+    images = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert len(images) >= 1
 
 
 def test_private_shared_and_other_district(client, user, scenario):
