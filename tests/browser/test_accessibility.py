@@ -95,6 +95,9 @@ PAGES: dict[str, Page] = {
         ready=_scenario_ready,
     ),
     "query-scenarios": Page(lambda ctx: f"/queries/{ctx['query'].pk}/scenarios/"),
+    "measure-scenarios": Page(
+        lambda ctx: f"/profiles/measures/{ctx['measure'].pk}/scenarios/"
+    ),
 }
 
 
@@ -104,7 +107,7 @@ def data(ewr_imported, django_user_model):
     from core.access import Role
     from infrastructure.scenarios import scenario_create
     from lor.models import LorUnit
-    from profiles.services import profile_edition_create
+    from profiles.services import goal_save, measure_save, profile_edition_create
     from queries.services import saved_query_create
     from tests.infrastructure.scenario_support import kita_rule
 
@@ -122,6 +125,14 @@ def data(ewr_imported, django_user_model):
         title="Einwohner je Planungsraum",
         selection={"level": "planungsraum", "columns": ["E_E"]},
     )
+    goal = goal_save(
+        user=planner,
+        edition=edition,
+        theme="sonstiges",
+        text="Kitaplätze schaffen",
+        department="Jugendamt",
+    )
+    measure = measure_save(user=planner, goal=goal, text="Neue Kita")
     scenario = scenario_create(
         owner=planner, title="Neue Kita", rule=kita_rule(), ref_date=date(2024, 12, 31)
     )
@@ -131,6 +142,7 @@ def data(ewr_imported, django_user_model):
         "query": query,
         "run": ewr_imported,
         "scenario": scenario,
+        "measure": measure,
     }
 
 
