@@ -326,6 +326,24 @@ def require_facility_maintenance(user) -> None:
         )
 
 
+# --- Planning scenarios ---------------------------------------------------------
+#
+# A scenario (infrastructure) is a planner's draft: only its owner changes it.
+# Shared with the district, its planners and coordinators (and administrators)
+# open it too; who sees which scenario is ``infrastructure.scenarios._visible_q``.
+
+
+def scenario_edit_allowed(*, user, scenario) -> bool:
+    """Whether the user may change the scenario: its owner only."""
+    return scenario.owner_id == user.pk and staff_tools_allowed(user)
+
+
+def require_scenario_edit(*, user, scenario) -> None:
+    """Raise ``PermissionDenied`` unless ``scenario_edit_allowed``."""
+    if not scenario_edit_allowed(user=user, scenario=scenario):
+        raise PermissionDenied(_("Only the owner of a scenario may change it."))
+
+
 # --- Profile PDF batches -------------------------------------------------------
 #
 # A batch renders one PDF per Bezirksregion in the background. Every signed-in

@@ -51,6 +51,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("datapool:variable-list", _("Datenpool"), _signed_in),
     NavItem("datapool:indicator-list", _("Indicators"), _signed_in),
     NavItem("queries:list", _("Saved queries"), staff_tools_allowed),
+    NavItem("scenarios:list", _("Scenarios"), staff_tools_allowed),
     NavItem("analysis:area-set-list", _("Custom areas"), _signed_in),
     NavItem("infrastructure:facility-list", _("Facilities"), _signed_in),
     NavItem("datapool:import-list", _("Imports"), staff_tools_allowed),

@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from datapool.formula import FormulaError, formula_parse
@@ -345,3 +346,109 @@ class SupplyRule(models.Model):
     def variable_prefix(self) -> str:
         """Prefix of the published Datenpool variables (``VS_KITA``)."""
         return f"VS_{self.key.upper()}"
+
+
+class Scenario(models.Model):
+    """A planner's "what if" on one supply rule: changes to the register's
+    facilities that are only computed, never written to the register or the
+    Datenpool (``infrastructure/scenarios.py``).
+
+    Private to its owner unless ``shared``: then the planners and data
+    coordinators of ``district`` see it too (``core.access.scenario_*``).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="supply_scenarios",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    rule = models.ForeignKey(
+        SupplyRule,
+        verbose_name=_("supply rule"),
+        on_delete=models.PROTECT,
+        related_name="scenarios",
+    )
+    ref_date = models.DateField(_("reference date"))
+    district = models.ForeignKey(
+        LorUnit,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level": LorUnit.Level.BEZIRK},
+    )
+    shared = models.BooleanField(
+        _("shared with the district"),
+        default=False,
+        help_text=_(
+            "Planners and data coordinators of the district may open it; only "
+            "the owner changes it."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("planning scenario")
+        verbose_name_plural = _("planning scenarios")
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("scenarios:detail", kwargs={"pk": self.pk})
+
+
+class ScenarioChange(models.Model):
+    """One change of a scenario: add, move, change the capacity of, or close a
+    facility. Applied in the order they were made."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("add")
+        MOVE = "move", _("move")
+        CAPACITY = "capacity", _("change capacity")
+        CLOSE = "close", _("close")
+
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    # The register's facility a move, capacity change or closure applies to;
+    # a facility removed from the register leaves the change without effect.
+    facility = models.ForeignKey(
+        Facility,
+        verbose_name=_("facility"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    geom = models.PointField(_("location"), srid=25833, null=True, blank=True)
+    capacity = models.DecimalField(
+        _("capacity"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    closing_date = models.DateField(_("closing date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scenario change")
+        verbose_name_plural = _("scenario changes")
+        ordering = ["scenario", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="add", geom__isnull=False, capacity__gt=0)
+                | models.Q(kind="move", geom__isnull=False)
+                | models.Q(kind="capacity", capacity__gte=0)
+                | models.Q(kind="close", closing_date__isnull=False),
+                name="scenario_change_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name or self.facility}"

@@ -34,6 +34,7 @@ urlpatterns = [
     path("profiles/", include("profiles.urls")),
     path("facilities/", include("infrastructure.urls")),
     path("funding/", include("funding.urls")),
+    path("infrastructure/scenarios/", include("infrastructure.scenario_urls")),
     # The schema and its docs describe staff-only endpoints: sign-in required.
     path(
         "api/schema/",

@@ -188,6 +188,14 @@ class Measure(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
     due = models.DateField(_("due"), null=True, blank=True)
+    # Planning scenarios (infrastructure) that support the measure; each reader
+    # sees only those they may open.
+    scenarios = models.ManyToManyField(
+        "infrastructure.Scenario",
+        verbose_name=_("planning scenarios"),
+        blank=True,
+        related_name="+",
+    )
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from datapool.models import Observation
+from infrastructure.scenarios import scenario_list
 from lor.hierarchy import BEZIRK, BEZIRKSREGION, key_prefix, level_of_key
 from lor.models import LorUnit
 
@@ -30,7 +31,7 @@ from .analysis_types import (
     ProfileComparison,
     ProfileDocument,
 )
-from .models import Goal, Profile, ProfileEdition
+from .models import Goal, Measure, Profile, ProfileEdition
 
 
 def profile_region_get(*, code: str) -> LorUnit:
@@ -298,3 +299,17 @@ def _goal_differences(old: GoalEntry, new: GoalEntry) -> list[str]:
 def profile_observation_exists(*, region: LorUnit) -> bool:
     """Whether the Datenpool has any value for the region (for empty states)."""
     return Observation.objects.filter(unit=region).exists()
+
+
+def edition_measure_scenarios(*, edition: ProfileEdition, user) -> dict[int, list]:
+    """Per measure of the edition, the attached planning scenarios the user may
+    open (every measure has an entry)."""
+    visible = {s.pk: s for s in scenario_list(user=user)}
+    found: dict[int, list] = {}
+    for measure in Measure.objects.filter(goal__edition=edition).prefetch_related(
+        "scenarios"
+    ):
+        found[measure.pk] = [
+            visible[s.pk] for s in measure.scenarios.all() if s.pk in visible
+        ]
+    return found

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.access import require_district_edit
 from core.audit import audit_record
 from core.models import AuditEvent
+from infrastructure.scenarios import scenario_list
 from lor.hierarchy import BEZIRK, key_prefix
 from lor.models import LorUnit
 
@@ -382,3 +383,15 @@ def assessment_save(
 def assessment_delete(*, user, assessment: Assessment) -> None:
     _require_changeable(user=user, edition=assessment.edition)
     assessment.delete()
+
+
+@transaction.atomic
+def measure_scenarios_set(*, user, measure: Measure, scenario_ids: list[int]) -> None:
+    """Attach the chosen planning scenarios (of those the user may open) to a
+    measure of an edition not yet adopted; attached scenarios the user may not
+    open stay attached."""
+    _require_changeable(user=user, edition=measure.goal.edition)
+    visible = scenario_list(user=user)
+    chosen = list(visible.filter(pk__in=scenario_ids))
+    kept = list(measure.scenarios.exclude(pk__in=visible.values("pk")))
+    measure.scenarios.set([*chosen, *kept])

@@ -57,6 +57,11 @@ urlpatterns: list = [
         name="measure-update",
     ),
     path(
+        "measures/<int:pk>/scenarios/",
+        views.MeasureScenariosView.as_view(),
+        name="measure-scenarios",
+    ),
+    path(
         "editions/<int:pk>/assessments/new/",
         views.PartFormView.as_view(part="assessment", creating=True),
         name="assessment-create",

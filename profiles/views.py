@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,6 +24,8 @@ from django.views.generic import TemplateView
 
 from core.access import district_edit_allowed
 from core.http import selected_or_404
+from infrastructure.scenario_forms import ScenarioAttachForm
+from infrastructure.scenarios import scenario_list
 from lor.models import LorUnit
 
 from . import services
@@ -38,6 +40,7 @@ from .forms import (
 )
 from .models import Assessment, Goal, Measure, ProfileEdition
 from .selectors import (
+    edition_measure_scenarios,
     profile_document,
     profile_edition_compare,
     profile_edition_get,
@@ -200,6 +203,9 @@ class EditionDetailView(LoginRequiredMixin, TemplateView):
             and not edition.profile.editions.exclude(status="adopted").exists(),
             transition_form=TransitionForm(),
             profile_js_config=_js_config(edition.region),
+            measure_scenarios=edition_measure_scenarios(
+                edition=edition, user=self.request.user
+            ),
             live=not edition.is_frozen,
             other_editions=[
                 e
@@ -487,3 +493,59 @@ class DeleteView(LoginRequiredMixin, View):
         else:
             messages.success(request, _("Deleted."))
         return HttpResponseRedirect(edition.get_absolute_url() + "#goals")
+
+
+class MeasureScenariosView(LoginRequiredMixin, View):
+    """Attach planning scenarios to a measure (the edition's editors)."""
+
+    template_name = "profiles/measure_scenarios.html"
+
+    def _context(self, request, measure, form):
+        return {
+            "measure": measure,
+            "edition": measure.goal.edition,
+            "form": form,
+        }
+
+    def _form(self, request, measure, data=None):
+        return ScenarioAttachForm(
+            data,
+            scenarios=scenario_list(user=request.user),
+            initial={"scenarios": list(measure.scenarios.values_list("pk", flat=True))},
+        )
+
+    def _editable(self, request, pk: int):
+        measure = PARTS["measure"].get_or_404(pk)
+        edition = measure.goal.edition
+        if not district_edit_allowed(
+            user=request.user, bezirk_code=edition.region.code
+        ):
+            raise PermissionDenied(_("You may only edit content of your own district."))
+        return measure
+
+    def get(self, request, pk: int):
+        measure = self._editable(request, pk)
+        form = self._form(request, measure)
+        return render(
+            request, self.template_name, self._context(request, measure, form)
+        )
+
+    def post(self, request, pk: int):
+        measure = self._editable(request, pk)
+        form = self._form(request, measure, request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                self.template_name,
+                self._context(request, measure, form),
+                status=400,
+            )
+        try:
+            services.measure_scenarios_set(
+                user=request.user,
+                measure=measure,
+                scenario_ids=[s.pk for s in form.cleaned_data["scenarios"]],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(measure.goal.edition.get_absolute_url() + "#goals")

@@ -55,6 +55,14 @@ class SavedQuery(models.Model):
     pinned = models.BooleanField(_("pinned"), default=False)
     pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
     snapshot = models.JSONField(_("pinned answer"), null=True, blank=True)
+    # Planning scenarios behind the answer (infrastructure); each reader sees
+    # only those they may open.
+    scenarios = models.ManyToManyField(
+        "infrastructure.Scenario",
+        verbose_name=_("planning scenarios"),
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -19,6 +19,7 @@ from explorer.selection import (
     SelectionUnit,
     selection_evaluate,
 )
+from infrastructure.scenarios import scenario_list
 from lor.models import LorUnit
 from queries.models import SavedQuery
 
@@ -180,3 +181,10 @@ def saved_query_snapshot_result(*, query: SavedQuery) -> SelectionResult:
         },
         matches=[r["code"] for r in rows if r.get("match")],
     )
+
+
+def saved_query_scenarios(*, query: SavedQuery, user) -> tuple[list, int]:
+    """The attached planning scenarios the user may open, and how many others."""
+    visible = scenario_list(user=user).filter(pk__in=query.scenarios.values("pk"))
+    shown = list(visible)
+    return shown, query.scenarios.count() - len(shown)

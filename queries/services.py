@@ -15,6 +15,7 @@ from core.models import AuditEvent
 from datapool.api_params import ParamError, json_check
 from datapool.services.published_cells import published_cells_record
 from explorer.selection import Selection, SelectionError, selection_evaluate
+from infrastructure.scenarios import scenario_list
 from lor.models import LorUnit
 from queries.models import SavedQuery
 
@@ -234,3 +235,15 @@ def saved_query_unpin(*, query: SavedQuery, user) -> SavedQuery:
     query.full_clean()
     query.save()
     return query
+
+
+@transaction.atomic
+def saved_query_scenarios_set(*, query: SavedQuery, user, scenario_ids: list[int]):
+    """The owner attaches the chosen planning scenarios (those they may open);
+    attached scenarios they may not open stay attached."""
+    _check_owner(query=query, user=user)
+    visible = scenario_list(user=user)
+    chosen = list(visible.filter(pk__in=scenario_ids))
+    kept = list(query.scenarios.exclude(pk__in=visible.values("pk")))
+    query.scenarios.set([*chosen, *kept])
+    return chosen

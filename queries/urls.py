@@ -14,6 +14,9 @@ urlpatterns = [
         name="duplicate",
     ),
     path("<int:pk>/delete/", views.SavedQueryDeleteView.as_view(), name="delete"),
+    path(
+        "<int:pk>/scenarios/", views.SavedQueryScenariosView.as_view(), name="scenarios"
+    ),
     path("<int:pk>/pin/", views.SavedQueryPinView.as_view(), name="pin"),
     path("<int:pk>/unpin/", views.SavedQueryUnpinView.as_view(), name="unpin"),
     path(

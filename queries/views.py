@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -18,6 +18,8 @@ from core.access import Role, RoleRequiredMixin, user_bezirk_code
 from core.http import selected_or_404
 from datapool.access import variables_require_visible
 from explorer.selection import SelectionError
+from infrastructure.scenario_forms import ScenarioAttachForm
+from infrastructure.scenarios import scenario_list
 from lor.models import LorUnit
 from queries.models import SavedQuery
 
@@ -27,6 +29,7 @@ from .selectors import (
     saved_query_get,
     saved_query_list,
     saved_query_result,
+    saved_query_scenarios,
     selection_column_names,
 )
 from .services import (
@@ -34,6 +37,7 @@ from .services import (
     saved_query_delete,
     saved_query_duplicate,
     saved_query_pin,
+    saved_query_scenarios_set,
     saved_query_unpin,
 )
 
@@ -104,6 +108,9 @@ class SavedQueryDetailView(LoginRequiredMixin, TemplateView):
             selection_date=_parse_date(query.selection.get("date")),
             is_owner=query.owner_id == self.request.user.pk,
             current=current,
+        )
+        context["scenarios"], context["scenarios_hidden"] = saved_query_scenarios(
+            query=query, user=self.request.user
         )
         try:
             answer = saved_query_result(query=query, current=current)
@@ -214,3 +221,39 @@ class SavedQueryPinnedExportView(LoginRequiredMixin, View):
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class SavedQueryScenariosView(LoginRequiredMixin, TemplateView):
+    """The owner attaches planning scenarios to the query."""
+
+    template_name = "queries/scenarios.html"
+
+    def _form(self, query, data=None):
+        return ScenarioAttachForm(
+            data,
+            scenarios=scenario_list(user=self.request.user),
+            initial={"scenarios": list(query.scenarios.values_list("pk", flat=True))},
+        )
+
+    def _owned(self, pk) -> SavedQuery:
+        query = _get_or_404(pk=pk, user=self.request.user)
+        if query.owner_id != self.request.user.pk:
+            raise PermissionDenied(_("Only the owner may change this query."))
+        return query
+
+    def get(self, request, pk):
+        query = self._owned(pk)
+        return self.render_to_response({"query": query, "form": self._form(query)})
+
+    def post(self, request, pk):
+        query = self._owned(pk)
+        form = self._form(query, request.POST)
+        if not form.is_valid():
+            return self.render_to_response({"query": query, "form": form}, status=400)
+        saved_query_scenarios_set(
+            query=query,
+            user=request.user,
+            scenario_ids=[s.pk for s in form.cleaned_data["scenarios"]],
+        )
+        messages.success(request, _("The scenarios were attached."))
+        return redirect(query.get_absolute_url())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
@@ -66,6 +67,10 @@ def _facility_map_ready(page):
 def _funding_map_ready(page):
     page.locator("#funding-map path").first.wait_for(state="attached")
     page.get_by_test_id("funding-legend").locator("ul").wait_for()
+
+
+def _scenario_ready(page):
+    wait_until_ready(page, "scenario-status", ["result"])
 
 
 PAGES: dict[str, Page] = {
@@ -130,6 +135,16 @@ PAGES: dict[str, Page] = {
     "funding-import-detail": Page(
         lambda ctx: f"/funding/import/{ctx['funding_run'].pk}/", role="coordinator"
     ),
+    "scenario-list": Page("/infrastructure/scenarios/"),
+    "scenario-form": Page("/infrastructure/scenarios/new/"),
+    "scenario-detail": Page(
+        lambda ctx: f"/infrastructure/scenarios/{ctx['scenario'].pk}/",
+        ready=_scenario_ready,
+    ),
+    "query-scenarios": Page(lambda ctx: f"/queries/{ctx['query'].pk}/scenarios/"),
+    "measure-scenarios": Page(
+        lambda ctx: f"/profiles/measures/{ctx['measure'].pk}/scenarios/"
+    ),
 }
 
 
@@ -137,9 +152,11 @@ PAGES: dict[str, Page] = {
 def data(ewr_imported, django_user_model):
     """The real EWR matrix, users of each role, a profile edition, a saved query."""
     from core.access import Role
+    from infrastructure.scenarios import scenario_create
     from lor.models import LorUnit
-    from profiles.services import profile_edition_create
+    from profiles.services import goal_save, measure_save, profile_edition_create
     from queries.services import saved_query_create
+    from tests.infrastructure.scenario_support import kita_rule
 
     planner = user_with_role("planerin", Role.PLANNER, "01")
     users = {
@@ -156,6 +173,17 @@ def data(ewr_imported, django_user_model):
         selection={"level": "planungsraum", "columns": ["E_E"]},
     )
     facility, upload = _register(users["coordinator"])
+    goal = goal_save(
+        user=planner,
+        edition=edition,
+        theme="sonstiges",
+        text="Kitaplätze schaffen",
+        department="Jugendamt",
+    )
+    measure = measure_save(user=planner, goal=goal, text="Neue Kita")
+    scenario = scenario_create(
+        owner=planner, title="Neue Kita", rule=kita_rule(), ref_date=date(2024, 12, 31)
+    )
     return {
         "users": users,
         "edition": edition,
@@ -165,6 +193,8 @@ def data(ewr_imported, django_user_model):
         "upload": upload,
         "review_run": _old_scheme_review_run(),
         **_funding(users["coordinator"]),
+        "scenario": scenario,
+        "measure": measure,
     }
 
 

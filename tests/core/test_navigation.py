@@ -25,7 +25,7 @@ EVERYONE = [
     "infrastructure:facility-list",
     "lor:map",
 ]
-STAFF = ["queries:list", "datapool:import-list", "funding:steering"]
+STAFF = ["queries:list", "scenarios:list", "datapool:import-list", "funding:steering"]
 ADMIN = ["audit-list", "admin:index"]
 
 

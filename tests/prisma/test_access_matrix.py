@@ -734,6 +734,27 @@ def _funding_upload(ctx):
     }
 
 
+# Planning scenarios (infrastructure): staff make them; only the owner (the
+# planner of Bezirk 01) changes one. A private scenario is refused to everyone
+# else with the styled 403 (it says why); a shared one opens for Bezirk 01's
+# planners and coordinators and administrators, not for other districts.
+OWNER = ("planner",)
+SHARED_READERS = ("planner", "admin")
+
+
+def _fresh_scenario(ctx):
+    return {"pk": ctx.scenario(fresh=True).pk}
+
+
+def _fresh_change(ctx):
+    scenario = ctx.scenario(fresh=True)
+    return {"pk": scenario.pk, "change_pk": ctx.scenario_change(scenario).pk}
+
+
+def _scenario_pk(shared: bool):
+    return lambda ctx: {"pk": ctx.scenario(shared=shared).pk}
+
+
 MATRIX.update(
     {
         "funding:steering": [
@@ -819,7 +840,110 @@ MATRIX.update(
                 expect=roles(
                     "200", "404", who=("coord03", "admin"), anonymous=API_DENIED
                 ),
-            )
+            ),
+        ],
+        "scenarios:list": [Call(expect=signed_in("200"))],
+        "scenarios:create": [
+            Call(expect=roles("200", who=STAFF)),
+            Call(
+                "POST",
+                data=lambda ctx: {
+                    "title": "Neue Kita",
+                    "rule": ctx.kita_rule.pk,
+                    "ref_date": "2024-12-31",
+                },
+                expect=roles(REDIRECT, who=STAFF),
+            ),
+        ],
+        "scenarios:detail": [
+            Call(kwargs=_scenario_pk(False), expect=roles("200", who=OWNER)),
+            Call(kwargs=_scenario_pk(True), expect=roles("200", who=SHARED_READERS)),
+        ],
+        "scenarios:edit": [
+            Call(kwargs=_scenario_pk(True), expect=roles("200", who=OWNER)),
+            Call(
+                "POST",
+                kwargs=_scenario_pk(True),
+                data={"title": "Geteilt", "ref_date": "2024-12-31", "shared": "on"},
+                expect=roles(REDIRECT, who=OWNER),
+            ),
+        ],
+        "scenarios:delete": [
+            Call(kwargs=_fresh_scenario, expect=roles("405", who=STAFF)),
+            Call("POST", kwargs=_fresh_scenario, expect=roles(REDIRECT, who=OWNER)),
+        ],
+        "scenarios:change-add": [
+            Call(
+                "POST",
+                kwargs=_scenario_pk(True),
+                data={
+                    "kind": "add",
+                    "name": "Kita",
+                    "capacity": "90",
+                    "planungsraum": "01100101",
+                },
+                expect=roles(REDIRECT, who=OWNER),
+            ),
+        ],
+        "scenarios:change-delete": [
+            Call("POST", kwargs=_fresh_change, expect=roles(REDIRECT, who=OWNER)),
+        ],
+        "scenarios:result": [
+            Call(
+                kwargs=_scenario_pk(True),
+                query={"method": "grenzen", "level": "bezirk"},
+                expect=roles("200", who=SHARED_READERS),
+            ),
+        ],
+        "scenarios:result-status": [
+            Call(
+                kwargs=lambda ctx: {
+                    "pk": ctx.scenario(shared=False).pk,
+                    "task_id": "00000000-0000-0000-0000-000000000000",
+                },
+                expect=roles("200", who=OWNER),
+            ),
+        ],
+        "scenarios:facilities": [
+            Call(kwargs=_scenario_pk(True), expect=roles("200", who=SHARED_READERS)),
+        ],
+        "scenarios:export": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.scenario(shared=True).pk, "fmt": "xlsx"},
+                query={"method": "grenzen", "level": "bezirk"},
+                expect=roles("200", who=SHARED_READERS),
+            ),
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.scenario(shared=False).pk, "fmt": "pdf"},
+                query={"method": "grenzen", "level": "bezirk"},
+                expect=roles("200", who=OWNER),
+                only=("planner", "coord03"),
+            ),
+        ],
+        # Attaching scenarios: the query's owner, the profile's editors.
+        "queries:scenarios": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+                expect=roles("200", who=OWNER) | GUEST_HIDDEN,
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.q_staff.pk},
+                data=lambda ctx: {"scenarios": [ctx.scenario(shared=True).pk]},
+                expect=roles(REDIRECT, who=OWNER) | GUEST_HIDDEN,
+            ),
+        ],
+        "profiles:measure-scenarios": [
+            Call(
+                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
+                expect=roles("200", who=PROFILE_EDITORS),
+            ),
+            Call(
+                "POST",
+                kwargs=lambda ctx: {"pk": ctx.profile_measure().pk},
+                data=lambda ctx: {"scenarios": [ctx.scenario(shared=True).pk]},
+                expect=_profile_write(),
+            ),
         ],
     }
 )
@@ -1296,6 +1420,42 @@ class Context:
                 **ASSESSMENT,
             )
         return self._assessment
+
+    # Planning scenarios of the planner (Bezirk 01) on the seeded Kita rule.
+
+    @property
+    def kita_rule(self):
+        from tests.infrastructure.scenario_support import kita_rule
+
+        return kita_rule()
+
+    def scenario(self, *, shared: bool = False, fresh: bool = False):
+        from infrastructure.scenarios import scenario_create
+
+        name = f"_scenario_{shared}"
+        if fresh or not hasattr(self, name):
+            scenario = scenario_create(
+                owner=self.users["planner"],
+                title="Geteilt" if shared else "Privat",
+                rule=self.kita_rule,
+                ref_date=date(2024, 12, 31),
+                shared=shared,
+            )
+            if fresh:
+                return scenario
+            setattr(self, name, scenario)
+        return getattr(self, name)
+
+    def scenario_change(self, scenario):
+        from infrastructure.scenarios import plr_point_on_surface, scenario_change_add
+
+        return scenario_change_add(
+            scenario=scenario,
+            user=self.users["planner"],
+            kind="add",
+            geom=plr_point_on_surface(code="01100101"),
+            capacity=90,
+        )
 
     def _region(self, code: str) -> LorUnit:
         return LorUnit.objects.get(

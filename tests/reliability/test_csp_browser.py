@@ -30,8 +30,22 @@ def enforcing_page(browser):
     context.close()
 
 
+@pytest.fixture
+def scenario_page(administrator):
+    """An administrator's planning scenario (its page draws two maps)."""
+    from datetime import date
+
+    from infrastructure.scenarios import scenario_create
+    from tests.infrastructure.scenario_support import kita_rule
+
+    scenario = scenario_create(
+        owner=administrator, title="CSP", rule=kita_rule(), ref_date=date(2024, 12, 31)
+    )
+    return scenario.get_absolute_url()
+
+
 def test_main_pages_run_without_csp_violations(
-    enforcing_page, live_server, administrator
+    enforcing_page, live_server, administrator, scenario_page
 ):
     page = enforcing_page
     problems: list[str] = []
@@ -53,7 +67,7 @@ def test_main_pages_run_without_csp_violations(
         page.press("input[name=password]", "Enter")
     assert "/accounts/login/" not in page.url
 
-    for url in PAGES:
+    for url in [scenario_page, *PAGES]:
         response = page.goto(f"{live_server.url}{url}")
         assert response.status == 200, url
         page.wait_for_load_state("networkidle")
