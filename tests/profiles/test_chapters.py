@@ -24,18 +24,20 @@ residents: B gets 7 000 · 500 / 2 500 = 1 400. Region 13 400 € / 1 500 =
 
 from __future__ import annotations
 
+import io
 import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon
+from openpyxl import load_workbook
 
 from core.access import Role
 from datapool.models import Observation
 from datapool.services.observations import coverage_refresh
 from funding.models import FundingArea, Programme, Project, ProjectAmount
-from funding.report import report_build
+from funding.report import report_build, report_pdf, report_xlsx
 from infrastructure.supply_publish import supply_rule_publish, supply_variable_keys
 from lor.models import BERLIN_CODE, LorUnit
 from profiles.analysis import profile_analysis_build, profile_memo_clear
@@ -263,7 +265,7 @@ def test_staff_see_amounts_guests_see_the_chapter_without_any(
 
 
 def test_measure_links_a_project_of_the_district_and_the_report_lists_the_goal(
-    chapter_world, client
+    chapter_world, client, tmp_path
 ):
     planner, _guest = _planner_and_guest()
     region = profile_region_get(code=REGION)
@@ -297,8 +299,13 @@ def test_measure_links_a_project_of_the_district_and_the_report_lists_the_goal(
         "Mehr Spielfläche" in text and "Spielplatz sanieren" in text
         for text in report.goal_links[p1.pk]
     )
-    assert p1.pk in report.goal_links
     assert chapter_world["projects"]["P2"].pk not in report.goal_links
+    # … in its XLSX (column "Verknüpfte Ziele") and its PDF.
+    book = load_workbook(io.BytesIO(report_xlsx(report=report)))
+    cells = [c.value for row in book["Maßnahmen"].iter_rows() for c in row]
+    assert any(isinstance(v, str) and "Spielplatz sanieren" in v for v in cells)
+    pdf = _pdf_text(report_pdf(report=report), tmp_path)
+    assert "Mehr Spielfläche" in " ".join(pdf.split())
 
 
 def test_a_project_of_another_district_cannot_be_linked(chapter_world):
