@@ -275,6 +275,7 @@ class FundingProjectEntry(TypedDict):
     years: str
     approved: float | None  # whole project, all years (None: not shown)
     paid: float | None
+    region_share: float  # share of its amounts counted in the region (0..1)
 
 
 class FundingChapter(TypedDict):

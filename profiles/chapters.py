@@ -32,7 +32,7 @@ from datapool.models import Variable
 from funding import selectors as funding_selectors
 from funding.models import EXAMPLE_NOTE, Project
 from infrastructure.models import Facility, FacilityType, SupplyRule
-from infrastructure.selectors import facilities_valid_at, facility_type_list
+from infrastructure.selectors import facilities_valid_in_unit, facility_type_list
 from infrastructure.supply import CATCHMENT, METHOD_LABELS, WITHIN
 from infrastructure.supply_publish import supply_variable_keys
 from lor import hierarchy
@@ -208,25 +208,23 @@ def _facilities(
     *, region: LorUnit, bezirk: LorUnit, on: date
 ) -> tuple[list[FacilityEntry], list[FacilityTypeEntry]]:
     """The register's facilities in the region on ``on``, by type, with location."""
+    facility_types = list(facility_type_list(bezirk_code=bezirk.code))
+    by_type: dict[int, list[Facility]] = {t.pk: [] for t in facility_types}
+    for facility in facilities_valid_in_unit(
+        code_prefix=region.code, on=on, facility_types=facility_types
+    ):
+        by_type[facility.facility_type_id].append(facility)
     entries: list[FacilityEntry] = []
     types: list[FacilityTypeEntry] = []
-    for facility_type in facility_type_list(bezirk_code=bezirk.code):
-        rows = (
-            facilities_valid_at(facility_type=facility_type, on=on)
-            .filter(unit__code__startswith=region.code)
-            .select_related("unit")
-            .order_by("name", "pk")
-        )
-        count = 0
-        for facility in rows:
-            count += 1
-            entries.append(_facility_entry(facility, facility_type))
+    for facility_type in facility_types:
+        rows = by_type[facility_type.pk]
+        entries.extend(_facility_entry(f, facility_type) for f in rows)
         types.append(
             {
                 "key": facility_type.key,
                 "name": facility_type.name,
                 "unit": facility_type.capacity_unit,
-                "count": count,
+                "count": len(rows),
                 "source": facility_type.source,
                 "license": facility_type.license,
             }
@@ -307,30 +305,45 @@ def funding_chapter(*, region: LorUnit, bezirk: LorUnit) -> FundingChapter:
             else None,
         }
     )
+    # The region's share of each project by the steering's own distribution
+    # (``project_weights``: an area project's Planungsräume by residents).
+    spread = any(p.area_id and not p.unit_id for p in projects)
+    weights = funding_selectors.project_weights(
+        projects=projects,
+        # Residents matter only for projects spread over an area.
+        plr_residents=funding_selectors.residents_by_unit(level=hierarchy.PLANUNGSRAUM)
+        if spread
+        else {},
+    )
+    shares = {
+        p.pk: sum(
+            w
+            for code, w in weights.get(p.pk, {}).items()
+            if code.startswith(region.code)
+        )
+        for p in projects
+    }
     programmes: dict[int, FundingProgrammeEntry] = {}
     for programme in [p.programme for p in projects] + [a.programme for a in areas]:
         if programme.pk in programmes:
             continue
-        count = sum(1 for p in projects if p.programme_id == programme.pk)
-        row = None
-        if count:
-            # The region's share, by the same distribution as its total.
-            table = funding_selectors.funding_by_unit(
-                level=hierarchy.BEZIRKSREGION, programme=programme
-            )
-            row = next((r for r in table.rows if r.code == region.code), None)
+        own = [p for p in projects if p.programme_id == programme.pk]
         programmes[programme.pk] = {
             "key": programme.key,
             "name": programme.name,
             "funder": programme.funder,
             "period": programme.period,
             "is_example": programme.is_example,
-            "projects": count,
-            "approved": row.approved if row else 0.0,
-            "paid": row.paid if row else 0.0,
+            "projects": len(own),
+            "approved": sum(
+                float(a.approved) * shares[p.pk] for p in own for a in p.amounts.all()
+            ),
+            "paid": sum(
+                float(a.paid) * shares[p.pk] for p in own for a in p.amounts.all()
+            ),
         }
     with translation.override(settings.LANGUAGE_CODE):
-        project_entries = [_project_entry(p, region) for p in projects]
+        project_entries = [_project_entry(p, shares[p.pk]) for p in projects]
     has_examples = (
         any(p.is_example for p in projects)
         or any(a.is_example for a in areas)
@@ -359,7 +372,7 @@ def funding_chapter(*, region: LorUnit, bezirk: LorUnit) -> FundingChapter:
     }
 
 
-def _project_entry(project: Project, region: LorUnit) -> FundingProjectEntry:
+def _project_entry(project: Project, share: float) -> FundingProjectEntry:
     amounts = list(project.amounts.all())
     years = sorted(a.year for a in amounts)
     return {
@@ -383,6 +396,7 @@ def _project_entry(project: Project, region: LorUnit) -> FundingProjectEntry:
         else (str(years[0]) if years else ""),
         "approved": sum(float(a.approved) for a in amounts),
         "paid": sum(float(a.paid) for a in amounts),
+        "region_share": share,
     }
 
 

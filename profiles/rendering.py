@@ -534,6 +534,8 @@ def profile_chapters_context(
                         _date(d) for d in (p.get("start"), p.get("end")) if d
                     ),
                     "measures": links.get(p.get("id"), []),
+                    "share_text": german(100 * (p.get("region_share") or 0.0), 0)
+                    + " %",
                 }
                 for p in funding.get("projects") or []
             ],

@@ -205,6 +205,9 @@ def test_funding_chapter_equals_the_steering_arithmetic(chapter_world):
     assert rows["bezirk"]["approved_per_resident"] == pytest.approx(19000 / 3500)
     assert rows["berlin"]["approved_per_resident"] == pytest.approx(19000 / 3500)
     assert [p["number"] for p in chapter["projects"]] == ["P1", "P2"]
+    assert [p["region_share"] for p in chapter["projects"]] == pytest.approx(
+        [1.0, 500 / 2500]
+    )
     assert chapter["programmes"][0]["approved"] == pytest.approx(13400)
     assert chapter["areas"][0]["planungsraeume"] == [CODES["B"]]
     assert chapter["has_examples"]
@@ -238,6 +241,7 @@ def test_staff_see_amounts_guests_see_the_chapter_without_any(
     assert 'data-testid="infrastructure-chapter"' in html
     assert "8,93" in html  # 13 400 € / 1 500 residents
     assert "13.400" in html
+    assert "7.000* (20 %)" in html  # an area project: whole amount, region's share
     assert "Beispieldaten – keine amtlichen Zahlen" in html
     staff_pdf = _pdf_text(
         client.get(f"/profiles/region/{REGION}/pdf/").content, tmp_path
@@ -250,6 +254,7 @@ def test_staff_see_amounts_guests_see_the_chapter_without_any(
     assert 'data-testid="funding-chapter"' in html
     assert 'data-testid="funding-amounts-hidden"' in html
     assert "Kiezfonds BC" in html  # the project, without its money
+    assert "20 %" not in html  # its share is shown with amounts only
     for amount in ("8,93", "13.400", "12.000", "7.000", "5,43"):
         assert amount not in html
     guest_pdf = _pdf_text(

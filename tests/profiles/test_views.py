@@ -92,7 +92,7 @@ def test_create_edition_goal_and_adopt_through_the_pages(
     assert edition.status == "adopted" and edition.adopted_on == date(2025, 3, 4)
     page = client.get(f"/profiles/editions/{edition.pk}/").content.decode()
     assert "Kita erweitern" in page and "BA 12/2025" in page
-    assert "Versorgung mit Kitaplätzen (unter 6 Jahren)" in page  # linked indicator
+    assert "Versorgung mit Kitaplätzen (1 bis unter 6 Jahre)" in page  # linked
     assert "30.06.2026" in page  # the measure's due date
     assert 'data-testid="goal-create"' not in page  # frozen: no editing
     # Editing forms of a frozen edition redirect with a message instead.
