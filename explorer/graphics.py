@@ -248,6 +248,23 @@ def legend_patch(
     return Patch(facecolor=color, edgecolor=edgecolor, hatch=hatch, label=label)
 
 
+def legend_marker(color: Any, marker: str, label: str, *, size: float = 6):
+    """A legend entry for point symbols (facilities): the marker and its label."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=marker,
+        markersize=size,
+        markerfacecolor=color,
+        markeredgecolor="#222222",
+        markeredgewidth=0.5,
+        label=label,
+    )
+
+
 def figure_legend(
     figure,
     handles: list,

@@ -456,3 +456,39 @@ def need_credits() -> list[str]:
 
 
 EXAMPLE_MARK = EXAMPLE_NOTE
+
+
+# --- a LOR unit's view (Bezirksregionenprofil) ----------------------------------------
+
+
+def project_list_in_unit(*, code_prefix: str) -> QuerySet[Project]:
+    """Projects in a LOR unit: their Planungsraum lies in it or their area touches it.
+
+    LOR keys nest, so a unit's Planungsräume are those whose key starts with
+    ``code_prefix``.
+    """
+    ids = Project.objects.filter(
+        Q(unit__code__startswith=code_prefix)
+        | Q(area__units__code__startswith=code_prefix)
+    ).values("pk")
+    return (
+        Project.objects.filter(pk__in=ids)
+        .select_related("programme", "area", "unit", "district")
+        .prefetch_related(
+            Prefetch("amounts", queryset=ProjectAmount.objects.order_by("year"))
+        )
+        .order_by("programme__name", "number")
+    )
+
+
+def funding_area_list_in_unit(*, code_prefix: str) -> QuerySet[FundingArea]:
+    """Funding areas with at least one Planungsraum in the LOR unit."""
+    ids = FundingArea.objects.filter(units__code__startswith=code_prefix).values("pk")
+    return (
+        FundingArea.objects.filter(pk__in=ids)
+        .select_related("programme", "district")
+        .prefetch_related(
+            Prefetch("units", queryset=LorUnit.objects.only("id", "code", "name"))
+        )
+        .order_by("programme__name", "name")
+    )

@@ -26,6 +26,26 @@ def facilities_valid_at(*, facility_type: FacilityType, on: date) -> QuerySet[Fa
     )
 
 
+def facilities_valid_in_unit(
+    *, code_prefix: str, on: date, facility_types: list[FacilityType]
+) -> QuerySet[Facility]:
+    """Facilities of these types in a LOR unit (by key prefix) in the stock on ``on``.
+
+    The same dates rule as ``facilities_valid_at``; a facility belongs to the unit
+    its Planungsraum lies in (LOR keys nest).
+    """
+    return (
+        Facility.objects.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on),
+            Q(valid_to__isnull=True) | Q(valid_to__gt=on),
+            facility_type__in=facility_types,
+            unit__code__startswith=code_prefix,
+        )
+        .select_related("unit")
+        .order_by("name", "pk")
+    )
+
+
 def supply_by_planungsraum(
     *, facility_type: FacilityType, on: date
 ) -> dict[str, Decimal]:

@@ -53,6 +53,7 @@ from .analysis_types import (
     UnitRef,
     ValueStatus,
 )
+from .chapters import funding_chapter, infrastructure_chapter
 
 # Indicators drawn as Planungsraum maps and as time series in every profile.
 MAP_INDICATORS = (
@@ -371,6 +372,15 @@ def profile_analysis_build(
     mss, mss_date = _mss(
         planungsraeume=planungsraeume, variables=variables, values=values, cite=cite
     )
+    infrastructure, supply_variables = infrastructure_chapter(
+        region=region,
+        bezirk=bezirk,
+        planungsraeume=planungsraeume,
+        ref_date=ref_date,
+        values=values,
+    )
+    for variable in supply_variables:
+        cite(variable)
     facilities = profile_facility_counts(region=region)
     credits = variable_lineage(variables=cited)
     for layer in facilities:
@@ -400,6 +410,8 @@ def profile_analysis_build(
         # Each source with its licence; the LOR units' credit the renderer adds.
         "sources": [str(c) for c in credits],
         "licenses": list(dict.fromkeys(c.license for c in credits if c.license)),
+        "infrastructure": infrastructure,
+        "funding": funding_chapter(region=region, bezirk=bezirk),
     }
 
 

@@ -150,8 +150,166 @@ class FacilityLayerCount(FacilityCount):
     license: str
 
 
+# --- chapter "Soziale Infrastruktur" (profiles.chapters) --------------------------
+
+
+class SupplyFigures(TypedDict):
+    """A unit's supply by one method, as published (``VS_<RULE>_*``)."""
+
+    supply: float | None  # in the facility type's unit
+    grade: float | None  # Versorgungsgrad in % (supply / need × 100)
+    deficit: float | None  # Fehlbedarf, sum of the Planungsräume' deficits
+
+
+class SupplyRow(TypedDict):
+    level: str  # bezirksregion, bezirk, berlin or planungsraum
+    code: str
+    name: str
+    need: float | None  # Bedarf = demand × Richtwert
+    status: ValueStatus  # of the need (suppressed or missing demand)
+    methods: dict[str, SupplyFigures]  # "grenzen" / "2sfca" → figures
+
+
+class SupplyRuleChapter(TypedDict):
+    """One supply rule (facility type vs Richtwert) in the region."""
+
+    key: str
+    name: str
+    facility_type: str
+    facility_type_name: str
+    unit: str  # capacity unit of the type
+    demand_label: str
+    demand_formula: str
+    richtwert: float
+    richtwert_unit: str
+    richtwert_source: str
+    richtwert_is_assumption: bool
+    catchment_m: int
+    catchment_source: str
+    min_capacity: float | None
+    date: IsoDate | None  # of the published values used
+    variables: dict[str, str]  # role → Datenpool key
+    comparison: list[SupplyRow]  # region, its Bezirk, Berlin
+    planungsraeume: list[SupplyRow]
+
+
+class FacilityTypeEntry(TypedDict):
+    key: str
+    name: str
+    unit: str
+    count: int  # facilities of the type in the region
+    source: str
+    license: str
+
+
+class FacilityEntry(TypedDict):
+    """A facility of the register in the region (in the stock on the date)."""
+
+    type: str
+    type_name: str
+    name: str
+    capacity: float | None
+    unit: str
+    operator: str
+    status: str
+    status_label: str
+    planungsraum: str
+    x: float | None  # EPSG:25833; None: only its Planungsraum is known
+    y: float | None
+
+
+class MethodRef(TypedDict):
+    key: str  # "grenzen" or "2sfca"
+    label: str
+
+
+class InfrastructureChapter(TypedDict):
+    date: IsoDate | None  # of the facility stock
+    methods: list[MethodRef]
+    rules: list[SupplyRuleChapter]
+    facility_types: list[FacilityTypeEntry]
+    facilities: list[FacilityEntry]
+    sources: list[str]
+
+
+# --- chapter "Fördermittel" (profiles.chapters) ------------------------------
+
+
+class FundingComparisonRow(TypedDict):
+    """Euros of all years in a unit, as ``funding.selectors.funding_by_unit``."""
+
+    level: str  # bezirksregion, bezirk or berlin
+    code: str
+    name: str
+    residents: float | None
+    approved: float
+    paid: float
+    approved_per_resident: float | None
+    paid_per_resident: float | None
+
+
+class FundingProgrammeEntry(TypedDict):
+    key: str
+    name: str
+    funder: str
+    period: str
+    is_example: bool
+    projects: int  # projects in the region
+    approved: float | None  # the region's share, all years (None: not shown)
+    paid: float | None
+
+
+class FundingAreaEntry(TypedDict):
+    key: str
+    name: str
+    programme: str
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
+    is_example: bool
+    planungsraeume: list[str]  # its Planungsräume in the region
+
+
+class FundingProjectEntry(TypedDict):
+    id: int
+    number: str
+    title: str
+    programme: str
+    area: str
+    planungsraum: str
+    sponsor: str
+    field_of_action: str
+    start: IsoDate | None
+    end: IsoDate | None
+    status: str
+    status_label: str
+    is_example: bool
+    whole_area: bool  # an area project: its amounts cover the whole area
+    years: str
+    approved: float | None  # whole project, all years (None: not shown)
+    paid: float | None
+    region_share: float  # share of its amounts counted in the region (0..1)
+
+
+class FundingChapter(TypedDict):
+    amounts_visible: bool  # False: every amount removed for the viewer
+    residents_date: IsoDate | None  # of the residents per-resident values use
+    years: list[int]
+    comparison: list[FundingComparisonRow]  # region, Bezirk, Berlin; [] if hidden
+    programmes: list[FundingProgrammeEntry]
+    areas: list[FundingAreaEntry]
+    projects: list[FundingProjectEntry]
+    has_examples: bool
+    example_note: str
+    distribution_note: str
+    sources: list[str]
+
+
 class ProfileAnalysis(TypedDict):
-    """The generated analysis part of a Bezirksregion profile."""
+    """The generated analysis part of a Bezirksregion profile.
+
+    ``infrastructure`` and ``funding`` were added later: older snapshots lack
+    them (read with ``.get()``).
+    """
 
     region: RegionRef
     ref_date: IsoDate | None
@@ -166,6 +324,8 @@ class ProfileAnalysis(TypedDict):
     facilities: list[FacilityCount]
     sources: list[str]
     licenses: list[str]
+    infrastructure: NotRequired[InfrastructureChapter]
+    funding: NotRequired[FundingChapter]
 
 
 # --- documents ------------------------------------------------------------------
@@ -184,6 +344,16 @@ class EditionFacts(TypedDict):
     based_on: int | None  # the edition this one continues (Fortschreibung)
 
 
+class ProjectRef(TypedDict):
+    """A funding project linked to a measure."""
+
+    id: int
+    number: str
+    title: str
+    programme: str
+    is_example: bool
+
+
 class MeasureEntry(TypedDict):
     id: int
     text: str
@@ -191,6 +361,7 @@ class MeasureEntry(TypedDict):
     status: str
     status_label: str
     due: IsoDate | None
+    funding_projects: list[ProjectRef]
 
 
 class GoalEntry(TypedDict):

@@ -14,6 +14,7 @@ from lor.models import LorUnit
 
 from .models import ProfileEdition
 from .selectors import (
+    document_for_viewer,
     profile_document,
     profile_document_for_region,
     profile_edition_get,
@@ -87,7 +88,11 @@ class ProfileEditionDocumentApi(APIView):
             edition = profile_edition_get(pk=pk)
         except ProfileEdition.DoesNotExist as exc:
             raise NotFound("Profilfassung unbekannt.") from exc
-        return Response(profile_document(edition=edition))
+        return Response(
+            document_for_viewer(
+                document=profile_document(edition=edition), user=request.user
+            )
+        )
 
 
 class ProfileRegionDocumentApi(APIView):
@@ -105,4 +110,8 @@ class ProfileRegionDocumentApi(APIView):
             region = profile_region_get(code=code)
         except LorUnit.DoesNotExist as exc:
             raise NotFound("Bezirksregion unbekannt.") from exc
-        return Response(profile_document_for_region(region=region))
+        return Response(
+            document_for_viewer(
+                document=profile_document_for_region(region=region), user=request.user
+            )
+        )

@@ -24,7 +24,7 @@ from explorer import graphics
 from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
 
-from .analysis_types import AgeBand, IndicatorMap, Series
+from .analysis_types import AgeBand, IndicatorMap, InfrastructureChapter, Series
 
 # Metres: well below what a 17 cm wide map of one Bezirksregion can show.
 PRINT_TOLERANCE_M = 6.0
@@ -392,3 +392,128 @@ def series_figure(*, series: Series, size=(6.7, 2.4)):
         ax, ticks, any_estimated=any_estimated, handles=handles, fontsize=6
     )
     return figure
+
+
+# Facility symbols: shape and colour differ, so the map reads in greyscale and
+# for colour-blind readers (Okabe–Ito colours).
+FACILITY_SYMBOLS = (
+    ("o", "#E69F00"),
+    ("s", "#0072B2"),
+    ("^", "#009E73"),
+    ("D", "#CC79A7"),
+    ("v", "#D55E00"),
+    ("P", "#56B4E9"),
+    ("X", "#F0E442"),
+    ("*", "#000000"),
+)
+
+
+def facility_symbol(index: int) -> tuple[str, str]:
+    return FACILITY_SYMBOLS[index % len(FACILITY_SYMBOLS)]
+
+
+def facility_map_png(
+    *,
+    chapter: InfrastructureChapter,
+    region_code: str,
+    source_line: str,
+    size: tuple[float, float] = (6.7, 3.9),
+) -> bytes:
+    """The region's Planungsräume with the register's facilities as symbols.
+
+    Every type of the chapter is listed in the legend with its count; facilities
+    whose location is unknown (only their Planungsraum) are counted there as such.
+    """
+    geoms = plr_geometries()
+    codes = sorted(c for c in geoms if c.startswith(region_code))
+    figure = graphics.figure_in(*size)
+    ax = figure.add_axes((0.01, 0.07, 0.6, 0.9))
+    ax.set_axis_off()
+    if not codes:
+        ax.text(0.5, 0.5, "–", ha="center", transform=ax.transAxes)
+        return graphics.figure_png_opaque(figure)
+    region = shapely.union_all([geoms[c] for c in codes])
+    minx, miny, maxx, maxy = region.bounds
+    pad = max(maxx - minx, maxy - miny) * 0.06
+    view = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    neighbours = [g for c, g in geoms.items() if c not in codes and g.intersects(view)]
+    graphics.draw_units(
+        ax,
+        neighbours,
+        facecolors=graphics.NEIGHBOUR_COLOR,
+        edgecolors="white",
+        linewidths=0.6,
+    )
+    graphics.draw_units(
+        ax,
+        [geoms[c] for c in codes],
+        facecolors="#f7f7f7",
+        edgecolors="#999999",
+        linewidths=0.6,
+    )
+    graphics.draw_units(
+        ax, [region], facecolors="none", edgecolors="#222222", linewidths=1.4
+    )
+    handles = []
+    facilities = chapter.get("facilities") or []
+    for index, facility_type in enumerate(chapter.get("facility_types") or []):
+        if not facility_type.get("count"):
+            continue
+        marker, color = facility_symbol(index)
+        of_type = [f for f in facilities if f.get("type") == facility_type["key"]]
+        placed = [f for f in of_type if f.get("x") is not None]
+        if placed:
+            ax.scatter(
+                [f["x"] for f in placed],
+                [f["y"] for f in placed],
+                marker=marker,
+                s=18,
+                c=color,
+                edgecolors="#222222",
+                linewidths=0.5,
+                zorder=3,
+            )
+        label = f"{facility_type['name']} ({len(placed)})"
+        unplaced = len(of_type) - len(placed)
+        if unplaced:
+            label += " + " + _("%(n)s without location") % {"n": unplaced}
+        handles.append(graphics.legend_marker(color, marker, label))
+    ax.set_xlim(view.bounds[0], view.bounds[2])
+    ax.set_ylim(view.bounds[1], view.bounds[3])
+    ax.set_aspect("equal")
+    graphics.scale_bar(ax, region.bounds, style=graphics.PRINT_MAP)
+    graphics.north_arrow(ax, style=graphics.PRINT_MAP)
+    if not handles:
+        handles.append(
+            graphics.legend_patch(graphics.PRINT_MISSING_COLOR, _("no facilities"))
+        )
+    graphics.figure_legend(
+        figure,
+        handles,
+        anchor=(0.63, 0.95),
+        title=graphics.wrap(_("Facilities of the register"), 34),
+        fontsize=7,
+        alignment="left",
+    )
+    figure.text(
+        0.63,
+        0.14,
+        graphics.wrap(
+            _(
+                "Facilities without location (tables with Planungsraum only) "
+                "are counted, not drawn."
+            ),
+            40,
+        ),
+        fontsize=6,
+    )
+    if source_line:
+        graphics.source_line(
+            figure,
+            graphics.wrap(source_line, 150),
+            x=0.01,
+            y=0.015,
+            fontsize=5.5,
+            color="#444",
+        )
+    return graphics.figure_png_opaque(figure)

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from datapool.models import Indicator
 from datapool.themes import ProfileTheme
+from funding.models import EXAMPLE_NOTE, Project
+from funding.selectors import project_list
+from lor.hierarchy import BEZIRK, key_prefix
 from lor.models import LorUnit
 
 from .analysis import profile_ref_dates
@@ -77,7 +80,14 @@ def _indicator_choices() -> list[tuple[str, str]]:
 
 
 class _PartForm(forms.Form):
-    """A form of a goal, measure or assessment; its fields are named as the model's."""
+    """A form of a goal, measure or assessment; its fields are named as the model's.
+
+    ``edition`` is the edition the part belongs to (choices may depend on it).
+    """
+
+    def __init__(self, *args, edition: ProfileEdition | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.edition = edition
 
     @classmethod
     def initial_for(cls, obj) -> dict:
@@ -118,6 +128,33 @@ class MeasureForm(_PartForm):
         label=_("Status"), choices=Measure.Status.choices, initial="planned"
     )
     due = forms.DateField(label=_("Due"), required=False, widget=DATE_WIDGET)
+    funding_projects = forms.ModelMultipleChoiceField(
+        label=_("Funding projects"),
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Funded projects of the district that serve this measure."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only projects of the region's district may be linked.
+        bezirk = key_prefix(self.edition.region.code, BEZIRK) if self.edition else None
+        self.fields["funding_projects"].queryset = (
+            project_list(district_code=bezirk) if bezirk else Project.objects.none()
+        )
+        self.fields["funding_projects"].label_from_instance = _project_label
+
+    @classmethod
+    def initial_for(cls, obj) -> dict:
+        initial = super().initial_for(obj)
+        initial["funding_projects"] = [p.pk for p in obj.funding_projects.all()]
+        return initial
+
+
+def _project_label(project: Project) -> str:
+    label = f"{project.number} {project.title} ({project.programme.name})"
+    return f"{label} – {EXAMPLE_NOTE}" if project.is_example else label
 
 
 class AssessmentForm(_PartForm):

@@ -196,6 +196,15 @@ class Measure(models.Model):
         blank=True,
         related_name="+",
     )
+    # Profiles sit above funding in the layers, so the link lives here; the
+    # Fördermittelbericht reads it through its goal link provider (apps.py).
+    funding_projects = models.ManyToManyField(
+        "funding.Project",
+        verbose_name=_("funding projects"),
+        blank=True,
+        related_name="profile_measures",
+        help_text=_("Funded projects (Fördermittel) of the district serving it."),
+    )
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:

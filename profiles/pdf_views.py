@@ -32,7 +32,11 @@ from .batch import (
 from .rendering import profile_pdf_filename, profile_pdf_render
 
 
-def _pdf_response(document: dict, variant: str) -> HttpResponse:
+def _pdf_response(document: dict, variant: str, user) -> HttpResponse:
+    from .selectors import document_for_viewer
+
+    # Funding amounts only for staff roles: a guest's PDF has none.
+    document = document_for_viewer(document=document, user=user)
     pdf = profile_pdf_render(
         document=document, variant=variant, language=get_language() or "de"
     )
@@ -53,7 +57,9 @@ class RegionPdfView(LoginRequiredMixin, View):
         if level_of_key(code) != BEZIRKSREGION:
             raise Http404
         region = selected_or_404(profile_region_get, code=code)
-        return _pdf_response(profile_document_for_region(region=region), self.variant)
+        return _pdf_response(
+            profile_document_for_region(region=region), self.variant, request.user
+        )
 
 
 class EditionPdfView(LoginRequiredMixin, View):
@@ -65,7 +71,9 @@ class EditionPdfView(LoginRequiredMixin, View):
         from .selectors import profile_document, profile_edition_get
 
         edition = selected_or_404(profile_edition_get, pk=pk)
-        return _pdf_response(profile_document(edition=edition), self.variant)
+        return _pdf_response(
+            profile_document(edition=edition), self.variant, request.user
+        )
 
 
 class _ScopeSelect(forms.Select):

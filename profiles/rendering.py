@@ -331,6 +331,9 @@ def profile_pdf_context(
         for goal in document.get("goals") or []
     ]
     context["assessments"] = document.get("assessments") or []
+    context["chapters"] = profile_chapters_context(
+        analysis=analysis, goals=document.get("goals") or []
+    )
     return context
 
 
@@ -382,3 +385,163 @@ def profile_pdf_filename(*, document: ProfileDocument, variant: str = "full") ->
     edition = document.get("edition") or {}
     suffix = f"-{edition['number']}" if edition.get("number") else ""
     return f"{prefix}-{region.get('code', 'region')}{suffix}.pdf"
+
+
+# --- chapters "Soziale Infrastruktur" and "Fördermittel" ------------------------------
+
+LEVEL_LABELS = {"bezirksregion": "Bezirksregion", "bezirk": "Bezirk", "berlin": ""}
+
+
+def _amount(value: float | None) -> str:
+    # Capacities in places or m²: whole numbers unless the source has decimals.
+    if value is None:
+        return "–"
+    value = float(value)
+    return german(value, 0 if abs(value) >= 100 or value.is_integer() else 1)
+
+
+def _supply_row(row: dict, methods: list[dict]) -> dict:
+    shown = row.get("status", "ok") == "ok"
+    return {
+        "code": row.get("code", ""),
+        "name": row.get("name", ""),
+        "level": row.get("level", ""),
+        "status_label": None if shown else status_label(row.get("status")),
+        "need": _amount(row.get("need")) if shown else "–",
+        "methods": [
+            {
+                "key": m["key"],
+                "supply": _amount(f.get("supply")),
+                "grade": german(f["grade"], 1) if f.get("grade") is not None else "–",
+                "deficit": _amount(f.get("deficit")),
+            }
+            for m in methods
+            for f in [(row.get("methods") or {}).get(m["key"]) or {}]
+        ],
+    }
+
+
+def _euro(value: float | None, decimals: int = 0) -> str:
+    return "–" if value is None else german(float(value), decimals)
+
+
+def _measure_links(goals: list) -> dict[int, list[str]]:
+    """Per funding project id the measures of this document linked to it."""
+    links: dict[int, list[str]] = {}
+    for goal in goals or []:
+        for measure in goal.get("measures") or []:
+            for project in measure.get("funding_projects") or []:
+                links.setdefault(project["id"], []).append(measure.get("text", ""))
+    return links
+
+
+def profile_chapters_context(
+    *, analysis: ProfileAnalysis, goals: list | None = None, with_map: bool = True
+) -> dict[str, Any]:
+    """Formatted data of the two chapters (HTML page and PDF), with the map as PNG.
+
+    Older frozen editions have no chapters: both are then ``None``.
+    """
+    region = analysis.get("region") or {}
+    infra = analysis.get("infrastructure")
+    funding = analysis.get("funding")
+    out: dict[str, Any] = {"infrastructure": None, "funding": None}
+    if infra:
+        methods = infra.get("methods") or []
+        types = infra.get("facility_types") or []
+        symbols = {t["key"]: charts.facility_symbol(i)[1] for i, t in enumerate(types)}
+        map_src = None
+        if with_map and region.get("code"):
+            map_src = data_uri(
+                charts.facility_map_png(
+                    chapter=infra,
+                    region_code=region["code"],
+                    source_line=f"{_('Geodata')}: {LOR_SOURCE_SHORT} ({LOR_LICENSE})"
+                    " · " + _("Facility register") + " · PRISMA Berlin",
+                )
+            )
+        rules = infra.get("rules") or []
+        out["infrastructure"] = {
+            "date": _date(infra.get("date")),
+            "methods": methods,
+            # Rules whose variables are not in the Datenpool (yet) are named only.
+            "unpublished": [r.get("name", "") for r in rules if not r.get("date")],
+            "rules": [
+                {
+                    **{k: v for k, v in rule.items() if k not in ("comparison",)},
+                    "richtwert_text": german(rule.get("richtwert"), 3)
+                    .rstrip("0")
+                    .rstrip(","),
+                    "min_capacity_text": _amount(rule.get("min_capacity"))
+                    if rule.get("min_capacity") is not None
+                    else None,
+                    "date_text": _date(rule.get("date")),
+                    "comparison": [
+                        _supply_row(r, methods) for r in rule.get("comparison") or []
+                    ],
+                    "plr_rows": [
+                        _supply_row(r, methods)
+                        for r in rule.get("planungsraeume") or []
+                    ],
+                }
+                for rule in rules
+                if rule.get("date")
+            ],
+            "facility_types": [
+                {**t, "color": symbols.get(t["key"], "#000")} for t in types
+            ],
+            "facilities": [
+                {**f, "capacity_text": _amount(f.get("capacity"))}
+                for f in infra.get("facilities") or []
+            ],
+            "sources": infra.get("sources") or [],
+            "map": map_src,
+        }
+    if funding:
+        visible = bool(funding.get("amounts_visible"))
+        links = _measure_links(goals or [])
+        out["funding"] = {
+            "amounts_visible": visible,
+            "has_examples": funding.get("has_examples"),
+            "example_note": funding.get("example_note"),
+            "distribution_note": funding.get("distribution_note"),
+            "residents_date": _date(funding.get("residents_date")),
+            "years": funding.get("years") or [],
+            "comparison": [
+                {
+                    "name": r.get("name"),
+                    "level": LEVEL_LABELS.get(r.get("level", ""), ""),
+                    "residents": _euro(r.get("residents")),
+                    "approved": _euro(r.get("approved")),
+                    "paid": _euro(r.get("paid")),
+                    "approved_per_resident": _euro(r.get("approved_per_resident"), 2),
+                    "paid_per_resident": _euro(r.get("paid_per_resident"), 2),
+                }
+                for r in (funding.get("comparison") or [] if visible else [])
+            ],
+            "programmes": [
+                {
+                    **p,
+                    "approved_text": _euro(p.get("approved")) if visible else None,
+                    "paid_text": _euro(p.get("paid")) if visible else None,
+                }
+                for p in funding.get("programmes") or []
+            ],
+            "areas": funding.get("areas") or [],
+            "projects": [
+                {
+                    **p,
+                    "approved_text": _euro(p.get("approved")) if visible else None,
+                    "paid_text": _euro(p.get("paid")) if visible else None,
+                    "period": " – ".join(
+                        _date(d) for d in (p.get("start"), p.get("end")) if d
+                    ),
+                    "measures": links.get(p.get("id"), []),
+                    "share_text": german(100 * (p.get("region_share") or 0.0), 0)
+                    + " %",
+                }
+                for p in funding.get("projects") or []
+            ],
+            "sources": funding.get("sources") or [],
+        }
+    return out

@@ -14,7 +14,9 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from core.access import funding_amounts_visible
 from datapool.models import Observation
+from funding.models import Project
 from infrastructure.scenarios import scenario_list
 from lor.hierarchy import BEZIRK, BEZIRKSREGION, key_prefix, level_of_key
 from lor.models import LorUnit
@@ -31,6 +33,7 @@ from .analysis_types import (
     ProfileComparison,
     ProfileDocument,
 )
+from .chapters import funding_redact
 from .models import Goal, Measure, Profile, ProfileEdition
 
 
@@ -99,7 +102,17 @@ def edition_goals(*, edition: ProfileEdition) -> list[Goal]:
 
     return list(
         edition.goals.order_by("sort_order", "pk").prefetch_related(
-            Prefetch("measures", queryset=Measure.objects.order_by("sort_order", "pk"))
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.order_by("sort_order", "pk").prefetch_related(
+                    Prefetch(
+                        "funding_projects",
+                        queryset=Project.objects.select_related("programme").order_by(
+                            "number"
+                        ),
+                    )
+                ),
+            )
         )
     )
 
@@ -132,6 +145,16 @@ def _goal_dict(goal: Goal) -> GoalEntry:
                 "status": m.status,
                 "status_label": str(m.get_status_display()),
                 "due": m.due.isoformat() if m.due else None,
+                "funding_projects": [
+                    {
+                        "id": p.pk,
+                        "number": p.number,
+                        "title": p.title,
+                        "programme": p.programme.name,
+                        "is_example": p.is_example,
+                    }
+                    for p in m.funding_projects.all()
+                ],
             }
             for m in goal.measures.all()
         ],
@@ -185,6 +208,23 @@ def profile_document_for_region(
         "analysis": profile_analysis_build(region=region, ref_date=ref_date),
         "goals": [],
         "assessments": [],
+    }
+
+
+def analysis_for_viewer(*, analysis: ProfileAnalysis, user: Any) -> ProfileAnalysis:
+    """The analysis as ``user`` may see it: funding amounts for staff roles only."""
+    if funding_amounts_visible(user):
+        return analysis
+    return funding_redact(analysis)
+
+
+def document_for_viewer(*, document: ProfileDocument, user: Any) -> ProfileDocument:
+    """The document as ``user`` may see it (see ``analysis_for_viewer``)."""
+    if funding_amounts_visible(user):
+        return document
+    return {
+        **document,
+        "analysis": analysis_for_viewer(analysis=document["analysis"], user=user),
     }
 
 
@@ -288,12 +328,57 @@ GOAL_FIELDS = ("theme", "text", "department", "priority", "status", "indicators"
 MEASURE_FIELDS = ("text", "department", "status", "due")
 
 
+def _measure_key(measure) -> tuple:
+    projects = sorted(p.get("id") for p in measure.get("funding_projects") or [])
+    return (*(measure.get(f) for f in MEASURE_FIELDS), tuple(projects))
+
+
 def _goal_differences(old: GoalEntry, new: GoalEntry) -> list[str]:
     fields = [f for f in GOAL_FIELDS if old.get(f) != new.get(f)]
-    strip = [tuple(m.get(f) for f in MEASURE_FIELDS) for m in old.get("measures", [])]
-    if strip != [tuple(m.get(f) for f in MEASURE_FIELDS) for m in new["measures"]]:
+    strip = [_measure_key(m) for m in old.get("measures", [])]
+    if strip != [_measure_key(m) for m in new["measures"]]:
         fields.append("measures")
     return fields
+
+
+def profile_goal_links(projects: list[Project]) -> dict[int, list[str]]:
+    """Per project the profile goals and measures linked to it (Fördermittelbericht).
+
+    Per profile only the newest edition that links the project counts: a
+    Fortschreibung copies its measures and their links, which would otherwise
+    name the same goal once per edition.
+    """
+    from .models import Measure
+
+    ids = [p.pk for p in projects]
+    if not ids:
+        return {}
+    rows = (
+        Measure.funding_projects.through.objects.filter(project_id__in=ids)
+        .select_related("measure__goal__edition__profile__region")
+        .order_by(
+            "measure__goal__edition__profile__region__code",
+            "-measure__goal__edition__number",
+            "measure__goal__sort_order",
+            "measure__sort_order",
+            "measure__pk",
+        )
+    )
+    newest: dict[tuple[int, int], int] = {}
+    links: dict[int, list[str]] = {}
+    for row in rows:
+        measure = row.measure
+        edition = measure.goal.edition
+        key = (row.project_id, edition.profile_id)
+        if newest.setdefault(key, edition.number) != edition.number:
+            continue
+        region = edition.profile.region
+        links.setdefault(row.project_id, []).append(
+            f"Bezirksregionenprofil {region.name} ({region.code}), "
+            f"{edition.number}. Fassung ({edition.get_status_display()}): "
+            f"Ziel „{measure.goal.text[:200]}“ – Maßnahme „{measure.text[:200]}“"
+        )
+    return links
 
 
 def profile_observation_exists(*, region: LorUnit) -> bool:

@@ -9,6 +9,7 @@ it is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from core.access import require_district_edit
 from core.audit import audit_record
 from core.models import AuditEvent
+from funding.models import Project
 from infrastructure.scenarios import scenario_list
 from lor.hierarchy import BEZIRK, key_prefix
 from lor.models import LorUnit
@@ -151,7 +153,9 @@ def profile_edition_continue(
         title=title or edition.title,
         based_on=edition,
     )
-    for goal in edition.goals.prefetch_related("measures").order_by("sort_order", "pk"):
+    for goal in edition.goals.prefetch_related("measures__funding_projects").order_by(
+        "sort_order", "pk"
+    ):
         copy = Goal.objects.create(
             edition=new,
             theme=goal.theme,
@@ -163,8 +167,8 @@ def profile_edition_continue(
             origin=goal,
             sort_order=goal.sort_order,
         )
-        Measure.objects.bulk_create(
-            Measure(
+        for m in goal.measures.all():
+            copied = Measure.objects.create(
                 goal=copy,
                 text=m.text,
                 department=m.department,
@@ -172,8 +176,7 @@ def profile_edition_continue(
                 due=m.due,
                 sort_order=m.sort_order,
             )
-            for m in goal.measures.all()
-        )
+            copied.funding_projects.set(m.funding_projects.all())
     Assessment.objects.bulk_create(
         Assessment(
             edition=new, department=a.department, text=a.text, sort_order=a.sort_order
@@ -332,10 +335,28 @@ def measure_save(
     department: str = "",
     status: str = "planned",
     due: date | None = None,
+    funding_projects: Iterable[Project] | None = None,
     measure: Measure | None = None,
 ) -> Measure:
-    """Create a measure for the goal, or update ``measure`` (of the same goal)."""
+    """Create a measure for the goal, or update ``measure`` (of the same goal).
+
+    ``funding_projects`` (None: left as they are) must be projects of the
+    region's district; the Fördermittelbericht lists the goal for them.
+    """
     _require_changeable(user=user, edition=goal.edition)
+    projects = None if funding_projects is None else list(funding_projects)
+    if projects:
+        bezirk = key_prefix(goal.edition.region.code, BEZIRK)
+        foreign = [p for p in projects if p.district.code != bezirk]
+        if foreign:
+            raise ProfileError(
+                {
+                    "funding_projects": _(
+                        "Only projects of the region's district can be linked: %s"
+                    )
+                    % ", ".join(str(p.number) for p in foreign)
+                }
+            )
     if measure is None:
         measure = Measure(goal=goal, sort_order=_next_sort_order(goal.measures))
     elif measure.goal_id != goal.pk:
@@ -346,6 +367,8 @@ def measure_save(
     measure.due = due
     measure.full_clean()
     measure.save()
+    if projects is not None:
+        measure.funding_projects.set(projects)
     return measure
 
 

@@ -39,7 +39,10 @@ from .forms import (
     TransitionForm,
 )
 from .models import Assessment, Goal, Measure, ProfileEdition
+from .rendering import GEODATA_LINE, profile_chapters_context
 from .selectors import (
+    analysis_for_viewer,
+    document_for_viewer,
     edition_measure_scenarios,
     profile_document,
     profile_edition_compare,
@@ -129,6 +132,14 @@ class ProfileRegionView(LoginRequiredMixin, TemplateView):
         region = _region_or_404(kwargs["code"])
         editions = profile_editions_of_region(region=region)
         in_progress = next((e for e in editions if not e.is_frozen), None)
+        analysis = (
+            None
+            if editions
+            else analysis_for_viewer(
+                analysis=profile_analysis_build(region=region, ref_date=None),
+                user=self.request.user,
+            )
+        )
         context.update(
             region=region,
             editions=editions,
@@ -139,9 +150,9 @@ class ProfileRegionView(LoginRequiredMixin, TemplateView):
             edition_form=EditionForm(),
             profile_js_config=_js_config(region),
             live=True,
-            analysis=None
-            if editions
-            else profile_analysis_build(region=region, ref_date=None),
+            analysis=analysis,
+            chapters=profile_chapters_context(analysis=analysis) if analysis else None,
+            geodata_line=GEODATA_LINE,
         )
         return context
 
@@ -183,7 +194,9 @@ class EditionDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         edition = _edition_or_404(kwargs["pk"])
-        document = profile_document(edition=edition)
+        document = document_for_viewer(
+            document=profile_document(edition=edition), user=self.request.user
+        )
         can_edit = district_edit_allowed(
             user=self.request.user, bezirk_code=edition.region.code
         )
@@ -192,6 +205,10 @@ class EditionDetailView(LoginRequiredMixin, TemplateView):
             region=edition.region,
             document=document,
             analysis=document["analysis"],
+            chapters=profile_chapters_context(
+                analysis=document["analysis"], goals=document["goals"]
+            ),
+            geodata_line=GEODATA_LINE,
             indicator_names={
                 i["key"]: i["name"]
                 for theme in document["analysis"].get("themes", [])
@@ -455,12 +472,14 @@ class PartFormView(LoginRequiredMixin, View):
             return HttpResponseRedirect(edition.get_absolute_url())
         form_class = PARTS[self.part].form_class
         initial = {} if obj is None else form_class.initial_for(obj)
-        return self._render(request, edition, form_class(initial=initial))
+        return self._render(
+            request, edition, form_class(initial=initial, edition=edition)
+        )
 
     def post(self, request, pk: int):
         edition, container, obj = self.objects(pk)
         part = PARTS[self.part]
-        form = part.form_class(request.POST)
+        form = part.form_class(request.POST, edition=edition)
         if form.is_valid():
             existing = {} if obj is None else {part.name: obj}
             try:

@@ -289,7 +289,10 @@ def test_level_rows_are_shared_between_regions_but_never_outlive_an_import(
     profile_analysis_build(region=profile_region_get(code=REGION))
     # The district's and Berlin's rows and the ranks' level rows are memoised:
     # another region of the same Datenpool state only asks for its own things.
-    with django_assert_max_num_queries(20):
+    # The funding chapter's reads (two ``funding_by_unit`` tables, about 30
+    # queries) are not memoised: a change of the funding register does not
+    # change the Datenpool's version, and stale euros are worse than queries.
+    with django_assert_max_num_queries(55):
         other = profile_analysis_build(region=profile_region_get(code="011002"))
     assert (
         other["facts"]["residents"]
