@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("infrastructure", "0004_scenario"),
+        ("infrastructure", "0005_scenario"),
         ("queries", "0001_initial"),
     ]
 
