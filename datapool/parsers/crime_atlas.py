@@ -48,6 +48,7 @@ from . import contract
 from .contract import (
     NUMBER,
     UNKNOWN_KEY,
+    ImportValidationError,
     ObservationRow,
     ParsedDelivery,
     Problem,
@@ -286,7 +287,7 @@ def parse_crime_atlas(
                 file_name,
             )
         )
-        problems.raise_if_any()
+        raise ImportValidationError(list(problems), counts=dict(problems.counts))
     if match.group("kind").lower() == FREQUENCIES:
         problems.add(
             Problem(
