@@ -16,7 +16,6 @@ from lor import hierarchy
 
 REFORM_LABEL = gettext_lazy("LOR reform 2021")
 ESTIMATED_LABEL = gettext_lazy("estimated (converted from LOR 2006)")
-ESTIMATED_SHORT = gettext_lazy("estimated")
 
 
 def reform_answer() -> dict[str, Any]:

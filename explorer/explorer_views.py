@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from datapool.themes import Theme
-from datapool.timeline import ESTIMATED_LABEL, ESTIMATED_SHORT
+from datapool.timeline import ESTIMATED_LABEL
 from explorer.maps.classify import METHOD_LABELS, PALETTES, palette_colors
 from explorer.page_config import page_config
 from lor.models import LorUnit
@@ -70,7 +70,7 @@ class ExplorerView(LoginRequiredMixin, TemplateView):
                 "allBerlin": _("all of Berlin"),
                 "facilities": _("Facilities"),
                 "facilityCountsOnly": _("location confidential: counts only"),
-                "estimated": str(ESTIMATED_SHORT),
+                "estimated": str(ESTIMATED_LABEL),
                 "estimatedLabel": str(ESTIMATED_LABEL),
                 "seriesValues": _("Values over time"),
                 "seriesChart": _("Time series as a chart (SVG)"),
