@@ -263,6 +263,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several serializers have a "status" field; the values' status gets its own
+    # name instead of a generated one.
+    "ENUM_NAME_OVERRIDES": {
+        "ObservationStatusEnum": ["ok", "suppressed", "missing", "estimated"],
+    },
 }
 
 
