@@ -14,7 +14,7 @@ Measures in one run, interleaved so both see the same machine load, N times:
 Goal: supply_compute ≤ 2 s. Needs LOR units, the EWR matrix and Kitas in the
 register; what is missing is loaded (``lor_import``, ``datapool_import`` of the
 EWR demo file, the Kitas of ``infra_kitas_epsg25833.geojson`` through the
-test helper ``kitas_from_geojson``):
+production importer ``infrastructure.layer_import.facilities_import_gis``):
 
     DATABASE_URL=postgis://127.0.0.1:5432/prisma_bench \\
         .venv/bin/python bench/supply_bench.py [--n 15]
@@ -44,9 +44,9 @@ def _ensure_data() -> None:
     from django.core.management import call_command
 
     from datapool.models import Variable
+    from infrastructure.layer_import import facilities_import_gis
     from infrastructure.models import Facility
     from lor.models import LorUnit
-    from tests.factories.infrastructure import kitas_from_geojson
 
     call_command("migrate", verbosity=0)
     if not LorUnit.objects.filter(level=LorUnit.Level.PLANUNGSRAUM).exists():
@@ -60,7 +60,10 @@ def _ensure_data() -> None:
             verbosity=0,
         )
     if not Facility.objects.filter(facility_type__key="kita").exists():
-        kitas_from_geojson()
+        facilities_import_gis(
+            path=ROOT / "datapool" / "data" / "demo" / "infra_kitas_epsg25833.geojson",
+            type_key="kita",
+        )
 
 
 def _stats(samples: list[float]) -> str:

@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 
 from core.access import Role
+from infrastructure.layer_import import facilities_import_gis
 from infrastructure.supply import CATCHMENT, supply_compute
 from infrastructure.supply_publish import supply_rule_publish
-from tests.factories.infrastructure import kitas_from_geojson
+from tests.conftest import SHARED_DATA
 from tests.infrastructure.scenario_support import kita_rule
 from tests.support.login import user_with_role
 from tests.support.pages import wait_until_ready
@@ -46,7 +47,9 @@ def _number(text: str) -> float:
 @pytest.fixture
 def kita_world(ewr_imported):
     rule = kita_rule()
-    kitas_from_geojson()
+    facilities_import_gis(
+        path=SHARED_DATA / "infra_kitas_epsg25833.geojson", type_key="kita"
+    )
     supply_rule_publish(rule=rule, ref_dates=[ON])
     result = supply_compute(rule=rule, ref_date=ON)
     # A Planungsraum of Mitte with children and a deficit by the 2SFCA.

@@ -26,6 +26,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from datapool.models import Observation
+from infrastructure.layer_import import facilities_import_gis
 from infrastructure.models import Facility, SupplyRule
 from infrastructure.supply import (
     CATCHMENT,
@@ -39,7 +40,7 @@ from lor import hierarchy
 from lor.models import LorUnit
 from tests.conftest import SHARED_DATA
 from tests.factories.datapool import ObservationFactory, VariableFactory
-from tests.factories.infrastructure import FacilityFactory, kitas_from_geojson
+from tests.factories.infrastructure import FacilityFactory
 from tests.infrastructure.world import CODES, DEMAND, ON, X, Y, square
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +248,9 @@ def test_unknown_demand_is_reported_not_guessed(world):
 
 def test_2sfca_on_real_data_for_one_planungsraum(ewr_imported):
     """Stülerstraße (01100101): the 2SFCA recomputed in Python from the files."""
-    kitas_from_geojson()
+    facilities_import_gis(
+        path=SHARED_DATA / "infra_kitas_epsg25833.geojson", type_key="kita"
+    )
     rule = SupplyRule.objects.get(key="kita")
     result = supply_compute(rule=rule, ref_date=ON)
     ewr = pd.read_csv(SHARED_DATA / "EWR_L21_202412E_Matrix.csv", sep=";", dtype=str)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from datapool.models import ImportRun, Observation, Variable
 from datapool.services.indicators import indicator_definitions_load
+from infrastructure.layer_import import facilities_import_gis
 from infrastructure.models import Facility, SupplyRule
 from infrastructure.supply import (
     CATCHMENT,
@@ -28,7 +29,6 @@ from lor import hierarchy
 from lor.models import LorUnit
 from lor.services.custom_areas import AreaSpec, custom_area_set_create
 from tests.conftest import SHARED_DATA
-from tests.factories.infrastructure import kitas_from_geojson
 from tests.infrastructure.world import CODES, ON
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +129,9 @@ def test_republishing_replaces_and_follows_an_edited_richtwert(world):
 
 def test_ki_kita_is_filled_from_the_register(ewr_imported, client_logged_in):
     indicator_definitions_load()
-    kitas_from_geojson()
+    facilities_import_gis(
+        path=SHARED_DATA / "infra_kitas_epsg25833.geojson", type_key="kita"
+    )
     rule = SupplyRule.objects.get(key="kita")
     summary = supply_rule_publish(rule=rule)
     assert "KI_KITA" in summary["indicators"]
