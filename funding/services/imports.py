@@ -4,9 +4,11 @@ The whole file is read and checked first; every problem is collected with file,
 line, column and value and grouped by kind with counts. Only a file without
 problems is written, in one transaction: projects are matched by district and
 project number (a re-import updates them) and get exactly the file's years.
-The upload runs as a Celery task whose state (``FundingImport``) the page polls,
-as the Datenpool's runs do: each change of state is a compare-and-set on the
-row, progress is published on the progress connection.
+The upload runs as a Celery task whose state (``FundingImport``) the page polls.
+It lives the life of the Datenpool's runs, through their lifecycle
+(``datapool/services/runs.py``): compare-and-set states per attempt, a heartbeat
+and the sweep that fails silent imports, progress on the progress connection,
+and imports the broker missed sent again by the sweep.
 """
 
 from __future__ import annotations
