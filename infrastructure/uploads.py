@@ -21,7 +21,6 @@ grouped by column and message with counts; nothing is written while any remains.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from django.utils import timezone
 from core.access import require_facility_maintenance, user_bezirk_code, user_is_admin
 from core.audit import Action, audit_record
 from datapool.parsers.contract import ImportValidationError, Problem
+from datapool.services.runs import task_publish
 from lor.models import LorUnit
 
 from .files import GIS_SUFFIXES, TABLE_SUFFIXES, RawRow, cell, read_gis, read_table
@@ -74,7 +74,6 @@ GERMAN_NUMBER = re.compile(r"^-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$")
 POINT_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 PLR_KEY = re.compile(r"^\d{8}$")
 MAX_EXAMPLES = 50
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -353,7 +352,13 @@ def _set(upload: FacilityUpload, **fields: Any) -> None:
 
 
 def facility_upload_execute(*, upload: FacilityUpload) -> FacilityUpload:
-    """Read, check and write an upload; on any problem nothing is written."""
+    """Read, check and write an upload; on any problem nothing is written.
+
+    A lighter life than the Datenpool's runs (datapool/services/runs.py): one
+    attempt, started by compare-and-set from queued, with no attempt counter or
+    heartbeat fields, hence no stale sweep and no re-sending; its outcome and
+    problems are what the upload page polls.
+    """
     started = FacilityUpload.objects.filter(
         pk=upload.pk, status=FacilityUpload.Status.QUEUED
     ).update(status=FacilityUpload.Status.RUNNING, percent=5)
@@ -497,10 +502,10 @@ def _send(upload: FacilityUpload) -> None:
     # Tasks import this module at their top; the service reaches its task here.
     from .tasks import facility_upload_execute_task
 
-    try:
-        facility_upload_execute_task.apply_async(args=[upload.pk], retry=False)
-    except Exception:  # kombu and redis raise several connection errors
-        logger.warning("could not queue facility upload %s", upload.pk, exc_info=True)
+    # The Datenpool's runs' hand-off: one quick attempt, no reconnect loop. An
+    # upload has no sweep that sends it later (see facility_upload_execute), so
+    # it fails at once instead of staying queued.
+    if task_publish(task=facility_upload_execute_task, run_id=upload.pk) is None:
         _set(
             upload,
             status=FacilityUpload.Status.FAILED,

@@ -15,19 +15,27 @@ While a run executes, a heartbeat thread touches ``heartbeat_at`` every
 is older than ``STALE_AFTER``, i.e. whose worker died. Progress and heartbeat go
 through their own connection (``PRISMA_PROGRESS_DB``) so that pollers see them
 while the run's transaction is open.
+
+This module is the one home of that lifecycle. Its parts take the run (or its
+model) generically, so every background upload with the run fields (``status``
+with ImportRun's state names, ``attempts``, ``phase``, ``percent``,
+``started_at``, ``finished_at``, ``heartbeat_at``, ``error``, ``report``,
+``summary``) lives the same life: ``funding.FundingImport`` does. Apps above
+the Datenpool pass their model, task and German messages; the Datenpool's own
+names (``run_start``, ``import_runs_fail_stale``, …) keep their meaning.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.utils import timezone
 
 from ..models import ImportRun
@@ -78,6 +86,9 @@ STARTABLE = (
 )
 
 Echo = Callable[[str, int], None]
+Phases = dict[str, tuple[int, int]]
+# Any model with the run fields (see the module docstring).
+RunT = TypeVar("RunT", bound=models.Model)
 
 
 class RunLost(Exception):
@@ -96,23 +107,34 @@ def heartbeat_seconds() -> float:
 class RunExecution:
     """One attempt at a run: its progress, heartbeat and outcome."""
 
-    def __init__(self, run: ImportRun, attempt: int, echo: Echo | None = None):
+    def __init__(
+        self,
+        run: models.Model,
+        attempt: int,
+        echo: Echo | None = None,
+        *,
+        phases: Phases | None = None,
+    ):
         self.run = run
+        self.model = type(run)
         self.attempt = attempt
         self.echo = echo
+        self.phases = PHASES if phases is None else phases
         self.phase = ""
         self._last = -1
 
     def _mine(self, using: str | None = None) -> Any:
         """The run's row while it is running in this attempt (the CAS condition)."""
-        manager = ImportRun.objects.using(using) if using else ImportRun.objects
-        return manager.filter(
+        rows = self.model._default_manager.all()
+        if using:
+            rows = rows.using(using)
+        return rows.filter(
             pk=self.run.pk, status=ImportRun.Status.RUNNING, attempts=self.attempt
         )
 
     def progress(self, phase: str, done: int, total: int, **fields: Any) -> None:
         """Publish phase and percent (and counters) at once, for the polling page."""
-        start, end = PHASES.get(phase, (0, 100))
+        start, end = self.phases.get(phase, (0, 100))
         percent = start + int((end - start) * (done / total if total else 1))
         if phase == self.phase and percent == self._last and not fields:
             return
@@ -245,22 +267,33 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=self.interval + 10)
 
 
-def run_start(*, run: ImportRun, echo: Echo | None = None) -> RunExecution | None:
-    """Move a run to running as a new attempt; None if it runs or succeeded already."""
+def run_start(
+    *,
+    run: models.Model,
+    echo: Echo | None = None,
+    startable: Iterable[str] = STARTABLE,
+    phases: Phases | None = None,
+    reset: dict[str, Any] | None = None,
+) -> RunExecution | None:
+    """Move a run to running as a new attempt; None if it is not ``startable``.
+
+    By default a run that runs or succeeded already is not; ``reset`` clears
+    further fields of the new attempt.
+    """
     alias = progress_db()
     now = timezone.now()
+    rows = type(run)._default_manager.using(alias)
     with transaction.atomic(using=alias):
         row = (
-            ImportRun.objects.using(alias)
-            .select_for_update()
-            .filter(pk=run.pk, status__in=STARTABLE)
+            rows.select_for_update()
+            .filter(pk=run.pk, status__in=list(startable))
             .values_list("attempts", flat=True)
             .first()
         )
         if row is None:
             return None
         attempt = row + 1
-        ImportRun.objects.using(alias).filter(pk=run.pk).update(
+        rows.filter(pk=run.pk).update(
             status=ImportRun.Status.RUNNING,
             attempts=attempt,
             started_at=now,
@@ -271,23 +304,29 @@ def run_start(*, run: ImportRun, echo: Echo | None = None) -> RunExecution | Non
             percent=0,
             rows_read=0,
             rows_written=0,
+            **(reset or {}),
         )
-    run.status, run.attempts = ImportRun.Status.RUNNING, attempt
-    return RunExecution(run, attempt, echo)
+    run.status, run.attempts = ImportRun.Status.RUNNING, attempt  # type: ignore[attr-defined]
+    return RunExecution(run, attempt, echo, phases=phases)
 
 
 def run_execute(
     *,
-    run: ImportRun,
+    run: RunT,
     work: Callable[[RunExecution], None],
     echo: Echo | None = None,
-) -> ImportRun:
+    startable: Iterable[str] = STARTABLE,
+    phases: Phases | None = None,
+    reset: dict[str, Any] | None = None,
+) -> RunT:
     """Start the run as a new attempt and do ``work`` under its heartbeat.
 
     A run that is running elsewhere or done is left alone; either way the run
     comes back refreshed with the recorded outcome.
     """
-    execution = run_start(run=run, echo=echo)
+    execution = run_start(
+        run=run, echo=echo, startable=startable, phases=phases, reset=reset
+    )
     if execution is not None:
         with execution.heartbeat():
             work(execution)
@@ -324,21 +363,28 @@ def run_requeue(*, run: ImportRun, kind: str | None = None, **reset: Any) -> boo
     return True
 
 
-def import_runs_fail_stale(*, now: datetime | None = None) -> int:
-    """Mark runs whose worker went silent as failed; their transaction rolled back."""
+def runs_fail_stale(
+    *, model: type[models.Model], message: str, now: datetime | None = None
+) -> int:
+    """Mark runs of ``model`` whose worker went silent as failed, with ``message``."""
     now = now or timezone.now()
-    return ImportRun.objects.filter(
+    return model._default_manager.filter(
         status=ImportRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     ).update(
         status=ImportRun.Status.FAILED,
         finished_at=now,
         phase="failed",
-        error=STALE_MESSAGE,
+        error=message,
     )
 
 
-def task_send(*, task: Any, run_id: int) -> bool:
-    """Queue a run's task; if the broker is down the run stays queued, marked unsent."""
+def import_runs_fail_stale(*, now: datetime | None = None) -> int:
+    """Mark runs whose worker went silent as failed; their transaction rolled back."""
+    return runs_fail_stale(model=ImportRun, message=STALE_MESSAGE, now=now)
+
+
+def task_publish(*, task: Any, run_id: int) -> str | None:
+    """Hand a run's task to the broker at once; its task id, or None if it is down."""
     try:
         with task.app.connection_for_write(
             connect_timeout=2, transport_options=PUBLISH_TRANSPORT_OPTIONS
@@ -349,14 +395,38 @@ def task_send(*, task: Any, run_id: int) -> bool:
                 args=[run_id], connection=conn, retry=False, ignore_result=True
             )
     except Exception:  # kombu and redis raise several connection errors
-        logger.warning("could not queue run %s; it stays queued", run_id, exc_info=True)
-        ImportRun.objects.filter(pk=run_id).update(
-            error=UNSENT_MESSAGE, phase=UNSENT, task_id=""
+        logger.warning(
+            "could not queue %s for run %s", task.name, run_id, exc_info=True
+        )
+        return None
+    return str(result.id or "")
+
+
+def task_send(
+    *,
+    task: Any,
+    run_id: int,
+    model: type[models.Model] = ImportRun,
+    unsent_message: str = UNSENT_MESSAGE,
+) -> bool:
+    """Queue a run's task; if the broker is down the run stays queued, marked unsent.
+
+    The task id is kept where the model has a ``task_id`` field.
+    """
+    rows = model._default_manager.filter(pk=run_id)
+    keeps_task_id = any(f.name == "task_id" for f in model._meta.get_fields())
+    task_id = task_publish(task=task, run_id=run_id)
+    if task_id is None:
+        rows.update(
+            error=unsent_message,
+            phase=UNSENT,
+            **({"task_id": ""} if keeps_task_id else {}),
         )
         return False
     # A worker that already picked the run up has replaced the phase itself.
-    ImportRun.objects.filter(pk=run_id, phase=UNSENT).update(error="", phase="")
-    ImportRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+    rows.filter(phase=UNSENT).update(error="", phase="")
+    if keeps_task_id:
+        rows.update(task_id=task_id)
     return True
 
 
@@ -379,25 +449,57 @@ def run_task(run: ImportRun) -> Any:
     return import_run_execute_task
 
 
-def run_send_on_commit(*, run: ImportRun) -> None:
-    """Hand the run to the worker once the surrounding transaction commits."""
-    task = run_task(run)
-    transaction.on_commit(lambda: task_send(task=task, run_id=run.pk))
+def run_send_on_commit(
+    *, run: models.Model, task: Any = None, unsent_message: str = UNSENT_MESSAGE
+) -> None:
+    """Hand the run to the worker once the surrounding transaction commits.
+
+    ``task`` defaults to the Datenpool run's next step (``run_task``).
+    """
+    task = task or run_task(run)  # type: ignore[arg-type]
+    model, pk = type(run), run.pk
+    transaction.on_commit(
+        lambda: task_send(
+            task=task, run_id=pk, model=model, unsent_message=unsent_message
+        )
+    )
 
 
-def import_runs_send_queued() -> int:
-    """Hand every queued run that never reached the broker to it; returns how many."""
+def runs_send_queued(
+    *,
+    model: type[models.Model],
+    task_for: Callable[[Any], Any],
+    unsent_message: str = UNSENT_MESSAGE,
+    only: Iterable[str] = ("pk",),
+) -> int:
+    """Hand every queued run of ``model`` that never reached the broker to it.
+
+    ``task_for`` gives a run's task; ``only`` the fields it reads. Returns how
+    many were sent.
+    """
     sent = 0
     with transaction.atomic():
         # Locked rows belong to a concurrent sweep; it sends them.
         runs = list(
-            ImportRun.objects.select_for_update(skip_locked=True)
+            model._default_manager.select_for_update(skip_locked=True)
             .filter(status=ImportRun.Status.QUEUED, phase=UNSENT)
             .order_by("pk")
-            .only("pk", "kind", "inspection")
+            .only(*only)
         )
         for run in runs:
-            if not task_send(task=run_task(run), run_id=run.pk):
+            if not task_send(
+                task=task_for(run),
+                run_id=run.pk,
+                model=model,
+                unsent_message=unsent_message,
+            ):
                 break  # the broker is still down; the next sweep tries again
             sent += 1
     return sent
+
+
+def import_runs_send_queued() -> int:
+    """Hand every queued run that never reached the broker to it; returns how many."""
+    return runs_send_queued(
+        model=ImportRun, task_for=run_task, only=("pk", "kind", "inspection")
+    )

@@ -4,9 +4,11 @@ The whole file is read and checked first; every problem is collected with file,
 line, column and value and grouped by kind with counts. Only a file without
 problems is written, in one transaction: projects are matched by district and
 project number (a re-import updates them) and get exactly the file's years.
-The upload runs as a Celery task whose state (``FundingImport``) the page polls,
-as the Datenpool's runs do: each change of state is a compare-and-set on the
-row, progress is published on the progress connection.
+The upload runs as a Celery task whose state (``FundingImport``) the page polls.
+It lives the life of the Datenpool's runs, through their lifecycle
+(``datapool/services/runs.py``): compare-and-set states per attempt, a heartbeat
+and the sweep that fails silent imports, progress on the progress connection,
+and imports the broker missed sent again by the sweep.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from core.access import require_funding_edit
 from core.audit import Action, audit_record
@@ -34,7 +35,14 @@ from datapool.parsers.contract import (
     Problem,
     ProblemList,
 )
-from datapool.services.runs import progress_db
+from datapool.services.runs import (
+    RunExecution,
+    RunLost,
+    run_execute,
+    run_send_on_commit,
+    runs_fail_stale,
+    runs_send_queued,
+)
 from lor import hierarchy
 from lor.models import LorUnit
 
@@ -676,12 +684,11 @@ def _unchanged(
 
 # --- the run -------------------------------------------------------------------
 
+# The lifecycle (compare-and-set states, heartbeat, stale sweep, sending) is the
+# Datenpool's runs' (datapool/services/runs.py); an import here has its phases,
+# its task and its German messages.
 STARTABLE = (FundingImport.Status.QUEUED, FundingImport.Status.FAILED)
 PHASES = {"read": (0, 60), "write": (60, 100)}
-UNSENT = "unsent"
-# Progress (every 50 rows) touches the heartbeat; silence this long means the
-# worker died (as the Datenpool's runs: datapool/services/runs.py).
-STALE_AFTER = timedelta(minutes=5)
 STALE_MESSAGE = (
     "Der Import wurde unterbrochen (Verarbeitung beendet); es wurde nichts "
     "geändert. Bitte die Datei erneut hochladen."
@@ -692,79 +699,23 @@ UNSENT_MESSAGE = (
 )
 
 
-class _Execution:
-    """One attempt at an import: compare-and-set on status and attempt number."""
+def _counter(execution: RunExecution, phase: str, field_name: str) -> Progress:
+    """A (done, total) callback that publishes the phase and its row counter."""
 
-    def __init__(self, run: FundingImport, attempt: int):
-        self.run = run
-        self.attempt = attempt
-        self._last = (None, -1)
+    def report(done: int, total: int) -> None:
+        execution.progress(phase, done, total, **{field_name: done})
 
-    def _mine(self, using: str | None = None):
-        manager = FundingImport.objects.using(using) if using else FundingImport.objects
-        return manager.filter(
-            pk=self.run.pk, status=FundingImport.Status.RUNNING, attempts=self.attempt
-        )
-
-    def progress(self, phase: str) -> Progress:
-        start, end = PHASES[phase]
-
-        def report(done: int, total: int) -> None:
-            percent = start + int((end - start) * (done / total if total else 1))
-            if (phase, percent) == self._last:
-                return
-            self._last = (phase, percent)
-            fields = {"rows_read": done} if phase == "read" else {"rows_written": done}
-            self._mine(progress_db()).update(
-                phase=phase, percent=percent, heartbeat_at=timezone.now(), **fields
-            )
-
-        return report
+    return report
 
 
-def _start(run: FundingImport) -> _Execution | None:
-    alias = progress_db()
-    with transaction.atomic(using=alias):
-        attempts = (
-            FundingImport.objects.using(alias)
-            .select_for_update()
-            .filter(pk=run.pk, status__in=STARTABLE)
-            .values_list("attempts", flat=True)
-            .first()
-        )
-        if attempts is None:
-            return None
-        now = timezone.now()
-        FundingImport.objects.using(alias).filter(pk=run.pk).update(
-            status=FundingImport.Status.RUNNING,
-            attempts=attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            error="",
-            report=[],
-            summary={},
-            percent=0,
-            phase="read",
-            rows_read=0,
-            rows_written=0,
-        )
-    return _Execution(run, attempts + 1)
-
-
-def funding_import_execute(*, run: FundingImport) -> FundingImport:
-    """Read, check and (only if the file is clean) write one upload; record it."""
-    execution = _start(run)
-    if execution is None:
-        run.refresh_from_db()
-        return run
+def _work(run: FundingImport, execution: RunExecution) -> None:
     district = run.district
     try:
         projects = projects_read(
             path=Path(run.file.path),
             file_name=run.original_name,
             district=district,
-            progress=execution.progress("read"),
+            progress=_counter(execution, "read", "rows_read"),
         )
         with transaction.atomic():
             summary = projects_write(
@@ -773,7 +724,7 @@ def funding_import_execute(*, run: FundingImport) -> FundingImport:
                 source=run.source or f"Upload {run.original_name} ({district.name})",
                 licence=run.licence,
                 source_import=run,
-                progress=execution.progress("write"),
+                progress=_counter(execution, "write", "rows_written"),
             )
             audit_record(
                 user=run.created_by,
@@ -781,44 +732,39 @@ def funding_import_execute(*, run: FundingImport) -> FundingImport:
                 obj=run,
                 details={"district": district.code, **summary},
             )
-            if not execution._mine().update(
-                status=FundingImport.Status.SUCCEEDED,
-                finished_at=timezone.now(),
-                percent=100,
-                phase="done",
-                rows_written=summary["projects"],
-                summary=summary,
-            ):
-                # The run left this attempt's hands: roll the writes back.
-                raise transaction.TransactionManagementError("run lost")
+            # Raises RunLost if the run left this attempt's hands: the writes
+            # roll back.
+            execution.succeed(rows_written=summary["projects"], summary=summary)
     except ImportValidationError as exc:
         groups = problem_groups(exc.problems, exc.counts)
         total = sum(g["count"] for g in groups)
-        execution._mine(progress_db()).update(
-            status=FundingImport.Status.FAILED,
-            finished_at=timezone.now(),
-            phase="failed",
+        execution.fail(
             # Stored in German, as the Datenpool's run messages: the worker
             # has no request language.
-            error=(
-                f"Die Datei hat {total} Problem; es wurde nichts importiert."
-                if total == 1
-                else f"Die Datei hat {total} Probleme; es wurde nichts importiert."
-            ),
-            report=[p.as_dict() for p in exc.problems],
+            f"Die Datei hat {total} Problem; es wurde nichts importiert."
+            if total == 1
+            else f"Die Datei hat {total} Probleme; es wurde nichts importiert.",
+            [p.as_dict() for p in exc.problems],
             summary={"validation": True, "problem_groups": groups},
         )
-    except (DatabaseError, OSError, transaction.TransactionManagementError) as exc:
+    except (DatabaseError, OSError, RunLost) as exc:
         logger.exception("funding import %s failed", run.pk)
-        execution._mine(progress_db()).update(
-            status=FundingImport.Status.FAILED,
-            finished_at=timezone.now(),
-            phase="failed",
-            error="Der Import konnte nicht abgeschlossen werden; es wurde nichts "
+        execution.fail(
+            "Der Import konnte nicht abgeschlossen werden; es wurde nichts "
             f"geändert ({type(exc).__name__}).",
+            [],
         )
-    run.refresh_from_db()
-    return run
+
+
+def funding_import_execute(*, run: FundingImport) -> FundingImport:
+    """Read, check and (only if the file is clean) write one upload; record it."""
+    return run_execute(
+        run=run,
+        work=lambda execution: _work(run, execution),
+        startable=STARTABLE,
+        phases=PHASES,
+        reset={"summary": {}, "phase": "read"},
+    )
 
 
 def funding_import_upload(
@@ -847,47 +793,25 @@ def funding_import_upload(
         obj=run,
         details={"district": district.code, "file": run.original_name},
     )
-    transaction.on_commit(lambda: _send(run.pk))
+    run_send_on_commit(run=run, task=_task(), unsent_message=UNSENT_MESSAGE)
     return run
 
 
-def _send(run_id: int) -> bool:
+def _task(run: FundingImport | None = None) -> Any:
+    """The Celery task that executes an import."""
+    # Tasks import the services at their top; services reach the task here.
     from ..tasks import funding_import_execute_task
 
-    try:
-        funding_import_execute_task.apply_async(
-            args=[run_id], retry=False, ignore_result=True
-        )
-    except Exception:  # kombu and redis raise several connection errors
-        logger.warning("could not queue funding import %s", run_id, exc_info=True)
-        FundingImport.objects.filter(
-            pk=run_id, status=FundingImport.Status.QUEUED
-        ).update(error=UNSENT_MESSAGE, phase=UNSENT)
-        return False
-    FundingImport.objects.filter(pk=run_id, phase=UNSENT).update(error="", phase="")
-    return True
+    return funding_import_execute_task
 
 
 def funding_imports_fail_stale(*, now: datetime | None = None) -> int:
     """Fail running imports whose worker went silent; their writes rolled back."""
-    now = now or timezone.now()
-    return FundingImport.objects.filter(
-        status=FundingImport.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    ).update(
-        status=FundingImport.Status.FAILED,
-        finished_at=now,
-        phase="failed",
-        error=STALE_MESSAGE,
-    )
+    return runs_fail_stale(model=FundingImport, message=STALE_MESSAGE, now=now)
 
 
 def funding_imports_send_queued() -> int:
     """Send queued imports that never reached the broker; returns how many."""
-    sent = 0
-    for pk in FundingImport.objects.filter(
-        status=FundingImport.Status.QUEUED, phase=UNSENT
-    ).values_list("pk", flat=True):
-        if not _send(pk):
-            break  # the broker is still down; the next sweep tries again
-        sent += 1
-    return sent
+    return runs_send_queued(
+        model=FundingImport, task_for=_task, unsent_message=UNSENT_MESSAGE
+    )

@@ -248,6 +248,81 @@ def test_sweep_fails_an_import_whose_worker_went_silent(
     assert fresh.status == FundingImport.Status.RUNNING
 
 
+def test_funding_imports_share_the_datapool_run_states():
+    # datapool/services/runs.py drives FundingImport by ImportRun's state names.
+    from datapool.models import ImportRun
+
+    for name in ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED"):
+        assert getattr(FundingImport.Status, name) == getattr(ImportRun.Status, name)
+
+
+def test_an_import_failed_by_the_sweep_while_running_rolls_back_and_stays_failed(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from funding.services import imports
+
+    before = (Project.objects.count(), ProjectAmount.objects.count())
+    read = imports.projects_read
+
+    def swept_while_reading(**kwargs):
+        # The sweep declares the worker dead while the import still reads; the
+        # attempt goes on to write and must not succeed.
+        assert imports.funding_imports_fail_stale(
+            now=timezone.now() + timedelta(hours=1)
+        )
+        return read(**kwargs)
+
+    monkeypatch.setattr(imports, "projects_read", swept_while_reading)
+    run = _upload(
+        coordinator01,
+        csv_bytes(GOOD_LINES),
+        "massnahmen.csv",
+        django_capture_on_commit_callbacks,
+    )
+    assert run.status == FundingImport.Status.FAILED
+    assert run.error == imports.STALE_MESSAGE
+    assert run.attempts == 1
+    assert (Project.objects.count(), ProjectAmount.objects.count()) == before
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.IMPORT).exists()
+
+
+def test_an_import_the_broker_missed_stays_queued_and_the_sweep_sends_it(
+    funding_examples, coordinator01, django_capture_on_commit_callbacks, monkeypatch
+):
+    from funding.services.imports import UNSENT_MESSAGE
+    from funding.tasks import funding_import_execute_task, funding_imports_sweep_task
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(funding_import_execute_task, "apply_async", broker_down)
+    run = _upload(
+        coordinator01,
+        csv_bytes(GOOD_LINES),
+        "massnahmen.csv",
+        django_capture_on_commit_callbacks,
+    )
+    assert (run.status, run.phase, run.error) == (
+        FundingImport.Status.QUEUED,
+        "unsent",
+        UNSENT_MESSAGE,
+    )
+    assert funding_imports_sweep_task() == 0  # still down: it stays queued
+    run.refresh_from_db()
+    assert (run.status, run.phase) == (FundingImport.Status.QUEUED, "unsent")
+
+    monkeypatch.undo()
+    assert funding_imports_sweep_task() == 1  # what Celery beat runs every minute
+    run.refresh_from_db()
+    assert run.status == FundingImport.Status.SUCCEEDED, run.summary
+    assert (run.error, run.phase, run.percent) == ("", "done", 100)
+    assert Project.objects.filter(number="T-001").exists()
+
+
 def test_a_point_finds_its_planungsraum_and_a_point_elsewhere_is_refused(
     funding_examples, coordinator01, django_capture_on_commit_callbacks
 ):

@@ -362,6 +362,26 @@ def test_a_good_upload_writes_every_line_once_and_is_audited(
     assert status.json()["status"] == "succeeded"
 
 
+def test_an_upload_the_broker_cannot_take_fails_at_once_and_says_so(
+    client, coordinator, kita_type, django_capture_on_commit_callbacks, monkeypatch
+):
+    from infrastructure.tasks import facility_upload_execute_task
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(facility_upload_execute_task, "apply_async", broker_down)
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _upload(client, GOOD).status_code == 302
+    upload = FacilityUpload.objects.get()
+    assert (upload.status, upload.percent) == (FacilityUpload.Status.FAILED, 100)
+    assert upload.finished_at is not None
+    [group] = upload.problems
+    assert group["message"].startswith("Die Hintergrundverarbeitung ist gerade nicht")
+    assert not Facility.objects.filter(name="Kita Spreebogen").exists()
+
+
 def test_a_geojson_upload_places_its_points(
     client, coordinator, kita_type, django_capture_on_commit_callbacks
 ):
