@@ -6,7 +6,9 @@ and lets locust (headless) run N clients for T seconds on the map data
 (``/api/values/``), with variables and levels drawn at random from what the
 database holds, and reference dates drawn from each variable's dates (with all
 vintages loaded most requests are cold). Prints requests/s, p50/p95/p99 and errors
-per endpoint and in all; goal: 0 errors and p95 ≤ 200 ms.
+per endpoint and in all; goal: 0 errors and p95 ≤ 200 ms. Beside the figures it
+prints who used the CPU during the run (the server, PostgreSQL, Redis, locust and
+every other process), so a run on a busy machine shows itself as one.
 
 Needs a database with the demo data (or ``--setup`` loads it: migrate, lor_import,
 datapool_demo, indicators_compute, as ``scripts/run.sh`` does). ``--dates 15``
@@ -28,9 +30,11 @@ import csv
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -208,6 +212,51 @@ def _warm_up(port: int, token: str, variables: list[str], workers: int) -> None:
                 response.read()
 
 
+def _cpu_by_process() -> dict[int, tuple[float, str]]:
+    """CPU seconds (user + system) of every process, by pid, with its command line.
+
+    Linux only (``/proc``); a process that ends in between is simply missing.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / tick, command)
+    return found
+
+
+def _cpu_split(
+    before: dict[int, tuple[float, str]],
+    after: dict[int, tuple[float, str]],
+    port: int,
+    locust_seconds: float,
+) -> dict[str, float]:
+    """Who used the CPU during the run: the server under test, PostgreSQL, Redis,
+    the load generator and everything else (which says how quiet the machine was)."""
+    split = {"gunicorn": 0.0, "PostgreSQL": 0.0, "locust": locust_seconds}
+    split |= {"Redis": 0.0, "other processes": 0.0}
+    for pid, (seconds, command) in after.items():
+        if pid == os.getpid():
+            continue
+        used = seconds - before.get(pid, (0.0, ""))[0]
+        if f"127.0.0.1:{port}" in command and "gunicorn" in command:
+            split["gunicorn"] += used
+        elif command.startswith("postgres"):
+            split["PostgreSQL"] += used
+        elif command.startswith("redis"):
+            split["Redis"] += used
+        else:
+            split["other processes"] += used
+    return split
+
+
 def _row(name: str, row: dict[str, str]) -> dict[str, float | str]:
     return {
         "name": name,
@@ -255,6 +304,10 @@ def main() -> None:
         try:
             _warm_up(port, token, variables, args.workers)
             prefix = tmp_path / "locust"
+            load_before = os.getloadavg()[0]
+            cpu_before = _cpu_by_process()
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.monotonic()
             subprocess.run(
                 [
                     str(BIN / "locust"),
@@ -288,6 +341,13 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
+            wall = time.monotonic() - started
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            locust_cpu = (children.ru_utime - children_before.ru_utime) + (
+                children.ru_stime - children_before.ru_stime
+            )
+            cpu = _cpu_split(cpu_before, _cpu_by_process(), port, locust_cpu)
+            load_after = os.getloadavg()[0]
             with (tmp_path / "locust_stats.csv").open() as fh:
                 rows = {row["Name"]: row for row in csv.DictReader(fh)}
             failures = (tmp_path / "locust_failures.csv").read_text()
@@ -311,6 +371,12 @@ def main() -> None:
             f"{r['name']:<15}{r['requests']:>9}{r['errors']:>8}{r['rps']:>8.1f}"
             f"{r['p50']:>8.0f}{r['p95']:>8.0f}{r['p99']:>8.0f}"
         )
+    print(
+        f"CPU seconds during the run ({wall:.0f} s wall, {os.cpu_count()} cores: "
+        f"{wall * (os.cpu_count() or 1):.0f} available): "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
+        + f"; load average {load_before:.2f} before, {load_after:.2f} after"
+    )
     if total["errors"]:
         print(failures)
     ok = total["errors"] == 0 and total["p95"] <= GOAL_P95_MS
