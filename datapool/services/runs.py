@@ -185,8 +185,13 @@ class RunExecution:
         report: list[dict[str, Any]],
         *,
         summary: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> bool:
-        """Mark the run failed unless it already left this attempt's hands."""
+        """Mark the run failed unless it already left this attempt's hands.
+
+        ``fields`` are further fields of the model written with the failure
+        (e.g. a facility upload's grouped ``problems``).
+        """
         return self._end(
             status=ImportRun.Status.FAILED,
             error=message,
@@ -195,6 +200,7 @@ class RunExecution:
             summary=summary or {},
             finished_at=timezone.now(),
             phase="failed",
+            **fields,
         )
 
     def inspected(self, **fields: Any) -> bool:
