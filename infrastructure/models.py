@@ -222,6 +222,17 @@ class FacilityUpload(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The run fields of datapool/services/runs.py, whose lifecycle the upload
+    # lives: attempts for compare-and-set, the heartbeat for the stale sweep.
+    attempts = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=20, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # The lifecycle's raw report; the page shows ``problems`` (grouped) instead.
+    report = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("facility upload")

@@ -10,7 +10,7 @@ from .models import FacilityType, FacilityUpload, Scenario, SupplyRule
 from .scenarios import scenario_compute
 from .supply import SupplyError
 from .supply_publish import supply_rule_publish
-from .uploads import facility_upload_execute
+from .uploads import facility_upload_execute, facility_uploads_fail_stale
 
 
 @shared_task
@@ -18,6 +18,12 @@ def facility_upload_execute_task(upload_id: int) -> None:
     upload = FacilityUpload.objects.filter(pk=upload_id).first()
     if upload is not None:
         facility_upload_execute(upload=upload)
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def facility_uploads_sweep_task() -> int:
+    """Periodic sweep (beat): fail uploads whose worker died."""
+    return facility_uploads_fail_stale()
 
 
 @shared_task

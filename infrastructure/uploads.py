@@ -17,10 +17,13 @@ Documented columns (lower or upper case; German names in brackets):
 
 Every problem of the file is reported at once (file, line, column, value),
 grouped by column and message with counts; nothing is written while any remains.
+The upload runs as a Celery task living the life of the Datenpool's runs
+(``datapool/services/runs.py``; see ``facility_upload_execute``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,7 +41,12 @@ from django.utils import timezone
 from core.access import require_facility_maintenance, user_bezirk_code, user_is_admin
 from core.audit import Action, audit_record
 from datapool.parsers.contract import ImportValidationError, Problem
-from datapool.services.runs import task_publish
+from datapool.services.runs import (
+    RunExecution,
+    run_execute,
+    runs_fail_stale,
+    task_publish,
+)
 from lor.models import LorUnit
 
 from .files import GIS_SUFFIXES, TABLE_SUFFIXES, RawRow, cell, read_gis, read_table
@@ -74,6 +82,8 @@ GERMAN_NUMBER = re.compile(r"^-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$")
 POINT_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 PLR_KEY = re.compile(r"^\d{8}$")
 MAX_EXAMPLES = 50
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -345,26 +355,25 @@ def problem_report(problems: list[Problem]) -> list[dict]:
 
 
 def _set(upload: FacilityUpload, **fields: Any) -> None:
-    """Store progress at once (outside the write's transaction) for the poller."""
+    """Store fields on the upload's row and on the instance."""
     FacilityUpload.objects.filter(pk=upload.pk).update(**fields)
     for key, value in fields.items():
         setattr(upload, key, value)
 
 
-def facility_upload_execute(*, upload: FacilityUpload) -> FacilityUpload:
-    """Read, check and write an upload; on any problem nothing is written.
+# The lifecycle (compare-and-set states, heartbeat, stale sweep) is the
+# Datenpool's runs' (datapool/services/runs.py); an upload has its phases and
+# German messages, and starts only from queued: a failed upload is uploaded
+# again, not retried.
+STARTABLE = (FacilityUpload.Status.QUEUED,)
+PHASES = {"read": (0, 30), "check": (30, 60), "write": (60, 100)}
+STALE_MESSAGE = (
+    "Die Verarbeitung wurde unterbrochen; es wurde nichts geändert. "
+    "Bitte die Datei erneut hochladen."
+)
 
-    A lighter life than the Datenpool's runs (datapool/services/runs.py): one
-    attempt, started by compare-and-set from queued, with no attempt counter or
-    heartbeat fields, hence no stale sweep and no re-sending; its outcome and
-    problems are what the upload page polls.
-    """
-    started = FacilityUpload.objects.filter(
-        pk=upload.pk, status=FacilityUpload.Status.QUEUED
-    ).update(status=FacilityUpload.Status.RUNNING, percent=5)
-    if not started:
-        upload.refresh_from_db()
-        return upload
+
+def _work(upload: FacilityUpload, execution: RunExecution) -> None:
     file_name = upload.original_name
     try:
         path = Path(upload.file.path)
@@ -372,43 +381,61 @@ def facility_upload_execute(*, upload: FacilityUpload) -> FacilityUpload:
         rows = (
             read_gis(path, file_name) if kind == "gis" else read_table(path, file_name)
         )
-        _set(upload, percent=30)
+        execution.progress("read", 1, 1, rows_read=len(rows))
         checked = upload_validate(rows=rows, file_name=file_name, upload=upload)
-        _set(upload, percent=60)
-        summary = _write(upload=upload, rows=checked)
+        execution.progress("check", 1, 1)
+        with transaction.atomic():
+            summary = _write(upload=upload, rows=checked)
+            # Raises RunLost if the sweep failed the upload meanwhile: the
+            # writes roll back.
+            execution.succeed(summary=summary, rows_written=summary["written"])
     except ImportValidationError as exc:
-        _set(
-            upload,
-            status=FacilityUpload.Status.FAILED,
-            percent=100,
+        count = len(exc.problems)
+        execution.fail(
+            # Stored in German: the worker has no request language.
+            f"Die Datei hat {count} Problem; es wurde nichts geändert."
+            if count == 1
+            else f"Die Datei hat {count} Probleme; es wurde nichts geändert.",
+            [],
+            summary={"problems": count, "written": 0},
             problems=problem_report(exc.problems),
-            summary={"problems": len(exc.problems), "written": 0},
-            finished_at=timezone.now(),
-        )
-        return upload
-    except Exception as exc:  # a broken file must not leave the upload running
-        _set(
-            upload,
-            status=FacilityUpload.Status.FAILED,
             percent=100,
-            problems=problem_report(
-                [
-                    Problem(
-                        f"Die Datei konnte nicht verarbeitet werden ({exc}).", file_name
-                    )
-                ]
-            ),
-            finished_at=timezone.now(),
         )
-        return upload
-    _set(
-        upload,
-        status=FacilityUpload.Status.SUCCEEDED,
-        percent=100,
-        summary=summary,
-        finished_at=timezone.now(),
+    except Exception as exc:  # a broken file must not leave the upload running
+        logger.exception("facility upload %s failed", upload.pk)
+        message = f"Die Datei konnte nicht verarbeitet werden ({exc})."
+        # After RunLost this changes nothing: the upload is no longer this attempt's.
+        execution.fail(
+            message,
+            [],
+            problems=problem_report([Problem(message, file_name)]),
+            percent=100,
+        )
+
+
+def facility_upload_execute(*, upload: FacilityUpload) -> FacilityUpload:
+    """Read, check and write an upload; on any problem nothing is written.
+
+    It lives the life of the Datenpool's runs (datapool/services/runs.py): one
+    attempt, started by compare-and-set from queued, writing under a heartbeat
+    and succeeding inside its own transaction, so an upload whose worker died
+    is failed by the sweep (``facility_uploads_fail_stale``, from Celery beat)
+    with ``STALE_MESSAGE`` and its writes roll back. Its outcome and grouped
+    ``problems`` are what the upload page polls. An upload the broker cannot
+    take fails at once (``_send``); a new upload is the retry.
+    """
+    return run_execute(
+        run=upload,
+        work=lambda execution: _work(upload, execution),
+        startable=STARTABLE,
+        phases=PHASES,
+        reset={"summary": {}, "problems": [], "phase": "read"},
     )
-    return upload
+
+
+def facility_uploads_fail_stale(*, now: datetime | None = None) -> int:
+    """Fail running uploads whose worker went silent; their writes rolled back."""
+    return runs_fail_stale(model=FacilityUpload, message=STALE_MESSAGE, now=now)
 
 
 @transaction.atomic
@@ -502,22 +529,20 @@ def _send(upload: FacilityUpload) -> None:
     # Tasks import this module at their top; the service reaches its task here.
     from .tasks import facility_upload_execute_task
 
-    # The Datenpool's runs' hand-off: one quick attempt, no reconnect loop. An
-    # upload has no sweep that sends it later (see facility_upload_execute), so
-    # it fails at once instead of staying queued.
+    # The Datenpool's runs' hand-off: one quick attempt, no reconnect loop. The
+    # user is told at once and uploads again later, rather than waiting on a
+    # queued upload (see facility_upload_execute).
     if task_publish(task=facility_upload_execute_task, run_id=upload.pk) is None:
+        message = (
+            "Die Hintergrundverarbeitung ist gerade nicht erreichbar; "
+            "es wurde nichts geändert. Bitte später erneut hochladen."
+        )
         _set(
             upload,
             status=FacilityUpload.Status.FAILED,
             percent=100,
-            problems=problem_report(
-                [
-                    Problem(
-                        "Die Hintergrundverarbeitung ist gerade nicht erreichbar; "
-                        "es wurde nichts geändert. Bitte später erneut hochladen.",
-                        upload.original_name,
-                    )
-                ]
-            ),
+            phase="failed",
+            error=message,
+            problems=problem_report([Problem(message, upload.original_name)]),
             finished_at=timezone.now(),
         )

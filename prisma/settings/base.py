@@ -227,8 +227,9 @@ CELERY_TASK_ANNOTATIONS = {
         env.int("PRISMA_PROFILE_PDF_SOFT_TIME_LIMIT", default=5 * 60)
     ),
 }
-# Uploads accepted while Redis was down stay queued; this sweep sends them once
-# it answers again and fails runs whose worker died (stale heartbeat).
+# Uploads accepted while Redis was down stay queued; these sweeps send them once
+# it answers again and fail runs whose worker died (stale heartbeat). Facility
+# uploads are only failed: one the broker cannot take fails at once.
 CELERY_BEAT_SCHEDULE = {
     "send-queued-imports": {
         "task": "datapool.tasks.import_runs_send_queued_task",
@@ -236,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "funding-imports-sweep": {
         "task": "funding.tasks.funding_imports_sweep_task",
+        "schedule": 60.0,
+    },
+    "facility-uploads-sweep": {
+        "task": "infrastructure.tasks.facility_uploads_sweep_task",
         "schedule": 60.0,
     },
 }
