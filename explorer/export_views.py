@@ -11,10 +11,16 @@ from core.audit import audit_record
 from core.models import AuditEvent
 from core.throttle import heavy_export_refused, heavy_export_throttle
 from datapool.access import variables_require_visible
-from datapool.api_params import ParamError, number_parse, texts_check
+from datapool.api_params import ParamError, date_parse, number_parse, texts_check
 
 from . import exports
-from .selection import Selection, SelectionError, selection_evaluate
+from .maps.classify import DEFAULT_CHANGE_PALETTE, DEFAULT_PALETTE
+from .selection import (
+    Selection,
+    SelectionError,
+    selection_change_evaluate,
+    selection_evaluate,
+)
 
 DEFAULT_TITLE = "PRISMA Berlin – Auswahl"
 MAX_TITLE = 200
@@ -61,7 +67,11 @@ def _breaks(value: str) -> list[float] | None:
 
 
 class SelectionExportView(LoginRequiredMixin, View):
-    """GET ?format=…&selection=<JSON of Selection.as_dict()>&title=… → a file."""
+    """GET ?format=…&selection=<JSON of Selection.as_dict()>&title=… → a file.
+
+    With ``compare=YYYY-MM-DD`` (as ``/api/maps/values/``) the file holds each
+    column's change since that date: the change map's values.
+    """
 
     def get(self, request):
         params = request.GET
@@ -76,11 +86,25 @@ class SelectionExportView(LoginRequiredMixin, View):
             return heavy_export_refused(request, retry_after=wait)
         title = (params.get("title") or DEFAULT_TITLE).strip()[:MAX_TITLE]
         try:
+            # The parser of /api/values/: a bad date gets the same German message.
+            compare = (
+                date_parse(params["compare"], field="compare")
+                if params.get("compare")
+                else None
+            )
+        except ParamError as exc:
+            return _bad_request(exc.message)
+        try:
             selection = Selection.parse(params.get("selection", ""))
             variables_require_visible(
                 user=request.user, keys=[*selection.columns, params.get("column")]
             )
-            result = selection_evaluate(selection=selection, viewer=request.user)
+            if compare:
+                result = selection_change_evaluate(
+                    selection=selection, compare=compare, viewer=request.user
+                )
+            else:
+                result = selection_evaluate(selection=selection, viewer=request.user)
             if not result.units:
                 raise exports.ExportError(_("The selection contains no units."))
             content, content_type, filename = self._export(result, fmt, title, params)
@@ -97,7 +121,7 @@ class SelectionExportView(LoginRequiredMixin, View):
                 "selection": selection.as_dict(),
                 "parameters": {
                     k: params.get(k)
-                    for k in ("column", "method", "k", "palette", "breaks")
+                    for k in ("column", "method", "k", "palette", "breaks", "compare")
                     if params.get(k) is not None
                 },
                 "units": len(result.units),
@@ -130,6 +154,7 @@ class SelectionExportView(LoginRequiredMixin, View):
             column=column,
             method=params.get("method", "quantiles"),
             k=_int(params.get("k", "5"), "k"),
-            palette=params.get("palette", "YlOrRd"),
+            palette=params.get("palette")
+            or (DEFAULT_CHANGE_PALETTE if result.compare else DEFAULT_PALETTE),
             breaks=_breaks(params.get("breaks", "")),
         )

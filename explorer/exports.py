@@ -28,6 +28,12 @@ dates. Layout decisions:
   bar chart ranking the units by one column. The source line names each source
   with its licence; the file's own metadata carries title and sources too.
 
+A change selection (``selection_change_evaluate``: the change map's values)
+exports the changes in every format: the title, the column headers and the map
+legend say „Veränderung <Stichtag> gegenüber <Vergleichsstichtag>“, the
+metadata name the comparison date, and the sources are those of the variable
+(computed in PRISMA) plus the crosswalk where either date was converted.
+
 Text cells of CSV and XLSX that begin with ``= + - @`` (or tab/CR) get a leading
 apostrophe (OWASP CSV injection); numbers are never changed. This happens where
 cells are written, not per field: every CSV row goes through ``_CsvRows`` and
@@ -64,7 +70,7 @@ from datapool.numbers import german_label
 from lor.selectors import lor_unit_geometries
 
 from . import graphics
-from .selection import Cell, SelectionResult, selection_scope
+from .selection import Cell, Column, SelectionResult, selection_scope
 
 # Translated when a file is written: the export speaks the user's language.
 STATUS_LABELS = {
@@ -103,6 +109,7 @@ class ExportMeta:
     # Some values are estimated (converted from LOR 2006): the crosswalk is a
     # source of theirs, named in the source rows and lines.
     estimated: bool = False
+    compare: date | None = None  # the earlier date of a change selection
 
     @property
     def source_text(self) -> str:
@@ -144,6 +151,11 @@ class ExportMeta:
             (_("Source"), self.source_text),
             (_("License"), self.license_text),
             (_("Reference date"), self.date_text),
+            *(
+                [(_("Comparison date"), _german_date(self.compare))]
+                if self.compare
+                else []
+            ),
             (_("Created"), self.created),
         ]
 
@@ -152,12 +164,43 @@ def _german_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else _("derived")
 
 
+def change_text(*, ref_date: date | None, compare: date) -> str:
+    """„Veränderung 31.12.2024 gegenüber 31.12.2023“: what a change column holds."""
+    if ref_date is None:
+        return _("Change since %(compare)s") % {"compare": _german_date(compare)}
+    return _("Change %(date)s compared with %(compare)s") % {
+        "date": _german_date(ref_date),
+        "compare": _german_date(compare),
+    }
+
+
+def _result_change_text(result: SelectionResult) -> str:
+    """The change of a change selection, one date pair if all columns share it."""
+    if result.compare is None:
+        return ""
+    dates = {c.date for c in result.columns if c.date}
+    ref_date = next(iter(dates)) if len(dates) == 1 else None
+    return change_text(ref_date=ref_date, compare=result.compare)
+
+
+def _column_label(column: Column) -> str:
+    """The column's label; for a change, with the dates it spans."""
+    if column.compare is None:
+        return column.label
+    change = change_text(ref_date=column.date, compare=column.compare)
+    return f"{column.label} – {change}"
+
+
 def export_title(*, title: str, result: SelectionResult) -> str:
-    """The title, naming the restriction of the units if the title does not."""
-    scope = selection_scope(selection=result.selection)
-    if not scope or scope in title:
-        return title
-    return f"{title} – {scope}" if title else scope
+    """The title, naming the restriction of the units and a change's dates if the
+    title does not."""
+    for part in (
+        selection_scope(selection=result.selection),
+        _result_change_text(result),
+    ):
+        if part and part not in title:
+            title = f"{title} – {part}" if title else part
+    return title
 
 
 def export_meta(
@@ -165,8 +208,10 @@ def export_meta(
 ) -> ExportMeta:
     """Title, sources and licences by lineage, and reference dates of the columns."""
     delivered = [c.key for c in result.columns if not c.derived]
+    # A change is computed in PRISMA from the values of both dates, as on the map.
     credits = attribution(
-        variables=delivered, computed=any(c.derived for c in result.columns)
+        variables=delivered,
+        computed=result.compare is not None or any(c.derived for c in result.columns),
     )
     estimated = any(
         cell.status == "estimated"
@@ -183,6 +228,7 @@ def export_meta(
         derived=frozenset(c.key for c in result.columns if c.derived),
         notes=notes,
         estimated=estimated,
+        compare=result.compare,
     )
 
 
@@ -208,7 +254,7 @@ def _header(result: SelectionResult) -> list[str]:
     for column in result.columns:
         unit = f" [{column.unit}]" if column.unit else ""
         header += [
-            f"{column.label}{unit}",
+            f"{_column_label(column)}{unit}",
             _("Status %(column)s") % {"column": column.label},
         ]
     if result.selection.conditions:
@@ -333,7 +379,7 @@ def export_xlsx(
         columns_sheet.append(
             [
                 column.key,
-                column.label,
+                _column_label(column),
                 column.unit,
                 column.date,
                 formulas.get(column.key, ""),
@@ -400,9 +446,15 @@ def _meta_dict(meta: ExportMeta, result: SelectionResult) -> dict[str, Any]:
         "reference_dates": {
             k: d.isoformat() if d else None for k, d in meta.dates.items()
         },
+        "compare_date": meta.compare.isoformat() if meta.compare else None,
         "created": meta.created,
         "columns": [
-            {"key": c.key, "label": c.label, "unit": c.unit, "derived": c.derived}
+            {
+                "key": c.key,
+                "label": _column_label(c),
+                "unit": c.unit,
+                "derived": c.derived,
+            }
             for c in result.columns
         ],
         "selection": result.selection.as_dict(),
@@ -433,7 +485,7 @@ def export_gpkg(*, result: SelectionResult, title: str) -> Export:
     rows += [
         (
             _("Column %(key)s") % {"key": c.key},
-            f"{c.label} [{c.unit}]" if c.unit else c.label,
+            f"{_column_label(c)} [{c.unit}]" if c.unit else _column_label(c),
         )
         for c in result.columns
     ]
@@ -485,7 +537,7 @@ def export_shapefile(*, result: SelectionResult, title: str) -> Export:
     meta = export_meta(result=result, title=title)
     names = shapefile_field_names(result)
     frame = _geodataframe(result, names)
-    labels = {c.key: c.label for c in result.columns}
+    labels = {c.key: _column_label(c) for c in result.columns}
     readme = [f"{key}: {value}" for key, value in meta.pairs()]
     readme.append(_("Credits") + f": {meta.credit_text}")
     readme += [_("Coordinate reference system") + ": EPSG:25833 (ETRS89 / UTM 33N)", ""]
@@ -663,6 +715,8 @@ def export_map(
     graphics.north_arrow(ax, style=graphics.EXPORT_MAP)
     unit = f" [{col.unit}]" if col.unit else ""
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
+    if col.compare:
+        date_text = f", {change_text(ref_date=col.date, compare=col.compare)}"
     graphics.figure_legend(
         figure,
         handles,
@@ -747,6 +801,8 @@ def export_chart(
         else ""
     )
     date_text = f", {col.date.strftime('%d.%m.%Y')}" if col.date else ""
+    if col.compare:
+        date_text = f", {change_text(ref_date=col.date, compare=col.compare)}"
     ax.set_xlabel(f"{col.label}{unit}{date_text}{more}", fontsize=6)
     figure.suptitle(meta.title, fontsize=9, x=0.02, ha="left")
     graphics.source_line(figure, meta.source_line)

@@ -38,6 +38,7 @@ from datapool.selectors import (
     level_parse,
     observation_values,
     ref_date_check,
+    values_answer,
     variable_dates,
 )
 from lor.models import LorUnit
@@ -196,6 +197,9 @@ class Column:
     unit: str
     date: date | None
     derived: bool = False
+    # Set where the column holds the change since this earlier date (its unit
+    # is then that of the change: per cent, or points for shares).
+    compare: date | None = None
 
 
 @dataclass
@@ -207,6 +211,8 @@ class SelectionResult:
     matches: list[str]  # unit codes meeting every condition
     # Whom the values were read for; context values are read for the same viewer.
     viewer: Any = None
+    # The earlier date of a change selection (``selection_change_evaluate``).
+    compare: date | None = None
 
     def rows(self) -> list[dict]:
         """One dict per unit: code, name, then value and status per column."""
@@ -302,6 +308,65 @@ def selection_evaluate(*, selection: Selection, viewer: Any = None) -> Selection
         if all(_holds(cells[c.column].get(unit.code), c) for c in selection.conditions)
     ]
     return SelectionResult(selection, columns, units, cells, matches, viewer)
+
+
+def selection_change_evaluate(
+    *, selection: Selection, compare: date, viewer: Any = None
+) -> SelectionResult:
+    """The selection's units with each column's change since ``compare``.
+
+    The changes are those of ``/api/values/?compare=`` (the same selector), so a
+    change map's export holds the numbers the map shows: per cent, or points for
+    shares, ``estimated`` where either end was converted from LOR 2006. A column
+    without values at either date stays empty; if no column has a change, the
+    API's message says why. Derived columns and conditions work on values of
+    one date and are refused.
+    """
+    if selection.derived or selection.conditions:
+        raise SelectionError(
+            gettext(
+                "A change since an earlier date can be exported for variables "
+                "only, without derived columns or conditions."
+            )
+        )
+    base = selection_evaluate(selection=selection, viewer=viewer)
+    columns: list[Column] = []
+    cells: dict[str, dict[str, Cell]] = {}
+    errors: list[str] = []
+    for column in base.columns:
+        cells[column.key] = {}
+        unit = ""
+        if column.date is None:
+            errors.append(gettext("For this comparison date there are no values."))
+        else:
+            try:
+                answer = values_answer(
+                    user=viewer,
+                    variable_key=column.key,
+                    level=selection.level,
+                    ref_date=column.date,
+                    compare=compare,
+                )
+            except ValuesQueryError as exc:
+                errors.append(exc.message)
+            except Variable.DoesNotExist as exc:  # hidden from this viewer
+                raise SelectionError(
+                    gettext("Unknown variable(s): %(keys)s") % {"keys": column.key}
+                ) from exc
+            else:
+                unit = answer["change_unit"]
+                cells[column.key] = {
+                    r["code"]: Cell(r["value"], r["status"], r["incomplete"])
+                    for r in answer["results"]
+                }
+        columns.append(
+            Column(column.key, column.label, unit, column.date, compare=compare)
+        )
+    if len(errors) == len(columns):
+        raise SelectionError(errors[0])
+    return SelectionResult(
+        selection, columns, base.units, cells, base.matches, viewer, compare
+    )
 
 
 # The LOR terms are German in either language, as on the pages.

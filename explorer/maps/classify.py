@@ -35,6 +35,8 @@ SEQUENTIAL = ("YlOrRd", "YlGnBu", "Blues", "Greens", "PuRd", "Oranges", "Purples
 DIVERGING = ("RdBu", "PuOr", "BrBG", "PRGn")
 PALETTES = SEQUENTIAL + DIVERGING
 DEFAULT_PALETTE = "YlOrRd"
+# A change map shows gains and losses: a diverging palette, white near zero.
+DEFAULT_CHANGE_PALETTE = "RdBu"
 K_MIN, K_MAX = 3, 9
 CLASSIFIED_STATUSES = frozenset({"ok", "estimated"})
 # How the map draws units without a class; the labels are translated by the caller.

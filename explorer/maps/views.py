@@ -27,6 +27,7 @@ from datapool.lineage import ESTIMATED_MARK, attribution
 from datapool.response_cache import CachedReadMixin
 
 from .classify import (
+    DEFAULT_CHANGE_PALETTE,
     DEFAULT_PALETTE,
     K_MAX,
     K_MIN,
@@ -39,8 +40,6 @@ from .classify import (
     palette_colors,
 )
 from .geometry import GeometryLevelError, lor_web_geometry
-
-DEFAULT_CHANGE_PALETTE = "RdBu"
 
 
 class GeometryApi(CachedReadMixin, APIView):

@@ -278,11 +278,13 @@
   function updateExports(variable, level, date, params) {
     // The Bezirk restriction travels with the selection; the export names it in its title.
     const selection = { level: level, columns: [variable], date: date || null, within: els.bezirk.value };
+    // A change map exports its changes; the server adds both dates to the title.
     const title = (els.variable.selectedOptions[0] || {}).textContent + " – " +
-      (els.level.selectedOptions[0] || {}).textContent + (date ? ", " + fmtDate(date) : "");
+      (els.level.selectedOptions[0] || {}).textContent + (date && !params.compare ? ", " + fmtDate(date) : "");
     document.querySelectorAll("#exports a[data-format]").forEach(function (a) {
       const q = { format: a.dataset.format, selection: JSON.stringify(selection), title: title,
         column: variable, method: params.method, k: params.k, palette: params.palette };
+      if (params.compare) q.compare = params.compare;
       a.href = cfg.urls.export + "?" + new URLSearchParams(q).toString();
       a.setAttribute("download", "");
     });

@@ -276,3 +276,122 @@ def test_view_rejects_bad_input_with_400(client_logged_in, ewr_imported, params)
 def test_view_requires_login(client):
     response = client.get(_url(format="csv", selection="{}"))
     assert response.status_code == 302
+
+
+# --- change exports (compare=) --------------------------------------------------
+
+CHANGE = "Veränderung 31.12.2024 gegenüber 31.12.2023"
+SOME_PLR = ("01100101", "01100102", "03400831", "06200418", "12601235")
+
+
+def _change_url(fmt: str, level: str = "planungsraum", **params) -> str:
+    selection = Selection(level=level, columns=["E_E"]).as_dict()
+    return _url(
+        format=fmt,
+        selection=json.dumps(selection),
+        title="Einwohner – Planungsräume",
+        column="E_E",
+        **params,
+    )
+
+
+def _api_change(client, level: str = "planungsraum") -> dict:
+    response = client.get(
+        reverse("datapool-api:values"),
+        {"variable": "E_E", "level": level, "compare": "2023-12-31"},
+    )
+    assert response.status_code == 200
+    return {r["code"]: r for r in response.json()["results"]}
+
+
+def test_view_csv_with_compare_holds_the_api_change_values(client_logged_in, ewr_2023):
+    response = client_logged_in.get(_change_url("csv-plain", compare="2023-12-31"))
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    meta = [line for line in text.splitlines() if line.startswith("#")]
+    assert meta[0] == f"# Titel: Einwohner – Planungsräume – {CHANGE}"
+    assert "# Stichtag: 31.12.2024" in meta
+    assert "# Vergleichsstichtag: 31.12.2023" in meta
+    assert any(m.startswith("# Quelle:") and "Amt für Statistik" in m for m in meta)
+    rows = list(csv.reader(line for line in text.splitlines() if line[:1] != "#"))
+    header, data = rows[0], {row[0]: row for row in rows[1:]}
+    assert header[2] == f"Einwohner insgesamt – {CHANGE} [%]"
+    api = _api_change(client_logged_in)
+    assert len(data) == len(api) == 542
+    for code in SOME_PLR:
+        exported = data[code][2]
+        if api[code]["value"] is None:
+            assert exported == "" and api[code]["status"] == "suppressed"
+            assert data[code][3] == "gesperrt"
+        else:
+            assert float(exported) == pytest.approx(api[code]["value"], abs=1e-6)
+    assert float(data["01100101"][2]) == pytest.approx((3580 / 3570 - 1) * 100)
+
+
+def test_view_xlsx_with_compare_holds_the_api_change_values(client_logged_in, ewr_2023):
+    response = client_logged_in.get(
+        _change_url("xlsx", level="bezirk", compare="2023-12-31")
+    )
+    assert response.status_code == 200
+    rows = list(
+        load_workbook(io.BytesIO(response.content))["Daten"].iter_rows(values_only=True)
+    )
+    assert rows[0][1].endswith(CHANGE)
+    assert ("Vergleichsstichtag", "31.12.2023") in [r[:2] for r in rows]
+    header_index = rows.index(next(r for r in rows if r[0] == "Schlüssel"))
+    assert CHANGE in rows[header_index][2]
+    data = {r[0]: r for r in rows[header_index + 1 :]}
+    api = _api_change(client_logged_in, "bezirk")
+    assert len(data) == 12
+    for code in ("01", "02", "12"):
+        assert data[code][2] == pytest.approx(api[code]["value"], abs=1e-9)
+
+
+def test_view_png_map_with_compare_names_both_dates(client_logged_in, ewr_2023):
+    from PIL import Image
+
+    response = client_logged_in.get(_change_url("png", compare="2023-12-31"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert CHANGE in image.text["Title"]
+    assert "PRISMA" in image.text["Description"]
+
+
+def test_view_geojson_with_compare_names_the_comparison_date(
+    client_logged_in, ewr_2023
+):
+    response = client_logged_in.get(_change_url("geojson", compare="2023-12-31"))
+    assert response.status_code == 200
+    meta = response.json()["metadata"]
+    assert meta["compare_date"] == "2023-12-31"
+    assert CHANGE in meta["title"] and CHANGE in meta["columns"][0]["label"]
+
+
+@pytest.mark.parametrize(
+    ("compare", "message"),
+    [
+        ("gestern", "JJJJ-MM-TT"),
+        ("2023-31-12", "JJJJ-MM-TT"),
+        ("2024-12-31", "Der Vergleichsstichtag muss vor dem Stichtag liegen."),
+        ("2022-12-31", "Für diesen Vergleichsstichtag gibt es keine Werte."),
+    ],
+)
+def test_view_refuses_a_bad_compare_date_in_german(
+    client_logged_in, ewr_2023, compare, message
+):
+    response = client_logged_in.get(_change_url("csv", compare=compare))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert text.startswith("Export nicht möglich") and message in text
+
+
+def test_view_refuses_compare_with_derived_columns(client_logged_in, ewr_2023):
+    selection = Selection(
+        level="bezirk", columns=["E_E", "E_EW"], derived=[SHARE]
+    ).as_dict()
+    response = client_logged_in.get(
+        _url(format="csv", selection=json.dumps(selection), compare="2023-12-31")
+    )
+    assert response.status_code == 400
+    assert "abgeleitete Spalten" in response.content.decode()

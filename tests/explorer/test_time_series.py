@@ -313,3 +313,34 @@ def test_selection_table_flags_estimated_values(lor_units, client_logged_in):
         ).json()["rows"]
     }
     assert latest[PLR][f"{variable.key}__status"] == "ok"
+
+
+def test_change_export_across_the_reform_is_estimated_and_credits_the_crosswalk(
+    lor_units, client_logged_in
+):
+    import csv
+    import json
+
+    variable = _series_variable()
+    selection = {"level": "planungsraum", "columns": [variable.key]}
+    response = client_logged_in.get(
+        reverse("analysis:selection-export"),
+        {
+            "format": "csv-plain",
+            "selection": json.dumps({**selection, "date": "2024-12-31"}),
+            "compare": "2019-12-31",
+        },
+    )
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    meta = [line for line in text.splitlines() if line.startswith("#")]
+    assert "Veränderung 31.12.2024 gegenüber 31.12.2019" in meta[0]
+    source = next(m for m in meta if m.startswith("# Quelle:"))
+    assert "Testquelle (Beispieldaten)" in source
+    assert "Umschlüsselung LOR 2006 → LOR 2021" in source
+    rows = list(csv.reader(line for line in text.splitlines() if line[:1] != "#"))
+    row = next(r for r in rows if r[0] == PLR)
+    first = 1000.0 + 10 * DATES.index(date(2019, 12, 31))
+    last = 1000.0 + 10 * (len(DATES) - 1)
+    assert float(row[2]) == pytest.approx((last / first - 1) * 100)
+    assert row[3] == "geschätzt (umgerechnet aus LOR 2006)"

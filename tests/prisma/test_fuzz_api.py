@@ -290,6 +290,7 @@ EXPORT_PARAMS = st.fixed_dictionaries(
     optional={
         "title": st.one_of(junk, NUL),
         "column": one_of(VARIABLES),
+        "compare": one_of(DATES, BAD_DATES),
         "method": one_of(list(METHODS)),
         "k": st.one_of(st.integers(1, 11).map(str), junk, st.just(HUGE)),
         "breaks": st.lists(st.one_of(NUMBERS, junk), max_size=6).map(";".join),

@@ -194,6 +194,14 @@ def test_values_answer_stays_as_it_was(ewr_imported, planner):
         ({"format": "csv", "selection": _selection(date="9999-12-31")}, "keine Werte"),
         ({"format": "csv", "selection": _selection(level="5")}, "Unbekannte Ebene"),
         (
+            {"format": "csv", "selection": _selection(), "compare": "0000-01-01"},
+            "JJJJ-MM-TT",
+        ),
+        (
+            {"format": "csv", "selection": _selection(), "compare": "2024-12-31"},
+            "vor dem Stichtag",
+        ),
+        (
             {"format": "png", "selection": _selection(), "breaks": "nan;inf"},
             "keine endliche Zahl",
         ),
