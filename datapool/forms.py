@@ -5,7 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from core.access import Role, user_bezirk_code, user_role
+from core.access import data_edit_allowed
 from lor import hierarchy
 from lor.models import LorUnit
 
@@ -68,14 +68,24 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if user_role(user) == Role.COORDINATOR:
-            # Coordinators upload for their own district only: it is the one
-            # offered and preset. Another one sent anyway is refused with a
-            # reason by the upload rule (core.access.require_data_edit).
-            field = self.fields["district"]
-            own = list(field.queryset.filter(code=user_bezirk_code(user) or ""))
-            field.widget.choices = [(u.pk, field.label_from_instance(u)) for u in own]
-            field.initial = own[0].pk if own else None
+        if user is None:
+            return  # the API: the upload rule alone decides
+        # Only what the upload rule (core.access.data_edit_allowed) allows is
+        # offered: a coordinator's own district, preset; every district and
+        # Berlin-wide data ("---------") for administrators. Another one sent
+        # anyway is still refused with a reason by the upload service.
+        field = self.fields["district"]
+        allowed = [
+            unit
+            for unit in field.queryset
+            if data_edit_allowed(user=user, bezirk_code=unit.code)
+        ]
+        choices = [(unit.pk, field.label_from_instance(unit)) for unit in allowed]
+        if data_edit_allowed(user=user, bezirk_code=None):
+            choices.insert(0, ("", field.empty_label))
+        elif allowed:
+            field.initial = allowed[0].pk
+        field.widget.choices = choices
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

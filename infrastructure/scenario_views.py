@@ -21,6 +21,7 @@ from core.access import (
     require_scenario_edit,
     scenario_edit_allowed,
 )
+from core.audit import Action, audit_record
 
 from .models import Scenario, ScenarioChange
 from .scenario_exports import scenario_export_pdf, scenario_export_xlsx
@@ -358,6 +359,13 @@ class ScenarioExportView(LoginRequiredMixin, View):
         except SupplyError as exc:
             messages.error(request, str(exc))
             return redirect(scenario)
+        audit_record(
+            user=request.user,
+            action=Action.EXPORT,
+            obj=scenario,
+            object_label=filename,
+            details={"format": fmt, "method": params[0], "level": params[1]},
+        )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

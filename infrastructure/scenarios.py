@@ -5,6 +5,8 @@ A scenario starts from the register's facilities of its rule's type
 hands the changed list to ``supply_compute`` as ``facilities_override``. The
 register (``Facility``) and the Datenpool (``Observation``) are only read:
 the only rows a scenario writes are its own (``Scenario``, ``ScenarioChange``).
+Every write is audited in its own transaction (``core.audit``): creating,
+changing (fields, sharing, a change added or undone) and deleting a scenario.
 
 Changes:
 
@@ -46,6 +48,7 @@ from core.access import (
     user_bezirk_code,
     user_role,
 )
+from core.audit import Action, audit_record
 from datapool.formula import formula_variables
 from datapool.lineage import attribution
 from explorer.maps.classify import (
@@ -334,6 +337,33 @@ def scenario_compute(
 # --- writes ------------------------------------------------------------------
 
 
+def _snapshot(scenario: Scenario) -> dict[str, Any]:
+    """The audited fields of a scenario, JSON-ready."""
+    return {
+        "title": scenario.title,
+        "description": scenario.description,
+        "rule": scenario.rule_id,
+        "ref_date": scenario.ref_date.isoformat(),
+        "shared": scenario.shared,
+        "district": scenario.district.code if scenario.district else None,
+    }
+
+
+def _change_snapshot(change: ScenarioChange) -> dict[str, Any]:
+    """What one scenario change does, JSON-ready (the point in EPSG:25833)."""
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "facility": change.facility_id,
+        "name": change.name,
+        "capacity": str(change.capacity) if change.capacity is not None else None,
+        "closing_date": change.closing_date.isoformat()
+        if change.closing_date
+        else None,
+        "geom": change.geom.wkt if change.geom is not None else None,
+    }
+
+
 def _district(user) -> LorUnit | None:
     code = user_bezirk_code(user)
     if not code:
@@ -371,6 +401,9 @@ def scenario_create(
         )
     scenario.full_clean()
     scenario.save()
+    audit_record(
+        user=owner, action=Action.CREATE, obj=scenario, details=_snapshot(scenario)
+    )
     return scenario
 
 
@@ -384,8 +417,10 @@ def scenario_update(
     ref_date: date,
     shared: bool,
 ) -> Scenario:
-    """Title, description, date and sharing of a scenario (its owner only)."""
+    """Title, description, date and sharing of a scenario (its owner only);
+    the audit keeps each changed field's old and new value."""
     require_scenario_edit(user=user, scenario=scenario)
+    before = _snapshot(scenario)
     if shared and scenario.district_id is None:
         raise ValidationError(
             {"shared": _("Only a user with a district can share with the district.")}
@@ -396,6 +431,10 @@ def scenario_update(
     scenario.shared = shared
     scenario.full_clean()
     scenario.save()
+    after = _snapshot(scenario)
+    diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if diff:
+        audit_record(user=user, action=Action.CHANGE, obj=scenario, details=diff)
     return scenario
 
 
@@ -403,6 +442,12 @@ def scenario_update(
 def scenario_delete(*, scenario: Scenario, user) -> None:
     """Remove a scenario and its changes (its owner only)."""
     require_scenario_edit(user=user, scenario=scenario)
+    details = {
+        **_snapshot(scenario),
+        "changes": [_change_snapshot(c) for c in scenario_changes(scenario=scenario)],
+    }
+    # Recorded before the delete, while the object still has its pk.
+    audit_record(user=user, action=Action.DELETE, obj=scenario, details=details)
     scenario.delete()
 
 
@@ -477,6 +522,12 @@ def scenario_change_add(
     change.save()
     # The scenario's "last changed" moves with its changes.
     scenario.save(update_fields=["updated_at"])
+    audit_record(
+        user=user,
+        action=Action.CHANGE,
+        obj=scenario,
+        details={"change_added": _change_snapshot(change)},
+    )
     return change
 
 
@@ -485,8 +536,15 @@ def scenario_change_delete(*, change: ScenarioChange, user) -> None:
     """Undo one change (its scenario's owner only)."""
     scenario = change.scenario
     require_scenario_edit(user=user, scenario=scenario)
+    removed = _change_snapshot(change)
     change.delete()
     scenario.save(update_fields=["updated_at"])
+    audit_record(
+        user=user,
+        action=Action.CHANGE,
+        obj=scenario,
+        details={"change_removed": removed},
+    )
 
 
 def plr_point_on_surface(*, code: str) -> Point:

@@ -2,7 +2,8 @@
 
 Views parse input and call one service or selector. Services check the district
 rule and raise ``PermissionDenied`` (Django answers 403) or ``ProfileError``
-(shown to the user).
+(shown to the user). The edit forms are shown only to those the same rule lets
+save them (``_require_edit``); everyone else reads the edition.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from core.access import district_edit_allowed
+from core.access import district_edit_allowed, require_district_edit
 from core.http import selected_or_404
 from infrastructure.scenario_forms import ScenarioAttachForm
 from infrastructure.scenarios import scenario_list
@@ -67,6 +68,11 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 def _edition_or_404(pk: int) -> ProfileEdition:
     return selected_or_404(profile_edition_get, pk=pk)
+
+
+def _require_edit(request, edition: ProfileEdition) -> None:
+    """403 with the reason unless the user may save the edition's forms."""
+    require_district_edit(user=request.user, bezirk_code=edition.region.code)
 
 
 def _region_or_404(code: str) -> LorUnit:
@@ -251,6 +257,7 @@ class EditionUpdateView(LoginRequiredMixin, View):
 
     def get(self, request, pk: int):
         edition = _edition_or_404(pk)
+        _require_edit(request, edition)
         form = EditionForm(
             initial={
                 "title": edition.title,
@@ -464,6 +471,7 @@ class PartFormView(LoginRequiredMixin, View):
 
     def get(self, request, pk: int):
         edition, _container, obj = self.objects(pk)
+        _require_edit(request, edition)
         if edition.is_frozen:
             messages.error(
                 request,
@@ -535,11 +543,7 @@ class MeasureScenariosView(LoginRequiredMixin, View):
 
     def _editable(self, request, pk: int):
         measure = PARTS["measure"].get_or_404(pk)
-        edition = measure.goal.edition
-        if not district_edit_allowed(
-            user=request.user, bezirk_code=edition.region.code
-        ):
-            raise PermissionDenied(_("You may only edit content of your own district."))
+        _require_edit(request, measure.goal.edition)
         return measure
 
     def get(self, request, pk: int):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.access import Role
+from core.models import AuditEvent
 from infrastructure.models import Scenario, ScenarioChange
 from infrastructure.scenarios import MARKER, scenario_change_add, scenario_create
 from tests.infrastructure.world import CODES, ON, X, Y
@@ -142,6 +143,26 @@ def test_the_pdf_names_marker_changes_and_before_after(
         ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     assert len(images) >= 1
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
+def test_a_scenario_export_is_audited(client, user, scenario, fmt):
+    client.force_login(user)
+    response = client.get(
+        reverse("scenarios:export", kwargs={"pk": scenario.pk, "fmt": fmt}),
+        {"method": "grenzen"},
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.user == user
+    assert event.object_type == "infrastructure.scenario"
+    assert event.object_id == str(scenario.pk)
+    assert event.object_label.endswith(f".{fmt}")
+    assert event.details == {
+        "format": fmt,
+        "method": "grenzen",
+        "level": "planungsraum",
+    }
 
 
 def test_private_shared_and_other_district(client, user, scenario):

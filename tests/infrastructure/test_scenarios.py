@@ -19,15 +19,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from core.access import Role
+from core.models import AuditEvent
 from infrastructure.models import ScenarioChange
 from infrastructure.scenarios import (
     MARKER,
     plr_point_on_surface,
     scenario_change_add,
+    scenario_change_delete,
     scenario_compute,
     scenario_create,
+    scenario_delete,
     scenario_get,
     scenario_list,
+    scenario_update,
 )
 from infrastructure.supply import CATCHMENT, WITHIN
 from lor import hierarchy
@@ -272,3 +276,72 @@ def test_guests_make_no_scenarios(world):
     guest = user_with_role("gast", Role.GUEST, None)
     with pytest.raises(PermissionDenied):
         scenario_create(owner=guest, title="x", rule=rule, ref_date=date(2024, 12, 31))
+
+
+def _events(scenario_pk: int) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(
+            object_type="infrastructure.scenario", object_id=str(scenario_pk)
+        ).order_by("pk")
+    )
+
+
+def test_every_write_of_a_scenario_is_audited(scenario, user, world):
+    _rule, _units, facilities = world
+    pk = scenario.pk
+    (created,) = _events(pk)
+    assert created.action == AuditEvent.Action.CREATE
+    assert created.user == user
+    assert created.object_label == "Neue Kita"
+    assert created.details["shared"] is False
+    assert created.details["district"] == "01"
+
+    scenario_update(
+        scenario=scenario,
+        user=user,
+        title="Neue Kita",
+        description="",
+        ref_date=ON,
+        shared=True,
+    )
+    added = scenario_change_add(
+        scenario=scenario,
+        user=user,
+        kind=ScenarioChange.Kind.CAPACITY,
+        facility=facilities["A"],
+        capacity=Decimal(80),
+    )
+    added_pk = added.pk
+    scenario_change_delete(change=added, user=user)
+    # Saving without a difference records nothing.
+    scenario_update(
+        scenario=scenario,
+        user=user,
+        title="Neue Kita",
+        description="",
+        ref_date=ON,
+        shared=True,
+    )
+    shared, change_added, change_removed = _events(pk)[1:]
+    assert shared.action == AuditEvent.Action.CHANGE
+    assert shared.details == {"shared": [False, True]}
+    assert change_added.action == AuditEvent.Action.CHANGE
+    assert change_added.details["change_added"]["kind"] == "capacity"
+    assert change_added.details["change_added"]["capacity"] == "80"
+    assert change_added.details["change_added"]["facility"] == facilities["A"].pk
+    assert change_removed.details["change_removed"]["id"] == added_pk
+
+    scenario_delete(scenario=scenario, user=user)
+    deleted = _events(pk)[-1]
+    assert deleted.action == AuditEvent.Action.DELETE
+    assert deleted.object_label == "Neue Kita"
+    assert deleted.details["shared"] is True
+    assert deleted.details["changes"] == []
+
+
+def test_a_refused_scenario_write_leaves_no_audit_event(scenario, user):
+    colleague = user_with_role("kollegin01", Role.PLANNER, "01")
+    before = AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied):
+        scenario_delete(scenario=scenario, user=colleague)
+    assert AuditEvent.objects.count() == before

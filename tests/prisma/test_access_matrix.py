@@ -560,13 +560,13 @@ def _fresh_region(ctx):
 
 def _part_form(obj: str, data: dict) -> list[Call]:
     """A goal, measure or assessment form whose URL takes ``ctx.<obj>()``'s pk:
-    every signed-in user sees it, profile editors save it."""
+    profile editors see and save it, other readers get 403."""
 
     def pk(ctx):
         return {"pk": getattr(ctx, obj)().pk}
 
     return [
-        Call(kwargs=pk, expect=signed_in("200")),
+        Call(kwargs=pk, expect=roles("200", who=PROFILE_EDITORS)),
         Call("POST", kwargs=pk, data=data, expect=_profile_write()),
     ]
 
@@ -601,10 +601,10 @@ MATRIX.update(
             )
         ],
         "profiles:edition-update": [
-            # The form is shown to every reader; saving it is the write.
+            # The form is shown only to those who may save it.
             Call(
                 kwargs=lambda ctx: {"pk": ctx.profile_edition().pk},
-                expect=signed_in("200"),
+                expect=roles("200", who=PROFILE_EDITORS),
             ),
             Call(
                 "POST",

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from core.access import Role
 from profiles.models import Goal, ProfileEdition
 from profiles.selectors import profile_region_get
-from profiles.services import goal_save, profile_edition_create
+from profiles.services import (
+    assessment_save,
+    goal_save,
+    measure_save,
+    profile_edition_create,
+)
 from tests.factories import UserFactory
 from tests.profiles.conftest import REGION
 
@@ -142,6 +148,59 @@ def test_planner_of_other_district_gets_403(edition, client):
     )
     assert response.status_code == 403
     assert not Goal.objects.exists()
+
+
+def _edit_urls(edition, planner) -> list[str]:
+    goal = goal_save(
+        user=planner,
+        edition=edition,
+        theme="sonstiges",
+        text="Spielplätze sanieren",
+        department="SGA",
+    )
+    measure = measure_save(user=planner, goal=goal, text="Spielplatz", status="planned")
+    assessment = assessment_save(
+        user=planner, edition=edition, department="Jugendamt", text="Bedarf"
+    )
+    return [
+        reverse("profiles:edition-update", args=[edition.pk]),
+        reverse("profiles:goal-create", args=[edition.pk]),
+        reverse("profiles:goal-update", args=[goal.pk]),
+        reverse("profiles:measure-create", args=[goal.pk]),
+        reverse("profiles:measure-update", args=[measure.pk]),
+        reverse("profiles:measure-scenarios", args=[measure.pk]),
+        reverse("profiles:assessment-create", args=[edition.pk]),
+        reverse("profiles:assessment-update", args=[assessment.pk]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "bezirk"),
+    [("pankow", Role.PLANNER, "03"), ("gast", Role.GUEST, None)],
+)
+def test_edit_forms_are_shown_only_to_those_who_may_save_them(
+    edition, client, planner, username, role, bezirk
+):
+    urls = _edit_urls(edition, planner)
+    detail = reverse("profiles:edition-detail", args=[edition.pk])
+    page = client.get(detail).content.decode()
+    for url in urls:
+        assert url in page
+        assert client.get(url).status_code == 200
+
+    client.force_login(UserFactory(username=username, role=role, bezirk_code=bezirk))
+    page = client.get(detail)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Spielplätze sanieren" in html  # the edition is read
+    for url in urls:
+        assert url not in html
+        response = client.get(url)
+        assert response.status_code == 403
+        text = response.content.decode()
+        assert 'data-testid="error-reason"' in text
+        assert "Sie dürfen nur Inhalte Ihres eigenen Bezirks bearbeiten." in text
+        assert 'data-testid="profile-form"' not in text
 
 
 @pytest.mark.parametrize(
