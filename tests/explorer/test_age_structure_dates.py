@@ -12,6 +12,7 @@ import csv
 from datetime import date
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from datapool.age_structure import AGE_BANDS, HALF_YEAR_BANDS
@@ -145,3 +146,17 @@ def test_profile_shows_the_half_year_bands_and_says_when_there_are_none(
     assert len(fine["age_structure"]) == 32
     none = profile_analysis_build(region=region, ref_date=NO_BANDS_DATE)
     assert none["age_structure"] == []
+
+
+def test_profile_page_says_in_german_when_a_date_has_no_bands(deliveries):
+    region = profile_region_get(code=REGION)
+    analysis = profile_analysis_build(region=region, ref_date=NO_BANDS_DATE)
+    with translation.override("de"):
+        html = render_to_string(
+            "profiles/_analysis.html", {"analysis": analysis, "live": True}
+        )
+    assert "Zu diesem Stichtag liegen keine Altersgruppen vor." in html
+    assert 'data-testid="age-chart-link"' not in html
+    half = profile_analysis_build(region=region, ref_date=HALF_YEAR_DATE)
+    html = render_to_string("profiles/_analysis.html", {"analysis": half, "live": True})
+    assert "date=2024-06-30" in html and "65+" in html
