@@ -29,6 +29,7 @@ from .access import (
     import_run_visible_q,
     variable_visible_q,
 )
+from .age_structure import BAND_SETS
 from .confidentiality import (
     suppression_pattern,
     values_protect,
@@ -40,6 +41,7 @@ from .memo import versioned
 from .models import (
     COUNT_SUFFIX,
     Coverage,
+    Delivery,
     Facility,
     FacilityLayer,
     ImportRun,
@@ -207,6 +209,46 @@ def variable_latest_date(
 ) -> date | None:
     dates = variable_dates(variable=variable, level=level, scheme=scheme)
     return dates[-1] if dates else None
+
+
+def age_bands_at(*, ref_date: date, level: str) -> list[str] | None:
+    """The finest age band set (``datapool.age_structure.BAND_SETS``) whose every
+    band has values at ``level`` on ``ref_date``; None when no set is complete.
+
+    EWR dates have the fine bands, half-yearly tables' dates only the coarse
+    ones; one chart never mixes sets.
+    """
+    keys = {key for bands in BAND_SETS for key in bands}
+    # The same test as ``variable_dates``: a coverage row means the date exists.
+    present = set(
+        Coverage.objects.filter(
+            variable__key__in=keys, level=level_parse(level)[0], ref_date=ref_date
+        )
+        .order_by()
+        .values_list("variable__key", flat=True)
+    )
+    for bands in BAND_SETS:
+        if present.issuperset(bands):
+            return list(bands)
+    return None
+
+
+def delivery_kinds_on(*, variable_keys: Iterable[str], ref_date: date) -> list[str]:
+    """The kinds of delivery (labels, e.g. "Half-yearly population table (LOR)")
+    whose runs stored values of these variables for ``ref_date``.
+
+    A variable delivered by several formats (E_E: EWR matrix and half-yearly
+    tables) has one catalogue source; this names the one behind a date.
+    """
+    kinds = (
+        Delivery.objects.filter(
+            variable__key__in=list(variable_keys), ref_date=ref_date
+        )
+        .order_by("import_run__kind")
+        .values_list("import_run__kind", flat=True)
+        .distinct()
+    )
+    return [str(ImportRun.Kind(kind).label) for kind in kinds]
 
 
 def variable_berlin_series(

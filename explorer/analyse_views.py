@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from datapool.access import variables_require_visible
-from datapool.api_params import ParamError, texts_check
+from datapool.api_params import ParamError, date_parse, texts_check
 from datapool.models import Variable
 from lor.models import LorUnit
 
@@ -67,7 +67,10 @@ def _bad_request(message: str) -> HttpResponse:
 
 
 class ChartView(LoginRequiredMixin, View):
-    """GET /analysis/charts/<kind>.<svg|png>?selection=…&x=&y=&column=&units=&unit="""
+    """GET /analysis/charts/<kind>.<svg|png>?selection=…&x=&y=&column=&units=&unit=
+
+    The age structure takes ``unit`` and an optional ``date`` (YYYY-MM-DD).
+    """
 
     def get(self, request, kind: str, fmt: str):
         if kind not in KINDS:
@@ -93,8 +96,12 @@ class ChartView(LoginRequiredMixin, View):
 
     def _chart(self, kind: str, fmt: str, params, viewer) -> charts.Chart:
         if kind == "agestructure":
+            raw_date = params.get("date", "").strip()
             return charts.chart_age_structure(
-                unit_code=params.get("unit", "").strip(), fmt=fmt, viewer=viewer
+                unit_code=params.get("unit", "").strip(),
+                fmt=fmt,
+                viewer=viewer,
+                ref_date=date_parse(raw_date) if raw_date else None,
             )
         selection = Selection.parse(params.get("selection", ""))
         variables_require_visible(

@@ -26,6 +26,8 @@ from datapool.lineage import attribution
 from datapool.models import Variable
 from datapool.numbers import german_label
 from datapool.selectors import (
+    age_bands_at,
+    delivery_kinds_on,
     observation_series,
     observation_values,
     variable_dates,
@@ -51,6 +53,7 @@ class Chart:
     content_type: str
     filename: str
     figures: dict[str, float | int | None] = field(default_factory=dict)
+    source: str = ""  # the source line drawn, where a test or page needs it
 
 
 def _check_format(fmt: str) -> None:
@@ -230,27 +233,30 @@ def timeseries_figure(
     }
 
 
-def _age_values(level: str, code: str, viewer: Any) -> dict[str, float | None]:
-    """E_E and its age bands of one unit at their latest dates; suppressed → None."""
-    keys = [RESIDENTS, *AGE_BANDS]
-    variables = {v.key: v for v in Variable.objects.filter(key__in=keys)}
+def _age_values(
+    level: str, code: str, viewer: Any, ref_date: date, keys: list[str]
+) -> dict[str, float | None]:
+    """These variables of one unit on ``ref_date``; suppressed or missing → None."""
     out: dict[str, float | None] = dict.fromkeys(keys)
-    for key, variable in variables.items():
-        ref_date = variable_latest_date(variable=variable, level=level)
-        if ref_date is None:
-            continue
+    for variable in Variable.objects.filter(key__in=keys):
         for row in observation_values(
             variable=variable, level=level, ref_date=ref_date, viewer=viewer
         ):
             if row.code == code and row.value is not None:
-                out[key] = None if row.status == "suppressed" else float(row.value)
+                suppressed = row.status == "suppressed"
+                out[variable.key] = None if suppressed else float(row.value)
     return out
 
 
-def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Chart:
-    """Age bands of E_E for a unit, with Berlin's structure scaled to its total.
+def chart_age_structure(
+    *, unit_code: str, fmt: str, viewer: Any = None, ref_date: date | None = None
+) -> Chart:
+    """Age bands of E_E for a unit on one date, with Berlin's scaled to its total.
 
-    A unit with a band ``viewer`` may not see is refused: its bands sum to E_E.
+    The bands are the finest set the date has (``age_bands_at``: the EWR's 32
+    on its dates, the half-yearly tables' 8 on theirs), never a mix; the source
+    line credits that set. Without ``ref_date`` the latest date of E_E. A unit
+    with a band ``viewer`` may not see is refused: its bands sum to E_E.
     """
     _check_format(fmt)
     unit = LorUnit.objects.filter(
@@ -258,29 +264,37 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ).first()
     if unit is None:
         raise ChartError(_("Unknown unit “%(code)s”.") % {"code": unit_code[:20]})
-    if not Variable.objects.filter(key="E_E00_01").exists():
+    ref_date = ref_date or _latest_date(unit.level)
+    if ref_date is None:
         raise ChartError(_("The age groups of the population statistics are missing."))
-    values = _age_values(unit.level, unit.code, viewer)
+    band_keys = age_bands_at(ref_date=ref_date, level=unit.level)
+    if band_keys is None:
+        raise ChartError(
+            _("There are no age groups for the reference date %(date)s.")
+            % {"date": _date_text(ref_date)}
+        )
+    keys = [RESIDENTS, *band_keys]
+    values = _age_values(unit.level, unit.code, viewer, ref_date, keys)
     total = values[RESIDENTS]
-    if total is None or any(values[k] is None for k in AGE_BANDS):
+    if total is None or any(values[k] is None for k in band_keys):
         raise ChartError(
             _("The age groups of %(name)s are suppressed or not available.")
             % {"name": unit.name}
         )
-    berlin = _age_values("berlin", BERLIN_CODE, viewer)
+    berlin = _age_values("berlin", BERLIN_CODE, viewer, ref_date, keys)
     berlin_total = berlin[RESIDENTS] or 0
-    berlin_bands = [berlin[k] or 0.0 for k in AGE_BANDS]
+    berlin_bands = [berlin[k] or 0.0 for k in band_keys]
     scale = total / berlin_total if berlin_total else 0.0
-    bands = [values[k] or 0.0 for k in AGE_BANDS]
-    # Bands have different widths (1 to 15 years): show persons per year of age
+    bands = [values[k] or 0.0 for k in band_keys]
+    # Bands have different widths (1 to 35 years): show persons per year of age
     # so that wide bands do not look like a bulge.
-    widths = [age_band_width(k) for k in AGE_BANDS]
+    widths = [age_band_width(k) for k in band_keys]
     per_year = [v / w for v, w in zip(bands, widths, strict=True)]
     berlin_per_year = [v * scale / w for v, w in zip(berlin_bands, widths, strict=True)]
-    labels = [age_band_label(k) for k in AGE_BANDS]
+    labels = [age_band_label(k) for k in band_keys]
     figure = graphics.figure_px(1400, 1600)
     ax = figure.add_axes((0.12, 0.1, 0.82, 0.78))
-    positions = np.arange(len(AGE_BANDS))
+    positions = np.arange(len(band_keys))
     ax.barh(positions, per_year, height=0.85, color="#74a9cf", label=unit.name)
     # Berlin as an outline: one vertical stroke per band at its scaled value.
     ax.plot(
@@ -295,7 +309,6 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
     ax.set_ylabel(_("Age in years"), fontsize=6)
     ax.set_xlabel(_("Residents per year of age (mean of the age group)"), fontsize=6)
     ax.legend(fontsize=5, loc="upper right", frameon=False)
-    ref_date = _latest_date()
     residents = german_label(total).removesuffix(",0")
     figure.suptitle(
         _(
@@ -312,24 +325,32 @@ def chart_age_structure(*, unit_code: str, fmt: str, viewer: Any = None) -> Char
         x=0.02,
         ha="left",
     )
-    figure.text(
-        0.02,
-        0.93,
-        _("Men and women by age are not given separately in the matrix."),
-        fontsize=5,
-    )
-    _source_line(figure, Variable.objects.get(key=RESIDENTS))
+    note = _("Men and women by age are not given separately in the matrix.")
+    if band_keys != AGE_BANDS:
+        note = _(
+            "This reference date has only the coarse age groups of the "
+            "half-yearly population tables."
+        )
+    figure.text(0.02, 0.93, note, fontsize=5)
+    source = attribution(variables=band_keys).line()
+    kinds = delivery_kinds_on(variable_keys=band_keys, ref_date=ref_date)
+    if kinds:
+        source += " · " + _("Delivery of %(date)s: %(kinds)s") % {
+            "date": _date_text(ref_date),
+            "kinds": ", ".join(kinds),
+        }
+    graphics.source_line(figure, source)
     return Chart(
         graphics.figure_save(figure, fmt),
         graphics.CONTENT_TYPES[fmt],
         _filename(f"altersaufbau-{unit.code}", fmt),
-        {"total": total, "bands_sum": float(sum(bands))},
+        {"total": total, "bands_sum": float(sum(bands)), "bands": len(band_keys)},
+        source,
     )
 
 
-def _latest_date() -> date | None:
+def _latest_date(level: str) -> date | None:
     variable = Variable.objects.filter(key=RESIDENTS).first()
     if variable is None:
         return None
-    dates = variable_dates(variable=variable)
-    return dates[-1] if dates else None
+    return variable_latest_date(variable=variable, level=level)

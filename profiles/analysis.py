@@ -13,17 +13,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from itertools import chain
 from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import translation
 
-from datapool.age_structure import AGE_BANDS, RESIDENTS, age_band_label
+from datapool.age_structure import BAND_SETS, RESIDENTS, age_band_label
 from datapool.lineage import SourceCredit, variable_lineage
 from datapool.models import Facility, Indicator, Observation, Variable
 from datapool.selectors import (
     ValueRow,
+    age_bands_at,
     datapool_version,
     facility_layer_public_list,
     observation_values,
@@ -238,7 +240,7 @@ def profile_analysis_build(
     variables = {
         v.key: v
         for v in Variable.objects.filter(
-            Q(key__in=[RESIDENTS, MSS_STATUS, MSS_DYNAMICS, *AGE_BANDS])
+            Q(key__in=[RESIDENTS, MSS_STATUS, MSS_DYNAMICS, *chain(*BAND_SETS)])
             | Q(indicator__is_core=True)
         )
     }
@@ -357,9 +359,17 @@ def profile_analysis_build(
             {"key": key, "name": variable.name, "unit": variable.unit, "points": points}
         )
 
+    # The finest band set of the date (EWR or half-yearly tables), never mixed;
+    # none on this date leaves the list empty and the page says so.
+    age_keys = (
+        age_bands_at(ref_date=ref_date, level=LorUnit.Level.BEZIRKSREGION)
+        if ref_date
+        else None
+    ) or []
     age_structure: list[AgeBand] = []
-    for key in AGE_BANDS:
+    for key in age_keys:
         variable = variables.get(key)
+        cite(variable)
         value, status = (
             values.value(variable, "bezirksregion", ref_date, region.code)
             if variable is not None

@@ -1,7 +1,9 @@
 import csv
 from datetime import date
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
@@ -197,3 +199,19 @@ def test_import_touching_an_input_recomputes_its_indicators(
     assert _get("KI_ANTEIL_65PLUS", BERLIN_CODE).value > 0
     # MSS-based indicators were not touched by this import and stay without data.
     assert not Observation.objects.filter(variable__key="KI_ARBEITSLOSE").exists()
+
+
+def test_every_row_of_the_shipped_definitions_has_the_headers_fields():
+    # The loader refuses a row with more fields (an unquoted ";"); one with
+    # fewer (a line break in a text) would shift nothing it could notice.
+    path = Path(settings.BASE_DIR) / "datapool" / "metadata" / "kernindikatoren.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh, delimiter=";"))
+    assert rows and all(len(row) == len(header) for row in rows), [
+        row[0] for row in rows if len(row) != len(header)
+    ]
+    kita = next(row for row in rows if row[0] == "KI_KITA")
+    assert kita[header.index("documentation")].endswith(
+        "Versorgungsgrad und Fehlbedarf nach Einzugsbereich (2SFCA): "
+        "VS_KITA_VG_2SFCA, VS_KITA_DEFIZIT_2SFCA."
+    )
