@@ -9,6 +9,7 @@ Suppressed values never enter a chart.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ from datapool.age_structure import (
     age_band_label,
     age_band_width,
 )
-from datapool.lineage import attribution
+from datapool.lineage import attribution, estimated_footnote
 from datapool.models import Variable
 from datapool.numbers import german_label
 from datapool.selectors import (
@@ -235,9 +236,11 @@ def timeseries_figure(
 
 def _age_values(
     level: str, code: str, viewer: Any, ref_date: date, keys: list[str]
-) -> dict[str, float | None]:
-    """These variables of one unit on ``ref_date``; suppressed or missing → None."""
+) -> tuple[dict[str, float | None], bool]:
+    """These variables of one unit on ``ref_date`` (suppressed or missing → None),
+    and whether a value shown is estimated (converted from LOR 2006)."""
     out: dict[str, float | None] = dict.fromkeys(keys)
+    estimated = False
     for variable in Variable.objects.filter(key__in=keys):
         for row in observation_values(
             variable=variable, level=level, ref_date=ref_date, viewer=viewer
@@ -245,7 +248,8 @@ def _age_values(
             if row.code == code and row.value is not None:
                 suppressed = row.status == "suppressed"
                 out[variable.key] = None if suppressed else float(row.value)
-    return out
+                estimated |= row.status == "estimated"
+    return out, estimated
 
 
 def chart_age_structure(
@@ -274,14 +278,16 @@ def chart_age_structure(
             % {"date": _date_text(ref_date)}
         )
     keys = [RESIDENTS, *band_keys]
-    values = _age_values(unit.level, unit.code, viewer, ref_date, keys)
+    values, estimated = _age_values(unit.level, unit.code, viewer, ref_date, keys)
     total = values[RESIDENTS]
     if total is None or any(values[k] is None for k in band_keys):
         raise ChartError(
             _("The age groups of %(name)s are suppressed or not available.")
             % {"name": unit.name}
         )
-    berlin = _age_values("berlin", BERLIN_CODE, viewer, ref_date, keys)
+    berlin, berlin_estimated = _age_values(
+        "berlin", BERLIN_CODE, viewer, ref_date, keys
+    )
     berlin_total = berlin[RESIDENTS] or 0
     berlin_bands = [berlin[k] or 0.0 for k in band_keys]
     scale = total / berlin_total if berlin_total else 0.0
@@ -295,7 +301,16 @@ def chart_age_structure(
     figure = graphics.figure_px(1400, 1600)
     ax = figure.add_axes((0.12, 0.1, 0.82, 0.78))
     positions = np.arange(len(band_keys))
-    ax.barh(positions, per_year, height=0.85, color="#74a9cf", label=unit.name)
+    # Estimated bands (a date before the reform, converted) are hatched.
+    ax.barh(
+        positions,
+        per_year,
+        height=0.85,
+        color="#74a9cf",
+        hatch="///" if estimated else None,
+        edgecolor="#2b6c94" if estimated else None,
+        label=unit.name,
+    )
     # Berlin as an outline: one vertical stroke per band at its scaled value.
     ax.plot(
         np.repeat(berlin_per_year, 2),
@@ -331,7 +346,9 @@ def chart_age_structure(
             "This reference date has only the coarse age groups of the "
             "half-yearly population tables."
         )
-    figure.text(0.02, 0.93, note, fontsize=5)
+    if estimated or berlin_estimated:
+        note += "\n" + textwrap.fill(estimated_footnote(), 170)
+    figure.text(0.02, 0.945, note, fontsize=5, va="top")
     source = attribution(variables=band_keys).line()
     kinds = delivery_kinds_on(variable_keys=band_keys, ref_date=ref_date)
     if kinds:
@@ -339,12 +356,18 @@ def chart_age_structure(
             "date": _date_text(ref_date),
             "kinds": ", ".join(kinds),
         }
-    graphics.source_line(figure, source)
+    # The credits and the delivery make a long line: wrapped to the width.
+    graphics.source_line(figure, textwrap.fill(source, 170), va="bottom")
     return Chart(
         graphics.figure_save(figure, fmt),
         graphics.CONTENT_TYPES[fmt],
         _filename(f"altersaufbau-{unit.code}", fmt),
-        {"total": total, "bands_sum": float(sum(bands)), "bands": len(band_keys)},
+        {
+            "total": total,
+            "bands_sum": float(sum(bands)),
+            "bands": len(band_keys),
+            "estimated": estimated or berlin_estimated,
+        },
         source,
     )
 

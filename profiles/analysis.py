@@ -375,8 +375,17 @@ def profile_analysis_build(
             if variable is not None
             else UnitValue(None, "missing")
         )
+        estimated = variable is not None and values.estimated(
+            variable, "bezirksregion", ref_date, region.code
+        )
         age_structure.append(
-            {"band": age_band_label(key), "key": key, "value": value, "status": status}
+            {
+                "band": age_band_label(key),
+                "key": key,
+                "value": value,
+                "status": status,
+                "estimated": estimated,
+            }
         )
 
     mss, mss_date = _mss(

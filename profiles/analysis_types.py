@@ -123,6 +123,9 @@ class AgeBand(TypedDict):
     key: str  # EWR variable: "E_E03_05"
     value: float | None  # persons in the band
     status: ValueStatus
+    # Converted from LOR 2006 (a date before the reform); editions stored
+    # before this field existed lack it.
+    estimated: NotRequired[bool]
 
 
 class MssRow(TypedDict):

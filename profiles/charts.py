@@ -17,9 +17,11 @@ import numpy as np
 import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
+from matplotlib.patches import Patch
 
 from datapool.age_structure import age_band_start, age_band_width
 from datapool.numbers import german
+from datapool.timeline import ESTIMATED_LABEL
 from explorer import graphics
 from explorer.maps.geometry import lor_simplify
 from lor.models import LorUnit
@@ -232,6 +234,7 @@ class AgeBar(NamedTuple):
     start: int
     width: int
     per_year: float | None  # persons per year of age; None when not shown
+    estimated: bool = False  # converted from LOR 2006: drawn hatched
 
 
 def _band_span(band: AgeBand) -> tuple[int, int]:
@@ -261,7 +264,12 @@ def age_bars(bands: list[AgeBand]) -> list[AgeBar]:
         start, width = _band_span(band)
         shown = band.get("status", "ok") == "ok" and band.get("value") is not None
         bars.append(
-            AgeBar(start, width, float(band["value"]) / width if shown else None)
+            AgeBar(
+                start,
+                width,
+                float(band["value"]) / width if shown else None,
+                bool(band.get("estimated")),
+            )
         )
     return bars
 
@@ -286,9 +294,18 @@ def age_structure_figure(*, bands: list[AgeBand], size=(6.7, 3.0)):
         width=[bar.width for bar in drawn],
         align="edge",
         color="#41b6c4",
-        edgecolor="white",
+        edgecolor=["#1d6b75" if bar.estimated else "white" for bar in drawn],
+        hatch=["///" if bar.estimated else "" for bar in drawn],
         linewidth=0.4,
     )
+    if any(bar.estimated for bar in drawn):
+        hatched = Patch(
+            facecolor="#41b6c4",
+            edgecolor="#1d6b75",
+            hatch="///",
+            label=str(ESTIMATED_LABEL),
+        )
+        ax.legend(handles=[hatched], fontsize=6, frameon=False)
     for bar in bars:
         if bar.per_year is None:
             ax.text(

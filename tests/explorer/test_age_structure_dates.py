@@ -15,14 +15,15 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from datapool.age_structure import AGE_BANDS, HALF_YEAR_BANDS
+from datapool.age_structure import AGE_BANDS, HALF_YEAR_BANDS, RESIDENTS
 from datapool.management.commands.datapool_population import ZEITREIHE_DIR
-from datapool.models import ImportRun
+from datapool.models import ImportRun, Observation
 from datapool.parsers.detect import detect_kind
 from datapool.selectors import age_bands_at
 from datapool.services.harmonisation import variable_components_load
 from datapool.services.imports import import_run_create, import_run_execute
 from explorer import charts
+from profiles import charts as profile_charts
 from profiles.analysis import profile_analysis_build
 from profiles.selectors import profile_region_get
 from tests.conftest import ewr_import
@@ -160,3 +161,34 @@ def test_profile_page_says_in_german_when_a_date_has_no_bands(deliveries):
     half = profile_analysis_build(region=region, ref_date=HALF_YEAR_DATE)
     html = render_to_string("profiles/_analysis.html", {"analysis": half, "live": True})
     assert "date=2024-06-30" in html and "65+" in html
+
+
+def test_estimated_bands_are_drawn_and_marked_not_dropped(deliveries):
+    """A date before the reform is converted from LOR 2006: its bands are values
+    with status estimated, shown with the mark, never taken for suppressed."""
+    Observation.objects.filter(
+        ref_date=HALF_YEAR_DATE, variable__key__in=[RESIDENTS, *HALF_YEAR_BANDS]
+    ).update(status="estimated")
+    plain = charts.chart_age_structure(unit_code=UNIT, fmt="png", ref_date=EWR_DATE)
+    assert plain.figures["estimated"] is False
+    chart = charts.chart_age_structure(
+        unit_code=UNIT, fmt="png", ref_date=HALF_YEAR_DATE
+    )
+    assert chart.figures["estimated"] is True
+    assert chart.figures["bands"] == 8
+    assert chart.figures["bands_sum"] == chart.figures["total"]
+
+    region = profile_region_get(code=REGION)
+    analysis = profile_analysis_build(region=region, ref_date=HALF_YEAR_DATE)
+    bands = analysis["age_structure"]
+    assert {b["status"] for b in bands} == {"ok"}  # a value, shown as such
+    assert all(b["estimated"] for b in bands)
+    bars = profile_charts.age_bars(bands)
+    assert all(bar.per_year is not None and bar.estimated for bar in bars)
+    assert profile_charts.age_structure_png(bands=bands) is not None
+    with translation.override("de"):
+        html = render_to_string(
+            "profiles/_analysis.html", {"analysis": analysis, "live": True}
+        )
+    assert html.count('data-testid="age-estimated"') == 8
+    assert "keine Daten" not in html.split('id="age"')[1].split("</section>")[0]
