@@ -5,8 +5,9 @@ A scenario starts from the register's facilities of its rule's type
 hands the changed list to ``supply_compute`` as ``facilities_override``. The
 register (``Facility``) and the Datenpool (``Observation``) are only read:
 the only rows a scenario writes are its own (``Scenario``, ``ScenarioChange``).
-Every write is audited in its own transaction (``core.audit``): creating,
-changing (fields, sharing, a change added or undone) and deleting a scenario.
+Every write is audited in the write's own transaction (``core.audit``):
+creating, changing (fields, sharing, a change added or undone) and deleting a
+scenario.
 
 Changes:
 
